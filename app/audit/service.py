@@ -1,0 +1,70 @@
+"""The audit trail: noted by services during a request, written once with its outcome."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import repository
+from app.auth.caller import Caller
+from app.core.pagination import PageRequest, PageResult
+from app.core.problems import ProblemError
+from app.models import AuditRecord
+
+
+async def write_noted_audit_records(
+    session: AsyncSession, request: Request, failure: BaseException | None
+) -> bool:
+    """Writes the request's noted audit entries; True when there were any."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    if caller is None or not caller.audit_notes:
+        return False
+    status_code = None
+    if failure is not None:
+        status_code = failure.status if isinstance(failure, ProblemError) else 500
+    session.add_all(
+        AuditRecord(
+            client_id=caller.client_id,
+            action=note.action,
+            resource_type=note.resource_type,
+            resource_id=note.resource_id,
+            organisation_ods_code=note.organisation,
+            request_id=caller.request_id,
+            outcome="success" if failure is None else "failure",
+            status_code=status_code,
+        )
+        for note in caller.audit_notes
+    )
+    await session.flush()
+    return True
+
+
+async def list_audit_records(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageRequest,
+    *,
+    client_id: str | None,
+    resource_type: str | None,
+    resource_id: str | None,
+    action: str | None,
+    outcome: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> PageResult[AuditRecord]:
+    return await repository.list_audit_records(
+        session,
+        page,
+        organisations=caller.organisations,
+        client_id=client_id,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        action=action,
+        outcome=outcome,
+        since=since,
+        until=until,
+    )
+
+
+__all__: Sequence[str] = ["list_audit_records", "write_noted_audit_records"]

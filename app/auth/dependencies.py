@@ -1,0 +1,91 @@
+"""Authentication as a dependency: ``requires(Scope.X)`` states what an endpoint needs."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
+
+from app.auth import repository
+from app.auth.caller import Caller
+from app.auth.scopes import SCOPE_DESCRIPTIONS, Scope
+from app.auth.tokens import InvalidToken, read_token
+from app.core.database import SessionDep
+from app.core.problems import BadRequest, Forbidden, Unauthorised
+
+oauth2_scheme = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/oauth2/token",
+            scopes={str(k): v for k, v in SCOPE_DESCRIPTIONS.items()},
+        )
+    ),
+    scheme_name="oauth2",
+    description="OAuth2 client credentials (RFC 6749 §4.4). Tokens are short-lived JWTs.",
+    auto_error=False,
+)
+
+
+def _unauthorised(detail: str, error: str = "invalid_token") -> Unauthorised:
+    return Unauthorised(
+        detail,
+        headers={
+            "WWW-Authenticate": f'Bearer realm="iqt", error="{error}", error_description="{detail}"'
+        },
+    )
+
+
+async def authenticate(
+    request: Request,
+    security_scopes: SecurityScopes,
+    session: SessionDep,
+    authorization: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Caller:
+    if "access_token" in request.query_params:
+        raise BadRequest(
+            "Access tokens are not accepted in the query string; "
+            "send them in the Authorization header.",
+            invalid_params=[("access_token", "Not allowed in the URL.")],
+        )
+    if not authorization:
+        raise Unauthorised(
+            "A bearer token is required.", headers={"WWW-Authenticate": 'Bearer realm="iqt"'}
+        )
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorised("The Authorization header must be 'Bearer <token>'.", "invalid_request")
+    settings = request.app.state.settings
+    try:
+        claims = read_token(settings, token.strip())
+    except InvalidToken:
+        raise _unauthorised("The access token is not valid or has expired.") from None
+    client = await repository.get_active_client(session, claims.client_id)
+    if client is None:
+        raise _unauthorised("The client of this token is revoked or unknown.")
+    request.state.client_id = client.client_id
+    granted = claims.scopes & frozenset(client.scopes)
+    missing = [s for s in security_scopes.scopes if s not in granted]
+    if missing:
+        raise Forbidden(
+            f"This operation needs the scope {' '.join(missing)}.",
+            headers={
+                "WWW-Authenticate": f'Bearer realm="iqt", error="insufficient_scope", '
+                f'scope="{" ".join(security_scopes.scopes)}"'
+            },
+        )
+    caller = Caller(
+        client_id=client.client_id,
+        scopes=granted,
+        organisations=frozenset(client.organisations) if client.organisations is not None else None,
+        request_id=request.state.request_id,
+    )
+    request.state.caller = caller
+    return caller
+
+
+def requires(*scopes: Scope) -> Any:
+    """The dependency for an endpoint that needs all of these scopes."""
+    return Security(authenticate, scopes=[str(s) for s in scopes])
+
+
+__all__ = ["Caller", "authenticate", "requires"]

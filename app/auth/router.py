@@ -1,0 +1,53 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+
+from app.auth import service
+from app.auth.schemas import TokenResponse
+from app.auth.service import OAuthError
+from app.core.database import SessionDep
+from app.core.openapi import problem_responses
+
+router = APIRouter(tags=["Authentication"])
+basic_auth = HTTPBasic(auto_error=False, description="Client id and secret (RFC 6749 §2.3.1).")
+
+
+@router.post(
+    "/oauth2/token",
+    summary="Issue an access token (client credentials)",
+    response_model=TokenResponse,
+    responses=problem_responses(400, 401, 413, 422, 500),
+)
+async def issue_access_token(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    basic: Annotated[HTTPBasicCredentials | None, Depends(basic_auth)],
+    grant_type: Annotated[str | None, Form(max_length=100, examples=["client_credentials"])] = None,
+    client_id: Annotated[str | None, Form(max_length=100)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    scope: Annotated[
+        str | None, Form(max_length=1000, description="Space-separated scopes; default all.")
+    ] = None,
+) -> TokenResponse:
+    """OAuth2 client credentials grant (RFC 6749 §4.4): form body, id and secret in the form or
+    HTTP Basic. Errors carry the RFC 6749 `error` and `error_description` members."""
+    if grant_type != "client_credentials":
+        raise OAuthError(
+            400,
+            "unsupported_grant_type" if grant_type else "invalid_request",
+            "grant_type must be client_credentials.",
+        )
+    if basic is not None:
+        client_id, client_secret = basic.username, basic.password
+    if not client_id or not client_secret:
+        raise OAuthError(401, "invalid_client", "Client authentication failed.")
+    issued = await service.grant_client_credentials(
+        session, request.app.state.settings, client_id, client_secret, scope
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return TokenResponse(
+        access_token=issued.access_token, expires_in=issued.expires_in, scope=issued.scope
+    )

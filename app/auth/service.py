@@ -1,0 +1,122 @@
+"""API clients: creation, listing, revocation, and the client-credentials grant."""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository
+from app.auth.scopes import ALL_SCOPES
+from app.auth.tokens import issue_token
+from app.core.problems import NotFound, ProblemError, ValidationFailed
+from app.core.settings import Settings
+from app.models import ApiClient
+
+
+class OAuthError(ProblemError):
+    """An RFC 6749 §5.2 error; the body carries ``error`` and ``error_description`` too."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        headers = {"WWW-Authenticate": 'Basic realm="iqt"'} if status == 401 else None
+        super().__init__(
+            description,
+            headers=headers,
+            extensions={"error": error, "error_description": description},
+        )
+        self.status = status
+        self.slug = "oauth-" + error.replace("_", "-")
+        self.title = "Token request refused"
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+
+
+def _hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher.from_parameters(getattr(profiles, settings.secret_hash_profile))
+
+
+async def create_client(
+    session: AsyncSession,
+    settings: Settings,
+    name: str,
+    scopes: Sequence[str],
+    organisations: Sequence[str] | None,
+) -> NewClient:
+    unknown = sorted(set(scopes) - ALL_SCOPES)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown scopes: {', '.join(unknown)}.",
+            invalid_params=[("scopes", f"Unknown scope {s}.") for s in unknown],
+        )
+    if not name.strip():
+        raise ValidationFailed("A client needs a name.", invalid_params=[("name", "Empty.")])
+    client_id = "iqt_" + secrets.token_hex(10)
+    client_secret = secrets.token_urlsafe(32)
+    session.add(
+        ApiClient(
+            client_id=client_id,
+            name=name.strip(),
+            secret_hash=_hasher(settings).hash(client_secret),
+            scopes=sorted(set(scopes)),
+            organisations=sorted(set(organisations)) if organisations is not None else None,
+        )
+    )
+    await session.flush()
+    return NewClient(client_id=client_id, client_secret=client_secret)
+
+
+async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:
+    return await repository.list_clients(session)
+
+
+async def revoke_client(session: AsyncSession, client_id: str) -> ApiClient:
+    client = await repository.get_client(session, client_id)
+    if client is None:
+        raise NotFound(f"No client {client_id}.")
+    if client.revoked_at is None:
+        client.revoked_at = datetime.now(UTC)
+        await session.flush()
+    return client
+
+
+async def grant_client_credentials(
+    session: AsyncSession,
+    settings: Settings,
+    client_id: str,
+    client_secret: str,
+    requested_scope: str | None,
+) -> IssuedToken:
+    """RFC 6749 §4.4: a token for the client, with the requested scopes (default: all)."""
+    client = await repository.get_active_client(session, client_id)
+    if client is None or not _secret_matches(settings, client.secret_hash, client_secret):
+        raise OAuthError(401, "invalid_client", "Client authentication failed.")
+    requested = requested_scope.split() if requested_scope else list(client.scopes)
+    not_granted = sorted(set(requested) - set(client.scopes))
+    if not_granted:
+        raise OAuthError(400, "invalid_scope", f"The client may not have: {' '.join(not_granted)}.")
+    scopes = sorted(set(requested))
+    token = issue_token(settings, client.client_id, scopes, client.organisations)
+    return IssuedToken(
+        access_token=token, expires_in=settings.token_lifetime_seconds, scope=" ".join(scopes)
+    )
+
+
+def _secret_matches(settings: Settings, secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher(settings).verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False

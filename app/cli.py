@@ -1,0 +1,137 @@
+"""The ``iqt`` command: serve, migrate, manage clients, load reference data."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth_service
+from app.core.database import create_engine, create_sessionmaker
+from app.core.migrations import upgrade_to_head
+from app.core.problems import ProblemError
+from app.core.settings import get_settings
+from app.organisations.service import load_reference_organisations
+
+cli = typer.Typer(help="IQT Records API", no_args_is_help=True)
+clients_cli = typer.Typer(help="API clients (OAuth2 client credentials)", no_args_is_help=True)
+organisations_cli = typer.Typer(help="Organisations", no_args_is_help=True)
+cli.add_typer(clients_cli, name="clients")
+cli.add_typer(organisations_cli, name="organisations")
+
+T = TypeVar("T")
+
+
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs ``work`` in one committed transaction against the configured database."""
+
+    async def run() -> T:
+        engine = create_engine(get_settings())
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ProblemError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database to the latest migration."""
+    upgrade_to_head(get_settings().database_url)
+    typer.echo("database is at the latest migration")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Migrate, then serve the API with uvicorn."""
+    upgrade_to_head(get_settings().database_url)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+
+
+@cli.command()
+def openapi() -> None:
+    """Print the OpenAPI document (JSON)."""
+    from app.main import create_app
+
+    typer.echo(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))
+
+
+@clients_cli.command("create")
+def create_client(
+    name: Annotated[str, typer.Option(help="Who the client is, e.g. 'ESR Cardiff and Vale'.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated scopes.")],
+    organisations: Annotated[
+        str | None, typer.Option(help="Comma-separated ODS codes the client is limited to.")
+    ] = None,
+) -> None:
+    """Create a client; prints its id and secret once, as JSON."""
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
+    orgs = [o.strip() for o in organisations.split(",") if o.strip()] if organisations else None
+    settings = get_settings()
+    new = _in_transaction(
+        lambda session: auth_service.create_client(session, settings, name, scope_list, orgs)
+    )
+    typer.echo(json.dumps({"clientId": new.client_id, "clientSecret": new.client_secret}))
+
+
+@clients_cli.command("list")
+def list_clients() -> None:
+    """List clients (never their secrets), as JSON lines."""
+
+    async def rows(session: AsyncSession) -> list[dict[str, object]]:
+        return [
+            {
+                "clientId": c.client_id,
+                "name": c.name,
+                "scopes": c.scopes,
+                "organisations": c.organisations,
+                "createdAt": c.created_at.isoformat(),
+                "revokedAt": c.revoked_at.isoformat() if c.revoked_at else None,
+            }
+            for c in await auth_service.list_clients(session)
+        ]
+
+    for row in _in_transaction(rows):
+        typer.echo(json.dumps(row))
+
+
+@clients_cli.command("revoke")
+def revoke_client(client_id: str) -> None:
+    """Revoke a client: its tokens stop working at once."""
+    _in_transaction(lambda session: auth_service.revoke_client(session, client_id))
+    typer.echo(f"revoked {client_id}")
+
+
+@organisations_cli.command("load-reference")
+def load_reference() -> None:
+    """Create or update the NHS Wales health boards and trusts."""
+    count = _in_transaction(load_reference_organisations)
+    typer.echo(f"loaded {count} organisations")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,94 @@
+"""The async engine, one session per request, and the SQLite settings the service relies on."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.settings import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.async_database_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": 5},
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """Foreign keys on, WAL, and transactions that take the write lock up front.
+
+    pysqlite's own transaction handling is switched off so that SQLAlchemy's BEGIN is the one
+    that counts; ``BEGIN IMMEDIATE`` makes concurrent writers queue on the busy timeout instead
+    of failing when a read transaction tries to upgrade to a write.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session: committed once when the endpoint returns, rolled back on error.
+
+    Services never commit. Audit entries noted during the request are written here, in the
+    same transaction on success, or in a transaction of their own after a rollback.
+    """
+    from app.audit.service import write_noted_audit_records
+
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        try:
+            yield session
+            await write_noted_audit_records(session, request, failure=None)
+            await session.commit()
+        except Exception as exc:
+            await session.rollback()
+            await _write_failure_audit(sessionmaker, request, exc)
+            raise
+
+
+async def _write_failure_audit(
+    sessionmaker: async_sessionmaker[AsyncSession], request: Request, exc: BaseException
+) -> None:
+    from app.audit.service import write_noted_audit_records
+
+    try:
+        async with sessionmaker() as session:
+            if await write_noted_audit_records(session, request, failure=exc):
+                await session.commit()
+    except Exception:
+        request.app.state.logger.warning("audit.failure_record_not_written")
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

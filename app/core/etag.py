@@ -1,0 +1,23 @@
+"""ETags from a resource's version number, and If-Match checks (412 / 428)."""
+
+from app.core.problems import PreconditionFailed, PreconditionRequired
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def check_if_match(if_match: str | None, version: int, *, required: bool = False) -> None:
+    """Raises 412 when If-Match names none of the current ETag (or ``*``); 428 when required
+    and absent."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired("Send If-Match with the ETag you last read.")
+        return
+    current = etag_for(version)
+    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if "*" not in candidates and current not in candidates:
+        raise PreconditionFailed(
+            f"If-Match {if_match} does not match the current ETag {current}.",
+            extensions={"currentETag": current},
+        )

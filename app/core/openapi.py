@@ -1,0 +1,147 @@
+"""OpenAPI helpers: clean operation ids and documented problem responses."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from app.core.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, InvalidParam, Problem
+
+_PROBLEMS: dict[int, tuple[str, str, str, str]] = {
+    400: (
+        "Bad request (malformed JSON, bad paging token or query).",
+        "bad-request",
+        "Bad request",
+        "pageToken is not valid: use the href of a `next` link unchanged.",
+    ),
+    401: (
+        "Missing, expired or invalid access token.",
+        "unauthorised",
+        "Authentication is required",
+        "The access token is not valid or has expired.",
+    ),
+    403: (
+        "The token lacks a scope this operation needs.",
+        "forbidden",
+        "Not allowed",
+        "This operation needs the scope organisations:write.",
+    ),
+    404: (
+        "No such resource, or not visible to this client.",
+        "not-found",
+        "Not found",
+        "No organisation 7Z9.",
+    ),
+    409: (
+        "Conflicts with the current state of the resource.",
+        "conflict",
+        "Conflict with the current state",
+        "The request conflicts with the stored resource.",
+    ),
+    412: (
+        "If-Match does not match the current ETag.",
+        "precondition-failed",
+        "The resource has changed",
+        'If-Match "3" does not match the current ETag "4".',
+    ),
+    413: (
+        "Request body over the size limit.",
+        "payload-too-large",
+        "Request body is too large",
+        "The request body is larger than 10485760 bytes.",
+    ),
+    415: (
+        "Unsupported request media type.",
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Send application/json.",
+    ),
+    422: (
+        "A field is not valid; invalidParams names each one.",
+        "validation-error",
+        "Request is not valid",
+        "1 field is not valid.",
+    ),
+    428: (
+        "If-Match is required for this change.",
+        "precondition-required",
+        "If-Match is required",
+        "Send If-Match with the ETag you last read.",
+    ),
+    429: (
+        "Too many requests from this client.",
+        "too-many-requests",
+        "Too many requests",
+        "Slow down: retry after the number of seconds in Retry-After.",
+    ),
+    500: (
+        "Unexpected error; quote the requestId.",
+        "internal-error",
+        "Internal server error",
+        "The service could not complete the request. Quote the requestId when reporting it.",
+    ),
+    503: (
+        "Database unavailable or not migrated.",
+        "service-unavailable",
+        "Service unavailable",
+        "The database is not reachable.",
+    ),
+}
+
+AUTHENTICATED = (400, 401, 403, 500)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these problem statuses, with an example each."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, slug, title, detail = _PROBLEMS[status]
+        example: dict[str, Any] = {
+            "type": PROBLEM_TYPE_BASE + slug,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "requestId": "5f0c6a3e-1c55-4a5f-9a8f-2a6f6f0b1a2c",
+        }
+        if status == 422:
+            example["invalidParams"] = [{"name": "type", "reason": "Input should be 'healthBoard'"}]
+        responses[status] = {
+            "description": description,
+            "content": {
+                PROBLEM_MEDIA_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "example": example,
+                }
+            },
+        }
+    return responses
+
+
+def operation_id(route: APIRoute) -> str:
+    """``get_organisation`` → ``getOrganisation``: stable ids for generated clients."""
+    head, *rest = route.name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["InvalidParam"] = InvalidParam.model_json_schema()
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem.pop("$defs", None)
+    components["Problem"] = problem
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema

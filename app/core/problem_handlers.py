@@ -1,0 +1,134 @@
+"""Turn every error, the framework's own included, into ``application/problem+json``."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.problems import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_BASE,
+    ProblemError,
+    status_title,
+)
+
+_HTTP_SLUGS = {
+    400: "bad-request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+_LOCATION_PREFIXES = {"body", "query", "path", "header", "cookie"}
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    invalid_params: list[tuple[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+    }
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["requestId"] = request_id
+    if invalid_params:
+        body["invalidParams"] = [{"name": n, "reason": r} for n, r in invalid_params]
+    if extensions:
+        body.update(extensions)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def error_location(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in _LOCATION_PREFIXES:
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts) or "body"
+
+
+async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        slug=exc.slug,
+        title=exc.title,
+        detail=exc.detail,
+        invalid_params=exc.invalid_params,
+        headers=exc.headers,
+        extensions=exc.extensions,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if status == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}."
+    if status == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return problem_response(
+        request,
+        status=status,
+        slug=_HTTP_SLUGS.get(status, "http-error"),
+        title=status_title(status),
+        detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    malformed = [e for e in errors if e.get("type") == "json_invalid"]
+    if malformed:
+        return problem_response(
+            request,
+            status=400,
+            slug="malformed-body",
+            title="Request body is not valid JSON",
+            detail=str(malformed[0].get("ctx", {}).get("error", "The body could not be parsed.")),
+        )
+    params = [(error_location(e["loc"]), _reason(e)) for e in errors]
+    count = len(params)
+    return problem_response(
+        request,
+        status=422,
+        slug="validation-error",
+        title="Request is not valid",
+        detail=f"{count} field{'s are' if count != 1 else ' is'} not valid.",
+        invalid_params=params,
+    )
+
+
+def _reason(error: Any) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "Unknown field."
+    if error.get("type") == "missing":
+        return "Field required."
+    return str(error.get("msg", "Not valid."))
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

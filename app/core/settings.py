@@ -1,0 +1,67 @@
+"""Service configuration, read from the environment (prefix ``IQT_``) or a ``.env`` file."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IQT_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./iqt.db"
+    database_pool_size: int = Field(default=10, ge=1)
+
+    token_signing_key: str = DEVELOPMENT_SIGNING_KEY
+    token_lifetime_seconds: int = Field(default=900, ge=60, le=3600)
+    token_issuer: str = "iqt-records-api"  # noqa: S105 - a name, not a secret
+    token_audience: str = "iqt-records-api"  # noqa: S105
+    # argon2 parameter profile for client secrets (see argon2.profiles); tests use CHEAPEST.
+    secret_hash_profile: str = "RFC_9106_LOW_MEMORY"  # noqa: S105
+
+    default_page_size: int = Field(default=100, ge=1)
+    max_page_size: int = Field(default=1000, ge=1)
+    max_request_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    log_level: str = "INFO"
+    commit_sha: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.environment == "production" and (
+            not self.token_signing_key
+            or self.token_signing_key == DEVELOPMENT_SIGNING_KEY
+            or len(self.token_signing_key) < 32
+        ):
+            raise ValueError(
+                "IQT_TOKEN_SIGNING_KEY must be set to a secret of at least 32 characters "
+                "in production"
+            )
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("IQT_DEFAULT_PAGE_SIZE must not exceed IQT_MAX_PAGE_SIZE")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The database URL with the async driver the service uses."""
+        return to_async_url(self.database_url)
+
+
+def to_async_url(url: str) -> str:
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

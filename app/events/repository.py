@@ -1,0 +1,45 @@
+from collections.abc import Sequence, Set
+from typing import Any
+
+from sqlalchemy import literal, or_, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Event
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def current_transaction_id(session: AsyncSession) -> Any:
+    """The writing transaction's id on PostgreSQL (a SQL expression), 0 on SQLite."""
+    if _is_postgresql(session):
+        return text("(pg_current_xact_id()::text)::bigint")
+    return literal(0)
+
+
+async def read_feed(
+    session: AsyncSession,
+    *,
+    after: tuple[int, int] | None,
+    types: Sequence[str],
+    organisations: Set[str] | None,
+    limit: int,
+) -> list[Event]:
+    query = select(Event).order_by(Event.transaction_id, Event.id).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(Event.transaction_id, Event.id) > tuple_(*after))
+    if types:
+        query = query.where(Event.type.in_(list(types)))
+    if organisations is not None:
+        query = query.where(
+            or_(
+                Event.organisation_ods_code.is_(None),
+                Event.organisation_ods_code.in_(sorted(organisations)),
+            )
+        )
+    if _is_postgresql(session):
+        query = query.where(
+            Event.transaction_id < text("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
+        )
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,113 @@
+"""The event feed (outbox): written with the change, read in commit-safe order."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.core.problems import BadRequest
+from app.events import repository
+from app.models import Event
+from app.models.base import utcnow
+
+EVENT_TYPES = (
+    "organisationChanged",
+    "staffCreated",
+    "staffUpdated",
+    "staffEndDated",
+    "completionRecorded",
+    "completionMatched",
+    "completionRetracted",
+    "projectCreated",
+    "projectSubmitted",
+    "projectReviewed",
+    "projectApproved",
+    "projectReturned",
+    "projectWithdrawn",
+    "awardGranted",
+    "awardRevoked",
+)
+
+
+@dataclass(frozen=True)
+class FeedPosition:
+    transaction_id: int
+    event_id: int
+
+    def token(self) -> str:
+        return f"{self.transaction_id}-{self.event_id}"
+
+    @classmethod
+    def parse(cls, token: str) -> "FeedPosition":
+        head, sep, tail = token.partition("-")
+        if not sep or not head.isdigit() or not tail.isdigit():
+            raise BadRequest(
+                "after is not a cursor this feed issued.",
+                invalid_params=[("after", "Use the cursor of the last event you processed.")],
+            )
+        return cls(int(head), int(tail))
+
+
+async def record_event(
+    session: AsyncSession,
+    event_type: str,
+    *,
+    resource_type: str,
+    resource_id: str,
+    organisation: str | None,
+    data: dict[str, Any],
+    caller: Caller | None,
+) -> None:
+    """Writes one event in the current transaction."""
+    await record_events(
+        session,
+        [
+            {
+                "type": event_type,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "organisation_ods_code": organisation,
+                "data": data,
+            }
+        ],
+        caller=caller,
+    )
+
+
+async def record_events(
+    session: AsyncSession, events: Sequence[dict[str, Any]], *, caller: Caller | None
+) -> None:
+    """Writes many events with one statement (batches)."""
+    if not events:
+        return
+    transaction_id = repository.current_transaction_id(session)
+    client_id = caller.client_id if caller else None
+    rows = [{**e, "client_id": client_id, "occurred_at": utcnow()} for e in events]
+    for row in rows:
+        assert row["type"] in EVENT_TYPES, row["type"]
+    await session.execute(insert(Event).values(transaction_id=transaction_id), rows)
+
+
+async def read_feed(
+    session: AsyncSession,
+    caller: Caller,
+    after: FeedPosition | None,
+    types: Sequence[str],
+    limit: int,
+) -> list[Event]:
+    unknown = sorted(set(types) - set(EVENT_TYPES))
+    if unknown:
+        raise BadRequest(
+            f"Unknown event types: {', '.join(unknown)}.",
+            invalid_params=[("types", f"Unknown event type {t}.") for t in unknown],
+        )
+    return await repository.read_feed(
+        session,
+        after=(after.transaction_id, after.event_id) if after else None,
+        types=types,
+        organisations=caller.organisations,
+        limit=limit,
+    )

@@ -1,0 +1,80 @@
+"""The application factory: settings in, a configured FastAPI app out."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.core.database import create_engine, create_sessionmaker
+from app.core.logging import configure_logging, get_logger
+from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.openapi import build_openapi, operation_id
+from app.core.problem_handlers import install_problem_handlers
+from app.core.settings import Settings, get_settings
+from app.events.router import router as events_router
+from app.health.router import router as health_router
+from app.organisations.router import router as organisations_router
+
+DESCRIPTION = """\
+The service of record for NHS Wales' **Improving Quality Together** (IQT) programme: staff,
+their QI training, improvement projects and IQT awards (Bronze, Silver, Gold).
+
+* Authentication: OAuth2 client credentials at `POST /oauth2/token`; send the token as
+  `Authorization: Bearer <token>`. Each operation lists the scopes it needs.
+* Errors: RFC 9457 `application/problem+json` with a stable `type`; validation failures list
+  `invalidParams` (`name`, `reason`).
+* Collections: `{"data", "links", "meta"}`; follow the `next` link (opaque `pageToken`);
+  `pageSize` defaults to 100, at most 1000.
+* `X-Request-ID` and `X-Correlation-ID` are accepted (or generated) and echoed.
+"""
+
+TAGS = [
+    {"name": "Authentication", "description": "OAuth2 client credentials."},
+    {"name": "Organisations", "description": "NHS bodies, by ODS code."},
+    {"name": "Events", "description": "The change feed other systems follow."},
+    {"name": "Audit", "description": "Who did what, when."},
+    {"name": "Health", "description": "Liveness and readiness."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="IQT Records API",
+        version=__version__,
+        summary="Staff, QI training, improvement projects and IQT awards for NHS Wales.",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.logger = get_logger("iqt")
+
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    for router in (
+        auth_router,
+        organisations_router,
+        events_router,
+        audit_router,
+        health_router,
+    ):
+        app.include_router(router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app

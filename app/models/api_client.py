@@ -1,0 +1,22 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, IdPk, utcnow
+
+
+class ApiClient(Base):
+    """A system allowed to call the API with OAuth2 client credentials."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[IdPk]
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    # None: every organisation; otherwise the ODS codes this client may see and change.
+    organisations: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,165 @@
+"""Test harness: one database per run (SQLite file, or PostgreSQL when IQT_TEST_DATABASE_URL
+is set), schema built by the real migrations, every table emptied after each test."""
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from app.auth import service as auth_service
+from app.auth.scopes import ALL_SCOPES
+from app.auth.tokens import issue_token
+from app.core.database import create_engine
+from app.core.migrations import upgrade_on_connection
+from app.core.settings import Settings, to_async_url
+from app.main import create_app
+from app.models import Base
+
+TEST_DATABASE_URL = os.environ.get("IQT_TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> str:
+    where = _redact(TEST_DATABASE_URL) if TEST_DATABASE_URL else "SQLite (temporary file)"
+    return f"database: {where}"
+
+
+def _redact(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if is_postgresql():
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: runs when IQT_TEST_DATABASE_URL is set")
+    for item in items:
+        if "postgresql" in item.keywords:
+            item.add_marker(skip)
+
+
+def is_postgresql() -> bool:
+    return (
+        bool(TEST_DATABASE_URL)
+        and make_url(to_async_url(TEST_DATABASE_URL or "")).get_backend_name() == "postgresql"
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        environment="development",
+        token_signing_key="test-signing-key-0123456789abcdef0123456789",
+        secret_hash_profile="CHEAPEST",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def _reset_schema(engine: AsyncEngine) -> None:
+    """Drops everything, so the migrations build the schema from nothing."""
+    async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        else:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    try:
+        engine = create_engine(settings)
+        await _reset_schema(engine)
+    except OSError as exc:  # the server is down: fail the run, never skip
+        pytest.exit(f"test database {_redact(settings.database_url)} unreachable: {exc}", 3)
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, engine: AsyncEngine) -> Any:
+    return create_app(settings)
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def session(app: Any) -> AsyncIterator[AsyncSession]:
+    """A session of the app's own kind, for arranging data and checking what was stored."""
+    async with app.state.sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+ClientFactory = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_client(app: Any, settings: Settings) -> ClientFactory:
+    """Creates an API client; returns its id, secret, and Authorization headers."""
+
+    async def factory(
+        scopes: list[str] | None = None,
+        organisations: list[str] | None = None,
+        name: str = "test client",
+    ) -> dict[str, str]:
+        granted = sorted(ALL_SCOPES) if scopes is None else scopes
+        async with app.state.sessionmaker() as session:
+            new = await auth_service.create_client(session, settings, name, granted, organisations)
+            await session.commit()
+        token = issue_token(settings, new.client_id, granted, organisations)
+        return {
+            "client_id": new.client_id,
+            "client_secret": new.client_secret,
+            "Authorization": f"Bearer {token}",
+        }
+
+    return factory
+
+
+def auth(credentials: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": credentials["Authorization"]}
+
+
+@pytest.fixture
+def postgres_admin_url(database_url: str) -> str:
+    """The test server's maintenance database, for tests that create databases of their own."""
+    url = make_url(to_async_url(database_url))
+    return url.set(database="postgres").render_as_string(hide_password=False)
+
+
+def new_engine(url: str) -> AsyncEngine:
+    return create_async_engine(to_async_url(url))
+
+
+ROOT = Path(__file__).resolve().parents[1]

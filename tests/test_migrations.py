@@ -1,0 +1,75 @@
+"""The migrations build the schema the models describe, and run down and up again."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.database import _configure_sqlite
+from app.core.migrations import downgrade_on_connection, upgrade_on_connection
+from app.core.settings import to_async_url
+from app.models import Base
+from tests.conftest import is_postgresql, new_engine
+
+
+@pytest.fixture
+async def scratch_engine(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
+    """An empty database of the kind under test, dropped afterwards."""
+    if not is_postgresql():
+        engine = new_engine(f"sqlite:///{tmp_path_factory.mktemp('mig') / 'scratch.db'}")
+        _configure_sqlite(engine)
+        yield engine
+        await engine.dispose()
+        return
+    name = f"iqt_scratch_{uuid.uuid4().hex[:12]}"
+    admin = new_engine(
+        make_url(to_async_url(database_url)).set(database="postgres").render_as_string(False)
+    )
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = new_engine(
+        make_url(to_async_url(database_url)).set(database=name).render_as_string(False)
+    )
+    yield engine
+    await engine.dispose()
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def _differences(connection) -> list:  # type: ignore[no-untyped-def]
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
+
+
+def _tables(connection) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+
+
+async def test_upgrade_downgrade_upgrade_round_trip(scratch_engine: AsyncEngine) -> None:
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+    async with scratch_engine.begin() as connection:
+        assert await connection.run_sync(_tables) == set(Base.metadata.tables)
+        await connection.run_sync(downgrade_on_connection)
+    async with scratch_engine.begin() as connection:
+        assert await connection.run_sync(_tables) == set()
+        await connection.run_sync(upgrade_on_connection)
+    async with scratch_engine.begin() as connection:
+        assert await connection.run_sync(_tables) == set(Base.metadata.tables)
+
+
+async def test_models_and_migrations_agree(scratch_engine: AsyncEngine) -> None:
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+    async with scratch_engine.connect() as connection:
+        assert await connection.run_sync(_differences) == []
