@@ -46,6 +46,7 @@ async def authenticate(
             "Access tokens are not accepted in the query string; "
             "send them in the Authorization header.",
             invalid_params=[("access_token", "Not allowed in the URL.")],
+            headers={"WWW-Authenticate": 'Bearer realm="iqt", error="invalid_request"'},
         )
     if not authorization:
         raise Unauthorised(

@@ -1,7 +1,8 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from starlette.requests import HTTPConnection
 
 from app.auth import service
 from app.auth.schemas import TokenResponse
@@ -10,7 +11,23 @@ from app.core.database import SessionDep
 from app.core.openapi import problem_responses
 
 router = APIRouter(tags=["Authentication"])
-basic_auth = HTTPBasic(auto_error=False, description="Client id and secret (RFC 6749 §2.3.1).")
+
+
+class ClientBasicAuth(HTTPBasic):
+    """HTTP Basic client authentication; a malformed header is an RFC 6749 ``invalid_client``."""
+
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        try:
+            return await super().__call__(request)
+        except HTTPException:
+            raise OAuthError(401, "invalid_client", "Client authentication failed.") from None
+
+
+basic_auth = ClientBasicAuth(
+    scheme_name="HTTPBasic",
+    auto_error=False,
+    description="Client id and secret (RFC 6749 §2.3.1).",
+)
 
 
 @router.post(
