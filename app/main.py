@@ -17,6 +17,7 @@ from app.core.settings import Settings, get_settings
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.organisations.router import router as organisations_router
+from app.staff.router import router as staff_router
 
 DESCRIPTION = """\
 The service of record for NHS Wales' **Improving Quality Together** (IQT) programme: staff,
@@ -34,6 +35,7 @@ their QI training, improvement projects and IQT awards (Bronze, Silver, Gold).
 TAGS = [
     {"name": "Authentication", "description": "OAuth2 client credentials."},
     {"name": "Organisations", "description": "NHS bodies, by ODS code."},
+    {"name": "Staff", "description": "Staff records pushed by HR systems (personal data)."},
     {"name": "Events", "description": "The change feed other systems follow."},
     {"name": "Audit", "description": "Who did what, when."},
     {"name": "Health", "description": "Liveness and readiness."},
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auth_router,
         organisations_router,
+        staff_router,
         events_router,
         audit_router,
         health_router,

@@ -104,7 +104,8 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     engine: AsyncEngine = request.getfixturevalue("engine")
     async with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
+            if not table.info.get("seeded_by_migration"):
+                await connection.execute(table.delete())
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from app.core.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, InvalidParam, Problem
 
@@ -91,6 +92,9 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
 
 AUTHENTICATED = (400, 401, 403, 500)
 
+# Request bodies read by hand (JSON or CSV) that the document must still describe.
+EXTRA_SCHEMAS: list[type[BaseModel]] = []
+
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for these problem statuses, with an example each."""
@@ -141,6 +145,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     problem.pop("$defs", None)
     components["Problem"] = problem
+    for model in EXTRA_SCHEMAS:
+        extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in extra.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = extra
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     app.openapi_schema = schema

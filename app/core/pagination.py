@@ -85,9 +85,12 @@ def page_request(collection: str) -> Any:
     return Depends(dependency)
 
 
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
 def keyset(
-    query: Select[Any], order: Sequence[InstrumentedAttribute[Any]], page: PageRequest
-) -> Select[Any]:
+    query: SelectT, order: Sequence[InstrumentedAttribute[Any]], page: PageRequest
+) -> SelectT:
     """Orders by the key columns and starts after the page token's keys; fetches one extra."""
     query = query.order_by(*order)
     if page.after is not None:

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"  # noqa: S105
+DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"
 
 
 class Settings(BaseSettings):
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    # A full staff snapshot that would end-date more than this share of an organisation's
+    # active staff is refused (409) unless the request says allowMassLeavers=true.
+    snapshot_max_leaver_share: float = Field(default=0.2, ge=0, le=1)
 
     log_level: str = "INFO"
     commit_sha: str | None = None

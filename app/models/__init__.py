@@ -5,5 +5,15 @@ from app.models.audit_record import AuditRecord
 from app.models.base import Base
 from app.models.event import Event
 from app.models.organisation import Organisation
+from app.models.staff import StaffGroup, StaffHistory, StaffMember
 
-__all__ = ["ApiClient", "AuditRecord", "Base", "Event", "Organisation"]
+__all__ = [
+    "ApiClient",
+    "AuditRecord",
+    "Base",
+    "Event",
+    "Organisation",
+    "StaffGroup",
+    "StaffHistory",
+    "StaffMember",
+]

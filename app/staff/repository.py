@@ -1,0 +1,216 @@
+"""Staff queries and bulk writes: one statement per batch chunk, never one per record."""
+
+from collections.abc import Iterable, Sequence, Set
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utcnow
+from app.core.pagination import PageRequest, PageResult, keyset, page_of
+from app.models import Organisation, StaffGroup, StaffHistory, StaffMember
+
+# The columns HR owns; a change to any of them is a change to the record.
+STAFF_FIELDS = (
+    "given_name",
+    "family_name",
+    "work_email",
+    "organisation_ods_code",
+    "staff_group_code",
+    "job_title",
+    "board_member",
+    "start_date",
+    "end_date",
+)
+# The columns uptake is broken down by, kept with effective dates.
+HISTORY_FIELDS = ("organisation_ods_code", "staff_group_code", "board_member")
+
+
+async def staff_group_lookup(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    """Staff group by code and by lower-cased name → (code, name)."""
+    rows = (await session.execute(select(StaffGroup.code, StaffGroup.name))).all()
+    lookup: dict[str, tuple[str, str]] = {}
+    for code, name in rows:
+        lookup[code] = (code, name)
+        lookup[name.casefold()] = (code, name)
+    return lookup
+
+
+async def organisation_codes(session: AsyncSession) -> set[str]:
+    return set((await session.scalars(select(Organisation.ods_code))).all())
+
+
+async def get_by_employee_number(session: AsyncSession, employee_number: str) -> StaffMember | None:
+    return await session.scalar(
+        select(StaffMember).where(StaffMember.employee_number == employee_number)
+    )
+
+
+async def existing_by_employee_number(
+    session: AsyncSession, employee_numbers: Sequence[str], *, lock: bool
+) -> dict[str, Row[Any]]:
+    """The current values of these people, locked for this transaction on PostgreSQL."""
+    if not employee_numbers:
+        return {}
+    query = select(
+        StaffMember.id,
+        StaffMember.employee_number,
+        StaffMember.version,
+        *(getattr(StaffMember, f) for f in STAFF_FIELDS),
+    ).where(StaffMember.employee_number.in_(list(employee_numbers)))
+    if lock:
+        query = query.with_for_update()
+    rows = (await session.execute(query)).all()
+    return {row.employee_number: row for row in rows}
+
+
+def _upsert(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StaffMember)
+
+
+async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Inserts or updates these records in one statement; returns id by employee number."""
+    if not rows:
+        return {}
+    statement = _upsert(session)
+    now = utcnow()
+    statement = statement.on_conflict_do_update(
+        index_elements=[StaffMember.employee_number],
+        set_={
+            **{f: statement.excluded[f] for f in (*STAFF_FIELDS, "work_email_key")},
+            "version": StaffMember.version + 1,
+            "updated_at": statement.excluded.updated_at,
+        },
+    ).returning(StaffMember.id, StaffMember.employee_number)
+    params = [{**row, "created_at": now, "updated_at": now, "version": 1} for row in rows]
+    result = await session.execute(statement, params)
+    return {employee_number: staff_id for staff_id, employee_number in result.all()}
+
+
+async def current_history(
+    session: AsyncSession, staff_ids: Iterable[int]
+) -> dict[int, tuple[int, date]]:
+    """The open history row (id, valid_from) of each person."""
+    ids = list(staff_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(StaffHistory.staff_id, StaffHistory.id, StaffHistory.valid_from).where(
+            StaffHistory.staff_id.in_(ids), StaffHistory.valid_to.is_(None)
+        )
+    )
+    return {staff_id: (history_id, valid_from) for staff_id, history_id, valid_from in rows}
+
+
+async def close_history(session: AsyncSession, history_ids: Sequence[int], on: date) -> None:
+    if history_ids:
+        await session.execute(
+            update(StaffHistory).where(StaffHistory.id.in_(list(history_ids))).values(valid_to=on)
+        )
+
+
+async def delete_history(session: AsyncSession, history_ids: Sequence[int]) -> None:
+    if history_ids:
+        await session.execute(delete(StaffHistory).where(StaffHistory.id.in_(list(history_ids))))
+
+
+async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(StaffHistory), list(rows))
+
+
+async def active_in_organisation(session: AsyncSession, ods_code: str, on: date) -> list[Any]:
+    """(id, employee_number, start_date) of everyone active in the organisation on a date."""
+    rows = await session.execute(
+        select(StaffMember.id, StaffMember.employee_number, StaffMember.start_date).where(
+            StaffMember.organisation_ods_code == ods_code,
+            or_(StaffMember.end_date.is_(None), StaffMember.end_date >= on),
+        )
+    )
+    return list(rows.all())
+
+
+async def end_date_staff(session: AsyncSession, staff_ids: Sequence[int], end: date) -> None:
+    """Sets the end date of these leavers (one statement)."""
+    if staff_ids:
+        await session.execute(
+            update(StaffMember)
+            .where(StaffMember.id.in_(list(staff_ids)))
+            .values(end_date=end, version=StaffMember.version + 1, updated_at=utcnow())
+        )
+
+
+async def bump_versions(session: AsyncSession, staff_ids: Sequence[int]) -> None:
+    if staff_ids:
+        await session.execute(
+            update(StaffMember)
+            .where(StaffMember.id.in_(list(staff_ids)))
+            .values(version=StaffMember.version + 1)
+        )
+
+
+async def list_staff(
+    session: AsyncSession,
+    page: PageRequest,
+    *,
+    visible_to: Set[str] | None,
+    organisation: str | None,
+    staff_group_code: str | None,
+    board_member: bool | None,
+    active_on: date | None,
+    inactive_on: date | None,
+    updated_since: datetime | None,
+) -> PageResult[tuple[StaffMember, str]]:
+    query = select(StaffMember, StaffGroup.name).join(
+        StaffGroup, StaffGroup.code == StaffMember.staff_group_code
+    )
+    if visible_to is not None:
+        query = query.where(StaffMember.organisation_ods_code.in_(sorted(visible_to)))
+    if organisation is not None:
+        query = query.where(StaffMember.organisation_ods_code == organisation)
+    if staff_group_code is not None:
+        query = query.where(StaffMember.staff_group_code == staff_group_code)
+    if board_member is not None:
+        query = query.where(StaffMember.board_member.is_(board_member))
+    if active_on is not None:
+        query = query.where(_active(active_on))
+    if inactive_on is not None:
+        query = query.where(~_active(inactive_on))
+    if updated_since is not None:
+        query = query.where(StaffMember.updated_at >= updated_since)
+    rows = (await session.execute(keyset(query, [StaffMember.id], page))).all()
+    return page_of([(r[0], r[1]) for r in rows], page, key=lambda r: [r[0].id])
+
+
+def _active(on: date) -> Any:
+    return and_(
+        StaffMember.start_date <= on,
+        or_(StaffMember.end_date.is_(None), StaffMember.end_date >= on),
+    )
+
+
+async def history_of(session: AsyncSession, staff_id: int) -> list[Any]:
+    rows = await session.execute(
+        select(
+            StaffHistory.valid_from,
+            StaffHistory.valid_to,
+            StaffHistory.organisation_ods_code,
+            StaffGroup.name.label("staff_group"),
+            StaffHistory.board_member,
+        )
+        .join(StaffGroup, StaffGroup.code == StaffHistory.staff_group_code)
+        .where(StaffHistory.staff_id == staff_id)
+        .order_by(StaffHistory.valid_from, StaffHistory.id)
+    )
+    return list(rows.all())
+
+
+async def staff_group_name(session: AsyncSession, code: str) -> str:
+    return str(await session.scalar(select(StaffGroup.name).where(StaffGroup.code == code)))
+
+
+async def count_staff(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(StaffMember)) or 0)
