@@ -6,24 +6,38 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.core.problems import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_BASE,
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
     ProblemError,
+    Unauthorised,
+    UnsupportedMediaType,
     status_title,
 )
 
-_HTTP_SLUGS = {
-    400: "bad-request",
-    401: "unauthorised",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    406: "not-acceptable",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
+# The framework's own errors get the type and title of the domain error with the same status,
+# so that one problem type always has one title.
+_HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
+    error.status: (error.slug, error.title)
+    for error in (
+        BadRequest,
+        Unauthorised,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+    )
 }
+_HTTP_PROBLEMS[406] = ("not-acceptable", status_title(406))
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 _LOCATION_PREFIXES = {"body", "query", "path", "header", "cookie"}
 
@@ -84,16 +98,32 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else None
     if status == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
+    headers = dict(exc.headers) if exc.headers else {}
     if status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    slug, title = _HTTP_PROBLEMS.get(status, ("http-error", status_title(status)))
     return problem_response(
         request,
         status=status,
-        slug=_HTTP_SLUGS.get(status, "http-error"),
-        title=status_title(status),
+        slug=slug,
+        title=title,
         detail=detail,
-        headers=dict(exc.headers) if exc.headers else None,
+        headers=headers or None,
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path (the router names only one route's)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
