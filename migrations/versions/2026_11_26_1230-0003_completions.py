@@ -1,0 +1,24 @@
+"""Course catalogue and completions from e-learning platforms.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-26 12:50:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
