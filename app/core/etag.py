@@ -9,14 +9,21 @@ def etag_for(version: int) -> str:
 
 def check_if_match(if_match: str | None, version: int, *, required: bool = False) -> None:
     """Raises 412 when If-Match names none of the current ETag (or ``*``); 428 when required
-    and absent."""
+    and absent. Versions start at 1: version 0 means the resource does not exist yet, so no
+    ETag can match it."""
     if if_match is None:
         if required:
             raise PreconditionRequired("Send If-Match with the ETag you last read.")
         return
-    current = etag_for(version)
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" not in candidates and current not in candidates:
+    if "*" in candidates:
+        return
+    if version < 1:
+        raise PreconditionFailed(
+            f"If-Match {if_match} names a version, but the resource does not exist."
+        )
+    current = etag_for(version)
+    if current not in candidates:
         raise PreconditionFailed(
             f"If-Match {if_match} does not match the current ETag {current}.",
             extensions={"currentETag": current},
