@@ -8,19 +8,23 @@ COPY app ./app
 RUN pip install --no-cache-dir .
 
 FROM python:3.12-slim
-RUN useradd --system --uid 10001 --home-dir /srv/iqt iqt
+RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /srv/iqt \
+      --shell /usr/sbin/nologin iqt
 WORKDIR /srv/iqt
 COPY --from=build /opt/venv /opt/venv
 COPY alembic.ini ./
 COPY migrations ./migrations
+# The package is installed (not editable): iqt finds alembic.ini and migrations/ in the working
+# directory, so run iqt commands from /srv/iqt.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
     IQT_ENVIRONMENT=production \
     IQT_DATABASE_URL=sqlite:////srv/iqt/data/iqt.db \
     IQT_HOST=0.0.0.0 \
     IQT_PORT=8000 \
     IQT_WORKERS=2
-RUN mkdir -p /srv/iqt/data && chown iqt /srv/iqt/data
+RUN mkdir -p /srv/iqt/data && chown iqt:iqt /srv/iqt/data
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
