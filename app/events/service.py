@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
+from app.core.bulk import insert_rows
 from app.core.problems import BadRequest
 from app.events import repository
 from app.models import Event
@@ -32,6 +32,9 @@ EVENT_TYPES = (
 )
 
 
+_MAX_BIGINT = 2**63 - 1
+
+
 @dataclass(frozen=True)
 class FeedPosition:
     transaction_id: int
@@ -43,7 +46,11 @@ class FeedPosition:
     @classmethod
     def parse(cls, token: str) -> "FeedPosition":
         head, sep, tail = token.partition("-")
-        if not sep or not head.isdigit() or not tail.isdigit():
+        if (
+            not sep
+            or not (head.isascii() and head.isdigit() and tail.isascii() and tail.isdigit())
+            or max(int(head), int(tail)) > _MAX_BIGINT
+        ):
             raise BadRequest(
                 "after is not a cursor this feed issued.",
                 invalid_params=[("after", "Use the cursor of the last event you processed.")],
@@ -88,7 +95,7 @@ async def record_events(
     rows = [{**e, "client_id": client_id, "occurred_at": utcnow()} for e in events]
     for row in rows:
         assert row["type"] in EVENT_TYPES, row["type"]
-    await session.execute(insert(Event).values(transaction_id=transaction_id), rows)
+    await insert_rows(session, Event.__table__, rows, constants={"transaction_id": transaction_id})
 
 
 async def read_feed(

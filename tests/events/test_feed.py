@@ -1,0 +1,279 @@
+"""GET /events: the outbox feed, in commit-safe order, so that a consumer misses nothing."""
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.core.database import create_engine
+from app.core.settings import Settings
+from app.events.service import record_event
+from tests.conftest import ClientFactory, auth, new_engine
+
+CARDIFF = {"name": "Cardiff and Vale University Health Board", "type": "healthBoard"}
+ANEURIN = {"name": "Aneurin Bevan University Health Board", "type": "healthBoard"}
+POLL_ATTEMPTS = 600  # a commit shows once every older transaction has finished; wait for it
+
+
+async def _feed(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> dict[str, Any]:
+    response = await client.get("/events", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _record(session: AsyncSession, resource_id: str, event_type: str = "") -> None:
+    await record_event(
+        session,
+        event_type or "organisationChanged",
+        resource_type="organisation",
+        resource_id=resource_id,
+        organisation=None,
+        data={"marker": resource_id},
+        caller=None,
+    )
+
+
+async def test_organisation_changes_appear_in_order(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client()
+    await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
+    await client.put("/organisations/7A6", json=ANEURIN, headers=auth(creds))
+    await client.put("/organisations/7A4", json={**CARDIFF, "name": "Renamed"}, headers=auth(creds))
+    body = await _feed(client, auth(creds))
+    events = body["data"]
+    assert [(e["type"], e["resourceId"]) for e in events] == [
+        ("organisationChanged", "7A4"),
+        ("organisationChanged", "7A6"),
+        ("organisationChanged", "7A4"),
+    ]
+    assert events[0]["data"]["created"] is True
+    assert events[2]["data"] == {"created": False, "changed": ["name"]}
+    assert all(e["clientId"] == creds["client_id"] for e in events)
+    assert body["meta"] == {"count": 3, "after": events[-1]["cursor"]}
+
+
+async def test_resuming_after_a_cursor_returns_only_later_events(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client()
+    await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
+    first = await _feed(client, auth(creds))
+    await client.put("/organisations/7A6", json=ANEURIN, headers=auth(creds))
+    later = await _feed(client, auth(creds), after=first["meta"]["after"])
+    assert [e["resourceId"] for e in later["data"]] == ["7A6"]
+
+
+async def test_next_link_resumes_from_the_last_event(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client()
+    await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
+    body = await _feed(client, auth(creds))
+    [next_href] = [link["href"] for link in body["links"] if link["rel"] == "next"]
+    assert httpx.URL(next_href).params["after"] == body["data"][-1]["cursor"]
+
+
+async def test_poll_with_nothing_new_keeps_the_cursor(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client()
+    await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
+    cursor = (await _feed(client, auth(creds)))["meta"]["after"]
+    again = await _feed(client, auth(creds), after=cursor)
+    assert again["data"] == []
+    assert again["meta"] == {"count": 0, "after": cursor}
+
+
+async def test_limit_caps_the_batch_and_the_rest_follows(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client()
+    for code in ("7A1", "7A2", "7A3"):
+        await client.put(f"/organisations/{code}", json=CARDIFF, headers=auth(creds))
+    first = await _feed(client, auth(creds), limit=2)
+    rest = await _feed(client, auth(creds), limit=2, after=first["meta"]["after"])
+    assert [e["resourceId"] for e in first["data"]] == ["7A1", "7A2"]
+    assert [e["resourceId"] for e in rest["data"]] == ["7A3"]
+
+
+async def test_types_filter_returns_only_those_types(
+    client: httpx.AsyncClient, make_client: ClientFactory, app: Any
+) -> None:
+    creds = await make_client()
+    await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
+    async with app.state.sessionmaker() as session:
+        await _record(session, "award-1", "awardGranted")
+        await session.commit()
+    only_awards = await _feed(client, auth(creds), types="awardGranted")
+    assert [e["type"] for e in only_awards["data"]] == ["awardGranted"]
+    both = await _feed(client, auth(creds), types="organisationChanged,awardGranted")
+    assert [e["type"] for e in both["data"]] == ["organisationChanged", "awardGranted"]
+
+
+async def test_unknown_type_is_400(client: httpx.AsyncClient, make_client: ClientFactory) -> None:
+    creds = await make_client()
+    response = await client.get("/events", params={"types": "nothingHappened"}, headers=auth(creds))
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "types"
+
+
+async def test_restricted_client_sees_only_its_organisations_events(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    admin = await make_client()
+    await client.put("/organisations/7A4", json=CARDIFF, headers=auth(admin))
+    await client.put("/organisations/7A6", json=ANEURIN, headers=auth(admin))
+    restricted = await make_client(scopes=["events:read"], organisations=["7A6"])
+    body = await _feed(client, auth(restricted))
+    assert [e["organisation"] for e in body["data"]] == ["7A6"]
+
+
+async def test_feed_needs_the_events_read_scope(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client(scopes=["organisations:read"])
+    assert (await client.get("/events", headers=auth(creds))).status_code == 403
+
+
+NOT_CURSORS = [
+    "abc",
+    "12",
+    "1-",
+    "-1",
+    "1-2-3",
+    "1.5-2",
+    "99999999999999999999-1",
+    "1-99999999999999999999",
+    "\u00b2-1",  # a superscript two is a digit to str.isdigit, not to int()
+]
+
+
+@pytest.mark.parametrize("after", NOT_CURSORS)
+async def test_after_that_is_not_a_cursor_is_400(
+    client: httpx.AsyncClient, make_client: ClientFactory, after: str
+) -> None:
+    creds = await make_client()
+    response = await client.get("/events", params={"after": after}, headers=auth(creds))
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["invalidParams"][0]["name"] == "after"
+
+
+@pytest.fixture
+async def own_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine apart from the app's, for transactions the test holds open."""
+    engine = new_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _poll_until(
+    client: httpx.AsyncClient, headers: dict[str, str], after: str | None, count: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Polls as a consumer would until `count` events arrived (or attempts run out)."""
+    seen: list[dict[str, Any]] = []
+    for _ in range(POLL_ATTEMPTS):
+        params = {"after": after} if after else {}
+        body = await _feed(client, headers, **params)
+        seen.extend(body["data"])
+        after = body["meta"]["after"]
+        if len(seen) >= count:
+            break
+        await asyncio.sleep(0.05)
+    return seen, after
+
+
+@pytest.mark.postgresql
+async def test_event_of_a_transaction_that_commits_late_is_not_skipped(
+    client: httpx.AsyncClient, make_client: ClientFactory, app: Any, own_engine: AsyncEngine
+) -> None:
+    creds = await make_client(scopes=["events:read"])
+    headers = auth(creds)
+    async with app.state.sessionmaker() as session:
+        await _record(session, "before")
+        await session.commit()
+    seen, cursor = await _poll_until(client, headers, None, 1)
+    assert [e["resourceId"] for e in seen] == ["before"]
+
+    async with own_engine.connect() as connection_a:
+        transaction_a = await connection_a.begin()
+        session_a = AsyncSession(bind=connection_a)
+        await _record(session_a, "late")  # A takes its transaction id and event id first
+
+        async with app.state.sessionmaker() as session_b:
+            await _record(session_b, "early")
+            await session_b.commit()  # B commits while A still runs
+
+        held_back = await _feed(client, headers, after=cursor)
+        assert held_back["data"] == [], "B was shown while the older A could still commit"
+        assert held_back["meta"]["after"] == cursor
+
+        await transaction_a.commit()
+        await session_a.close()
+
+    seen, _ = await _poll_until(client, headers, cursor, 2)
+    assert [e["resourceId"] for e in seen] == ["late", "early"]
+
+
+@pytest.mark.postgresql
+async def test_event_of_a_transaction_that_rolls_back_never_appears(
+    client: httpx.AsyncClient, make_client: ClientFactory, app: Any, own_engine: AsyncEngine
+) -> None:
+    creds = await make_client(scopes=["events:read"])
+    async with own_engine.connect() as connection_a:
+        transaction_a = await connection_a.begin()
+        await _record(AsyncSession(bind=connection_a), "rolled-back")
+        async with app.state.sessionmaker() as session_b:
+            await _record(session_b, "kept")
+            await session_b.commit()
+        await transaction_a.rollback()
+    seen, _ = await _poll_until(client, auth(creds), None, 1)
+    assert [e["resourceId"] for e in seen] == ["kept"]
+
+
+WRITERS = 20
+
+
+async def test_concurrent_writers_every_event_is_seen_exactly_once(
+    client: httpx.AsyncClient, make_client: ClientFactory, settings: Settings
+) -> None:
+    """Writers commit in a random order while a consumer follows the feed with its cursor."""
+    creds = await make_client(scopes=["events:read"])
+    headers = auth(creds)
+    engine = create_engine(settings)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    rng = random.Random(20261126)
+    pauses = [(rng.uniform(0, 0.02), rng.uniform(0, 0.05)) for _ in range(WRITERS)]
+
+    async def writer(number: int) -> None:
+        before, inside = pauses[number]
+        await asyncio.sleep(before)
+        async with sessions() as session, session.begin():
+            await _record(session, f"writer-{number:02d}")
+            await asyncio.sleep(inside)  # hold the transaction open after taking an id
+
+    seen: list[str] = []
+    cursor: str | None = None
+    writers = asyncio.gather(*(writer(n) for n in range(WRITERS)))
+    try:
+        for _ in range(POLL_ATTEMPTS):
+            finished = writers.done()
+            body = await _feed(client, headers, limit=3, **({"after": cursor} if cursor else {}))
+            seen.extend(e["resourceId"] for e in body["data"])
+            cursor = body["meta"]["after"]
+            if finished and len(seen) >= WRITERS and not body["data"]:
+                break
+            await asyncio.sleep(0.005)
+        await writers
+    finally:
+        await engine.dispose()
+    assert sorted(seen) == [f"writer-{n:02d}" for n in range(WRITERS)]
+    assert len(seen) == len(set(seen)), "an event was delivered twice"
