@@ -1,7 +1,7 @@
 from collections.abc import Sequence, Set
 from typing import Any
 
-from sqlalchemy import literal, or_, select, text, tuple_
+from sqlalchemy import BigInteger, literal, literal_column, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event
@@ -14,8 +14,8 @@ def _is_postgresql(session: AsyncSession) -> bool:
 def current_transaction_id(session: AsyncSession) -> Any:
     """The writing transaction's id on PostgreSQL (a SQL expression), 0 on SQLite."""
     if _is_postgresql(session):
-        return text("(pg_current_xact_id()::text)::bigint")
-    return literal(0)
+        return literal_column("(pg_current_xact_id()::text)::bigint", BigInteger)
+    return literal(0, BigInteger)
 
 
 async def read_feed(

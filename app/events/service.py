@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
+from app.core.bulk import insert_rows
 from app.core.problems import BadRequest
 from app.events import repository
 from app.models import Event
@@ -95,7 +95,7 @@ async def record_events(
     rows = [{**e, "client_id": client_id, "occurred_at": utcnow()} for e in events]
     for row in rows:
         assert row["type"] in EVENT_TYPES, row["type"]
-    await session.execute(insert(Event).values(transaction_id=transaction_id), rows)
+    await insert_rows(session, Event.__table__, rows, constants={"transaction_id": transaction_id})
 
 
 async def read_feed(

@@ -21,7 +21,7 @@ class Event(Base):
 
     id: Mapped[IdPk]
     transaction_id: Mapped[int] = mapped_column(BigInteger)
-    type: Mapped[str] = mapped_column(String(60), index=True)
+    type: Mapped[str] = mapped_column(String(60))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
     resource_type: Mapped[str] = mapped_column(String(60))
     resource_id: Mapped[str] = mapped_column(String(100))

@@ -61,15 +61,14 @@ class StaffHistory(Base):
     __tablename__ = "staff_history"
     __table_args__ = (
         Index("ix_staff_history_staff_id_valid_from", "staff_id", "valid_from"),
-        Index("ix_staff_history_organisation_ods_code", "organisation_ods_code"),
     )
 
     id: Mapped[IdPk]
     staff_id: Mapped[int] = mapped_column(BigIntegerId, ForeignKey("staff_members.id"))
     valid_from: Mapped[date] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
-    organisation_ods_code: Mapped[str] = mapped_column(
-        String(10), ForeignKey("organisations.ods_code")
-    )
-    staff_group_code: Mapped[str] = mapped_column(String(2), ForeignKey("staff_groups.code"))
+    # Copies of the staff row's values, which carry the foreign keys; checking them again per
+    # history row would double the cost of a bulk load.
+    organisation_ods_code: Mapped[str] = mapped_column(String(10))
+    staff_group_code: Mapped[str] = mapped_column(String(2))
     board_member: Mapped[bool] = mapped_column(Boolean)

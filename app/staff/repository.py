@@ -4,10 +4,10 @@ from collections.abc import Iterable, Sequence, Set
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bulk import column_in, insert_rows, insert_statement
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.models import Organisation, StaffGroup, StaffHistory, StaffMember
@@ -59,23 +59,18 @@ async def existing_by_employee_number(
         StaffMember.employee_number,
         StaffMember.version,
         *(getattr(StaffMember, f) for f in STAFF_FIELDS),
-    ).where(StaffMember.employee_number.in_(list(employee_numbers)))
+    ).where(column_in(session, StaffMember.employee_number, employee_numbers))
     if lock:
         query = query.with_for_update()
     rows = (await session.execute(query)).all()
     return {row.employee_number: row for row in rows}
 
 
-def _upsert(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(StaffMember)
-
-
 async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Inserts or updates these records in one statement; returns id by employee number."""
     if not rows:
         return {}
-    statement = _upsert(session)
+    statement = insert_statement(session, StaffMember.__table__)
     now = utcnow()
     statement = statement.on_conflict_do_update(
         index_elements=[StaffMember.employee_number],
@@ -86,7 +81,7 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         },
     ).returning(StaffMember.id, StaffMember.employee_number)
     params = [{**row, "created_at": now, "updated_at": now, "version": 1} for row in rows]
-    result = await session.execute(statement, params)
+    result = await insert_rows(session, StaffMember.__table__, params, statement=statement)
     return {employee_number: staff_id for staff_id, employee_number in result.all()}
 
 
@@ -99,7 +94,7 @@ async def current_history(
         return {}
     rows = await session.execute(
         select(StaffHistory.staff_id, StaffHistory.id, StaffHistory.valid_from).where(
-            StaffHistory.staff_id.in_(ids), StaffHistory.valid_to.is_(None)
+            column_in(session, StaffHistory.staff_id, ids), StaffHistory.valid_to.is_(None)
         )
     )
     return {staff_id: (history_id, valid_from) for staff_id, history_id, valid_from in rows}
@@ -118,8 +113,7 @@ async def delete_history(session: AsyncSession, history_ids: Sequence[int]) -> N
 
 
 async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(StaffHistory), list(rows))
+    await insert_rows(session, StaffHistory.__table__, rows)
 
 
 async def active_in_organisation(session: AsyncSession, ods_code: str, on: date) -> list[Any]:

@@ -4,8 +4,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from app.core.email import WorkEmail
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel
 from app.organisations.schemas import ODS_CODE_PATTERN
@@ -46,7 +47,7 @@ class StaffFields(ApiInput):
 
     given_name: Name
     family_name: Name
-    work_email: EmailStr | None = None
+    work_email: WorkEmail | None = None
     organisation: Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)]
     staff_group: StaffGroupRef
     job_title: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -74,7 +75,7 @@ class StaffPatch(ApiInput):
 
     given_name: Name | None = None
     family_name: Name | None = None
-    work_email: EmailStr | None = None
+    work_email: WorkEmail | None = None
     organisation: Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)] | None = None
     staff_group: StaffGroupRef | None = None
     job_title: Annotated[str, StringConstraints(max_length=200)] | None = None

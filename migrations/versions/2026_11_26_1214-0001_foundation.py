@@ -62,7 +62,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_transaction_id_id', ['transaction_id', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
     op.create_table('organisations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -89,7 +88,6 @@ def downgrade() -> None:
 
     op.drop_table('organisations')
     with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index('ix_events_transaction_id_id')
 
     op.drop_table('events')

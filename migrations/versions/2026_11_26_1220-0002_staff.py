@@ -76,13 +76,10 @@ def upgrade() -> None:
     sa.Column('organisation_ods_code', sa.String(length=10), nullable=False),
     sa.Column('staff_group_code', sa.String(length=2), nullable=False),
     sa.Column('board_member', sa.Boolean(), nullable=False),
-    sa.ForeignKeyConstraint(['organisation_ods_code'], ['organisations.ods_code'], name=op.f('fk_staff_history_organisation_ods_code_organisations')),
-    sa.ForeignKeyConstraint(['staff_group_code'], ['staff_groups.code'], name=op.f('fk_staff_history_staff_group_code_staff_groups')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_staff_history_staff_id_staff_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_history'))
     )
     with op.batch_alter_table('staff_history', schema=None) as batch_op:
-        batch_op.create_index('ix_staff_history_organisation_ods_code', ['organisation_ods_code'], unique=False)
         batch_op.create_index('ix_staff_history_staff_id_valid_from', ['staff_id', 'valid_from'], unique=False)
 
 
@@ -90,7 +87,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('staff_history', schema=None) as batch_op:
         batch_op.drop_index('ix_staff_history_staff_id_valid_from')
-        batch_op.drop_index('ix_staff_history_organisation_ods_code')
 
     op.drop_table('staff_history')
     with op.batch_alter_table('staff_members', schema=None) as batch_op:

@@ -1,0 +1,269 @@
+"""bench/staff_import: 100,000 staff posted as 20 batches of 5,000 over HTTP, on PostgreSQL with
+2 workers. Measures the first load, an unchanged re-send and a re-send with 10% changed, beside
+the COPY floor for the same rows and the server's peak memory.
+
+Run: .venv/bin/python -m bench.staff_import   (needs the local PostgreSQL server)
+"""
+
+import argparse
+import asyncio
+import random
+import time
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.common import (
+    create_client,
+    fresh_database,
+    running_server,
+    token,
+    verdict,
+)
+
+# Roughly the size of each NHS Wales organisation's workforce.
+ORGANISATION_WEIGHTS = {
+    "7A1": 19,
+    "7A2": 12,
+    "7A3": 13,
+    "7A4": 16,
+    "7A5": 14,
+    "7A6": 15,
+    "7A7": 3,
+    "RQF": 4,
+    "RT4": 4,
+}
+STAFF_GROUP_WEIGHTS = {
+    "01": 9,
+    "02": 1,
+    "03": 30,
+    "04": 7,
+    "05": 3,
+    "06": 2,
+    "07": 17,
+    "08": 22,
+    "09": 8,
+    "10": 1,
+}
+GIVEN = [
+    "Siân",
+    "Llŷr",
+    "Dafydd",
+    "Rhiannon",
+    "Gwenllian",
+    "Ioan",
+    "Cerys",
+    "Owain",
+    "Mared",
+    "Rhys",
+    "Elin",
+    "Gethin",
+    "Ffion",
+    "Aled",
+    "Nia",
+    "Tomos",
+    "Catrin",
+    "Emyr",
+    "Lowri",
+    "Bethan",
+    "Gruffydd",
+    "Angharad",
+    "Iwan",
+    "Seren",
+    "Mabli",
+    "John",
+    "Sarah",
+    "Mohammed",
+]
+FAMILY = [
+    "Jones",
+    "Williams",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Roberts",
+    "Hughes",
+    "Lewis",
+    "Morgan",
+    "Griffiths",
+    "Owen",
+    "Price",
+    "Pritchard",
+    "ap Gruffudd",
+    "Llywelyn",
+    "O'Brien",
+    "Rees",
+    "Jenkins",
+    "Powell",
+    "Bowen",
+    "Parry",
+    "Vaughan",
+    "Prosser",
+]
+TITLES = [
+    "Staff Nurse",
+    "Ward Sister",
+    "Healthcare Support Worker",
+    "Consultant",
+    "Physiotherapist",
+    "Administrator",
+    "Porter",
+    "Pharmacist",
+    "Paramedic",
+    "Medical Secretary",
+]
+STAFF = 100_000
+BATCH = 5_000
+
+
+def generate_staff(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    organisations = rng.choices(
+        list(ORGANISATION_WEIGHTS), weights=list(ORGANISATION_WEIGHTS.values()), k=count
+    )
+    groups = rng.choices(
+        list(STAFF_GROUP_WEIGHTS), weights=list(STAFF_GROUP_WEIGHTS.values()), k=count
+    )
+    staff = []
+    for index in range(count):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        number = f"{10_000_000 + index}"
+        start = date(1990, 1, 1) + timedelta(days=rng.randrange(12_000))
+        staff.append(
+            {
+                "employeeNumber": number,
+                "givenName": given,
+                "familyName": family,
+                "workEmail": f"{number}@wales.nhs.uk",
+                "organisation": organisations[index],
+                "staffGroup": groups[index],
+                "jobTitle": rng.choice(TITLES),
+                "boardMember": rng.random() < 0.01,
+                "startDate": start.isoformat(),
+            }
+        )
+    return staff
+
+
+async def post_all(
+    base_url: str, bearer: str, staff: list[dict[str, Any]]
+) -> tuple[float, dict[str, int]]:
+    """Posts every batch, two at a time (one per worker); returns seconds and summed counts."""
+    batches = [staff[i : i + BATCH] for i in range(0, len(staff), BATCH)]
+    totals: dict[str, int] = {}
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            batch = queue.get_nowait()
+            response = await client.post("/staffBatches", json={"mode": "upsert", "records": batch})
+            response.raise_for_status()
+            for key in ("created", "updated", "unchanged", "rejected"):
+                totals[key] = totals.get(key, 0) + response.json()[key]
+
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"Authorization": f"Bearer {bearer}"}, timeout=120
+    ) as client:
+        started = time.perf_counter()
+        await asyncio.gather(sender(client), sender(client))
+        return time.perf_counter() - started, totals
+
+
+async def copy_floor(database_url: str, staff: list[dict[str, Any]]) -> float:
+    """PostgreSQL COPY of the same rows into a table shaped like staff_members."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "CREATE TEMP TABLE staff_copy_floor (LIKE staff_members INCLUDING ALL)"
+        )
+        await connection.execute("ALTER TABLE staff_copy_floor ALTER COLUMN id DROP DEFAULT")
+        rows = [
+            (
+                i + 1,
+                s["employeeNumber"],
+                s["givenName"],
+                s["familyName"],
+                s["workEmail"],
+                s["workEmail"].lower(),
+                s["organisation"],
+                s["staffGroup"],
+                s["jobTitle"],
+                s["boardMember"],
+                date.fromisoformat(s["startDate"]),
+                None,
+                1,
+            )
+            for i, s in enumerate(staff)
+        ]
+        columns = [
+            "id",
+            "employee_number",
+            "given_name",
+            "family_name",
+            "work_email",
+            "work_email_key",
+            "organisation_ods_code",
+            "staff_group_code",
+            "job_title",
+            "board_member",
+            "start_date",
+            "end_date",
+            "version",
+        ]
+        started = time.perf_counter()
+        await connection.copy_records_to_table("staff_copy_floor", records=rows, columns=columns)
+        return time.perf_counter() - started
+    finally:
+        await connection.close()
+
+
+def report(name: str, seconds: float, floor: float, target: float) -> None:
+    print(
+        f"{name:<22} {seconds:6.2f} s  {STAFF / seconds:9,.0f} records/s  "
+        f"{seconds / floor:5.1f}x COPY   target <= {target:g} s   {verdict(seconds, target)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", default="iqt_bench_staff")
+    args = parser.parse_args()
+    staff = generate_staff(STAFF)
+    with fresh_database(args.database) as url:
+        client_id, secret = create_client(url, "staff:read,staff:write")
+        with running_server(url, workers=2) as server:
+            bearer = token(server.base_url, client_id, secret)
+            first, first_counts = asyncio.run(post_all(server.base_url, bearer, staff))
+            again, again_counts = asyncio.run(post_all(server.base_url, bearer, staff))
+            rng = random.Random(11)
+            changed = [
+                {**s, "jobTitle": s["jobTitle"] + " (Band 6)"} if rng.random() < 0.10 else s
+                for s in staff
+            ]
+            tenth, tenth_counts = asyncio.run(post_all(server.base_url, bearer, changed))
+            peaks = server.peak_rss_mb()
+        floor = asyncio.run(copy_floor(url.replace("postgresql://", "postgres://"), staff))
+    print(
+        f"bench/staff_import: {STAFF:,} staff in {STAFF // BATCH} batches of {BATCH:,}, "
+        "PostgreSQL, 2 workers"
+    )
+    print(f"  first load counts {first_counts}; unchanged {again_counts}; 10% {tenth_counts}")
+    print(f"{'COPY floor':<22} {floor:6.2f} s  {STAFF / floor:9,.0f} records/s")
+    report("first load", first, floor, 4)
+    report("unchanged re-send", again, floor, 2.5)
+    report("10% changed re-send", tenth, floor, 3)
+    worst = max(peaks.values())
+    print(
+        f"{'server peak RSS':<22} {worst:6.0f} MB per process (largest of {len(peaks)}: "
+        + ", ".join(f"{v:.0f}" for v in peaks.values())
+        + f"), {sum(peaks.values()):.0f} MB together   target <= 300 MB   "
+        + verdict(worst, 300)
+    )
+
+
+if __name__ == "__main__":
+    main()
