@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-_POSTGRESQL = PGDialect_asyncpg()
+_POSTGRESQL = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 def is_postgresql(session: AsyncSession) -> bool:
