@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # active staff is refused (409) unless the request says allowMassLeavers=true.
     snapshot_max_leaver_share: float = Field(default=0.2, ge=0, le=1)
 
+    # The Silver rubric total (out of 50) a project needs before a reviewer may approve it.
+    silver_pass_mark: int = Field(default=25, ge=0, le=50)
+
     log_level: str = "INFO"
     commit_sha: str | None = None
 
