@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.bulk import column_in, insert_rows, insert_statement
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
+from app.core.problems import Conflict
 from app.models import Organisation, StaffGroup, StaffHistory, StaffMember
 
 # The columns HR owns; a change to any of them is a change to the record.
@@ -49,9 +50,10 @@ async def get_by_employee_number(session: AsyncSession, employee_number: str) ->
 
 
 async def existing_by_employee_number(
-    session: AsyncSession, employee_numbers: Sequence[str], *, lock: bool
+    session: AsyncSession, employee_numbers: Sequence[str]
 ) -> dict[str, Row[Any]]:
-    """The current values of these people, locked for this transaction on PostgreSQL."""
+    """The current values (and version) of these people; nothing is locked: the upsert
+    writes a row only if its version is still the one read here."""
     if not employee_numbers:
         return {}
     query = select(
@@ -60,14 +62,17 @@ async def existing_by_employee_number(
         StaffMember.version,
         *(getattr(StaffMember, f) for f in STAFF_FIELDS),
     ).where(column_in(session, StaffMember.employee_number, employee_numbers))
-    if lock:
-        query = query.with_for_update()
     rows = (await session.execute(query)).all()
     return {row.employee_number: row for row in rows}
 
 
 async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Inserts or updates these records in one statement; returns id by employee number."""
+    """Inserts or updates these records in one statement; returns id by employee number.
+
+    A row to update carries the ``version`` it was read at and is written only if that is still
+    its version (optimistic concurrency): a concurrent change makes the batch fail whole (409)
+    instead of overwriting what the other request wrote.
+    """
     if not rows:
         return {}
     statement = insert_statement(session, StaffMember.__table__)
@@ -79,10 +84,17 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
             "version": StaffMember.version + 1,
             "updated_at": statement.excluded.updated_at,
         },
+        where=StaffMember.version == statement.excluded.version,
     ).returning(StaffMember.id, StaffMember.employee_number)
-    params = [{**row, "created_at": now, "updated_at": now, "version": 1} for row in rows]
+    params = [{"version": 1, **row, "created_at": now, "updated_at": now} for row in rows]
     result = await insert_rows(session, StaffMember.__table__, params, statement=statement)
-    return {employee_number: staff_id for staff_id, employee_number in result.all()}
+    ids = {employee_number: staff_id for staff_id, employee_number in result.all()}
+    if len(ids) != len(rows):
+        raise Conflict(
+            "Some of these staff records were changed by another request at the same time; "
+            "nothing was stored. Send the batch again."
+        )
+    return ids
 
 
 async def current_history(

@@ -52,9 +52,12 @@ async def load_references(session: AsyncSession) -> References:
 
 
 def _changed_fields(existing: Any, row: dict[str, Any]) -> list[str]:
+    before = existing._mapping
+    if all(before[name] == row[name] for name in STAFF_FIELDS):
+        return []
     changed = []
     for name in STAFF_FIELDS:
-        old, new = getattr(existing, name), row[name]
+        old, new = before[name], row[name]
         if name == "work_email" and old and new and old.casefold() == new.casefold():
             continue
         if old != new:
@@ -72,9 +75,8 @@ async def apply_staff_rows(
 ) -> Applied:
     """Creates and updates staff with one statement per step, history and events included."""
     applied = Applied()
-    is_postgresql = session.get_bind().dialect.name == "postgresql"
     existing = await repository.existing_by_employee_number(
-        session, [r["employee_number"] for r in rows], lock=is_postgresql
+        session, [r["employee_number"] for r in rows]
     )
     to_write: list[dict[str, Any]] = []
     changes: dict[str, list[str]] = {}
@@ -96,7 +98,7 @@ async def apply_staff_rows(
         if not changed:
             applied.unchanged += 1
             continue
-        to_write.append(row)
+        to_write.append({**row, "version": before.version})
         changes[row["employee_number"]] = changed
 
     ids = await repository.upsert_staff(session, to_write)
