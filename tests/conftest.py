@@ -1,6 +1,7 @@
 """Test harness: one database per run (SQLite file, or PostgreSQL when IQT_TEST_DATABASE_URL
 is set), schema built by the real migrations, every table emptied after each test."""
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -150,6 +151,25 @@ def make_client(app: Any, settings: Settings) -> ClientFactory:
 
 def auth(credentials: dict[str, str]) -> dict[str, str]:
     return {"Authorization": credentials["Authorization"]}
+
+
+async def read_events(
+    client: httpx.AsyncClient, headers: dict[str, str], *, at_least: int = 1, **params: Any
+) -> dict[str, Any]:
+    """GET /events, polled until it shows at least ``at_least`` events (for up to ~30 s).
+
+    On PostgreSQL the feed holds an event back until every older transaction on the server has
+    finished, other databases' included, so a test reading right after a commit may have to wait
+    for someone else's transaction. On SQLite the first answer is final.
+    """
+    for _ in range(600):
+        response = await client.get("/events", params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        if len(body["data"]) >= at_least:
+            break
+        await asyncio.sleep(0.05)
+    return body
 
 
 @pytest.fixture

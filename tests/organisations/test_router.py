@@ -1,6 +1,6 @@
 import httpx
 
-from tests.conftest import ClientFactory, auth
+from tests.conftest import ClientFactory, auth, read_events
 
 CARDIFF = {"name": "Cardiff and Vale University Health Board", "type": "healthBoard"}
 
@@ -49,8 +49,8 @@ async def test_unchanged_put_writes_no_event(
     await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
     again = await client.put("/organisations/7A4", json=CARDIFF, headers=auth(creds))
     assert again.status_code == 200
-    feed = await client.get("/events", headers=auth(creds))
-    assert [e["type"] for e in feed.json()["data"]] == ["organisationChanged"]
+    feed = await read_events(client, auth(creds))
+    assert [e["type"] for e in feed["data"]] == ["organisationChanged"]
 
 
 async def test_restricted_client_gets_404_for_another_organisation(
