@@ -59,9 +59,7 @@ class StaffHistory(Base):
     """
 
     __tablename__ = "staff_history"
-    __table_args__ = (
-        Index("ix_staff_history_staff_id_valid_from", "staff_id", "valid_from"),
-    )
+    __table_args__ = (Index("ix_staff_history_staff_id_valid_from", "staff_id", "valid_from"),)
 
     id: Mapped[IdPk]
     staff_id: Mapped[int] = mapped_column(BigIntegerId, ForeignKey("staff_members.id"))
