@@ -9,7 +9,7 @@ from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
 from email_validator.syntax import validate_email_local_part
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 
 @lru_cache(maxsize=1024)
@@ -32,4 +32,5 @@ WorkEmail = Annotated[
     str,
     StringConstraints(max_length=254),
     AfterValidator(normalise_work_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
