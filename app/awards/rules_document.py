@@ -16,7 +16,7 @@ from pydantic import field_validator as _field_validator
 from app.awards.facts import ProjectOutcome, ProjectRole
 from app.core.schemas import ApiInput
 
-COURSE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,49}$"
+COURSE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$"
 ALL_OUTCOMES = tuple(ProjectOutcome)
 
 
