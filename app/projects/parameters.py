@@ -1,0 +1,31 @@
+"""Path and header parameters and documented responses shared by the project routes."""
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from fastapi import Header, Path
+
+from app.core.openapi import problem_responses
+
+ProjectId = Annotated[int, Path(alias="projectId", ge=1, description="Project id.", examples=[42])]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
+]
+ETAG_HEADER = {"ETag": {"description": "Version of the project.", "schema": {"type": "string"}}}
+STATE_CONFLICT = (
+    "The project's state does not allow this; the problem's `currentState` and "
+    "`allowedActions` say what does."
+)
+ORGANISATION_FORBIDDEN = (
+    "The token lacks a scope, or names an organisation this client may not place projects in."
+)
+
+
+def problems(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """Problem responses, some with a description of what the status means here."""
+    responses = problem_responses(*statuses)
+    for status, description in (described or {}).items():
+        responses[status] = {**responses[status], "description": description}
+    return responses
