@@ -1,0 +1,162 @@
+"""Persist the difference: given a person's facts, which awards to grant and which to revoke.
+
+Pure, like the rules: evaluation gathers the facts, calls ``plan_award_changes`` and writes
+what it says (awards, ``awardGranted`` / ``awardRevoked`` events) in the same transaction.
+
+- **Awards stand when the rules change.** An active award is revoked (``evidenceRetracted``)
+  only when evidence it names is no longer among the facts *and* its level is no longer
+  reached under the rules version it was granted under. Legacy awards name no evidence and
+  are never revoked here.
+- **Cascade**: a revoked award takes with it the person's rules-granted awards of higher
+  levels (``levelBelowRevoked``): they needed it. Legacy awards above did not, and stand.
+- **Grants**, after the revocations, under the current rules: each level reached by evidence
+  and not held is granted at ``reached_at`` with its evidence, lowest first, and only when
+  the level below is held or granted with it. Evidence an administrator's revocation named
+  does not earn that level again on its own: only new evidence does.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from app.awards.facts import LEVELS, AwardFact, CourseFact, Level, PersonFacts
+from app.awards.rules import Decision, decide
+from app.awards.rules_document import AwardRulesDocument
+
+EVIDENCE_RETRACTED = "evidenceRetracted"
+LEVEL_BELOW_REVOKED = "levelBelowRevoked"
+
+
+@dataclass(frozen=True)
+class Grant:
+    level: Level
+    granted_at: datetime
+    rules_version: int
+    completion_ids: tuple[int, ...]
+    project_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Revocation:
+    award_id: int
+    level: Level
+    cause: str  # evidenceRetracted, or levelBelowRevoked (then cascaded_from says which)
+    cascaded_from: int | None = None
+
+
+@dataclass(frozen=True)
+class AwardChanges:
+    revocations: tuple[Revocation, ...]
+    grants: tuple[Grant, ...]
+    decision: Decision  # under the current rules, with the awards left after revocations
+
+    @property
+    def empty(self) -> bool:
+        return not self.revocations and not self.grants
+
+
+def plan_award_changes(
+    facts: PersonFacts,
+    *,
+    rules: Mapping[int, AwardRulesDocument],
+    current_version: int,
+    courses: Mapping[str, CourseFact],
+) -> AwardChanges:
+    """What to write for this person. ``rules`` holds the current version and every version
+    an active award of theirs was granted under."""
+    revocations = _revocations(facts, rules, courses)
+    revoked = {r.award_id for r in revocations}
+    remaining = tuple(a for a in facts.awards if a.id not in revoked)
+    decision = decide(
+        replace(facts, awards=remaining),
+        rules[current_version],
+        rules_version=current_version,
+        courses=courses,
+    )
+    return AwardChanges(
+        revocations=tuple(revocations),
+        grants=_grants(decision, remaining, facts.revoked_by_administrator),
+        decision=decision,
+    )
+
+
+def _revocations(
+    facts: PersonFacts,
+    rules: Mapping[int, AwardRulesDocument],
+    courses: Mapping[str, CourseFact],
+) -> list[Revocation]:
+    completions = {c.id for c in facts.completions}
+    projects = {p.id for p in facts.projects}
+    revoked: dict[int, Revocation] = {}
+    for award in sorted(facts.awards, key=lambda a: (a.level.rank, a.id)):
+        if award.id in revoked or award.rules_version is None:
+            continue
+        if award.completion_ids <= completions and award.project_ids <= projects:
+            continue
+        if _still_reached(facts, award, rules[award.rules_version], courses, set(revoked)):
+            continue
+        revoked[award.id] = Revocation(award.id, award.level, EVIDENCE_RETRACTED)
+        for above in facts.awards:
+            if (
+                above.level.rank > award.level.rank
+                and above.rules_version is not None
+                and above.id not in revoked
+            ):
+                revoked[above.id] = Revocation(
+                    above.id, above.level, LEVEL_BELOW_REVOKED, cascaded_from=award.id
+                )
+    return sorted(revoked.values(), key=lambda r: (r.level.rank, r.award_id))
+
+
+def _still_reached(
+    facts: PersonFacts,
+    award: AwardFact,
+    rules: AwardRulesDocument,
+    courses: Mapping[str, CourseFact],
+    revoked: set[int],
+) -> bool:
+    """Is the award's level reached under its own rules, by what is left? The award itself
+    and those above it are left out: holding Silver must not vouch for Silver's own Bronze."""
+    below = tuple(
+        a for a in facts.awards if a.level.rank < award.level.rank and a.id not in revoked
+    )
+    decision = decide(
+        replace(facts, awards=below),
+        rules,
+        rules_version=award.rules_version or 0,
+        courses=courses,
+    )
+    return decision.at(award.level).reached
+
+
+def _grants(
+    decision: Decision, held: tuple[AwardFact, ...], refused: tuple[AwardFact, ...]
+) -> tuple[Grant, ...]:
+    held_levels = {a.level for a in held}
+    grants: list[Grant] = []
+    for level in LEVELS:
+        result = decision.at(level)
+        if level in held_levels or not result.reached or result.reached_at is None:
+            continue
+        below_ok = (
+            level.rank == 0
+            or any(a.level.rank >= level.rank - 1 for a in held)
+            or any(g.level.rank == level.rank - 1 for g in grants)
+        )
+        refused_before = any(
+            r.level is level
+            and set(result.completion_ids) <= r.completion_ids
+            and set(result.project_ids) <= r.project_ids
+            for r in refused
+        )
+        if below_ok and not refused_before:
+            grants.append(
+                Grant(
+                    level=level,
+                    granted_at=result.reached_at,
+                    rules_version=decision.rules_version,
+                    completion_ids=result.completion_ids,
+                    project_ids=result.project_ids,
+                )
+            )
+    return tuple(grants)
