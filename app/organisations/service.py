@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
-from app.core.problems import NotFound, ValidationFailed
+from app.core.problems import NotFound, PreconditionFailed, ValidationFailed
 from app.events.service import record_event
 from app.models import Organisation
 from app.organisations import repository
@@ -63,31 +63,38 @@ async def put_organisation(
                 f"Unknown parent organisation {data.parent_ods_code}.",
                 invalid_params=[("parentOdsCode", "No such organisation.")],
             )
-    existing = await repository.get_by_ods_code(session, ods_code)
-    if caller is not None:
-        caller.note_audit("update" if existing else "create", "organisation", ods_code, ods_code)
     values = {
         "name": data.name,
         "type": str(data.type),
         "parent_ods_code": data.parent_ods_code,
         "active": data.active,
     }
-    if existing is None:
-        if if_match is not None and if_match.strip() != "*":
-            check_if_match(if_match, 0)
+    # Locked until the request commits, so that concurrent PUTs of one organisation queue and
+    # each checks If-Match against what the one before it wrote.
+    existing = await repository.get_by_ods_code(session, ods_code, for_update=True)
+    if existing is None and (if_match is None or if_match.strip() == "*"):
         organisation = Organisation(ods_code=ods_code, version=1, **values)
-        session.add(organisation)
-        await session.flush()
-        await record_event(
-            session,
-            "organisationChanged",
-            resource_type="organisation",
-            resource_id=ods_code,
-            organisation=ods_code,
-            data={"created": True, "changed": list(_camel(f) for f in _FIELDS)},
-            caller=caller,
+        existing = await repository.add_unless_exists(session, organisation)
+        if existing is None:
+            if caller is not None:
+                caller.note_audit("create", "organisation", ods_code, ods_code)
+            await record_event(
+                session,
+                "organisationChanged",
+                resource_type="organisation",
+                resource_id=ods_code,
+                organisation=ods_code,
+                data={"created": True, "changed": list(_camel(f) for f in _FIELDS)},
+                caller=caller,
+            )
+            return PutResult(organisation, created=True)
+        # A concurrent request created it first: this PUT replaces what that one stored.
+    if caller is not None:
+        caller.note_audit("update" if existing else "create", "organisation", ods_code, ods_code)
+    if existing is None:
+        raise PreconditionFailed(
+            f"If-Match {if_match} names a version, but there is no organisation {ods_code}."
         )
-        return PutResult(organisation, created=True)
 
     check_if_match(if_match, existing.version)
     changed = [f for f in _FIELDS if getattr(existing, f) != values[f]]
