@@ -18,5 +18,7 @@ class ApiClient(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     # None: every organisation; otherwise the ODS codes this client may see and change.
     organisations: Mapped[list[str] | None] = mapped_column(JSON)
+    # xAPI: the account homePage whose account names are this client's employee numbers.
+    xapi_account_home_page: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
