@@ -14,13 +14,16 @@ from app.core.database import create_engine, create_sessionmaker
 from app.core.migrations import upgrade_to_head
 from app.core.problems import ProblemError
 from app.core.settings import get_settings
+from app.courses.service import load_reference_courses
 from app.organisations.service import load_reference_organisations
 
 cli = typer.Typer(help="IQT Records API", no_args_is_help=True)
 clients_cli = typer.Typer(help="API clients (OAuth2 client credentials)", no_args_is_help=True)
 organisations_cli = typer.Typer(help="Organisations", no_args_is_help=True)
+courses_cli = typer.Typer(help="The course catalogue", no_args_is_help=True)
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(organisations_cli, name="organisations")
+cli.add_typer(courses_cli, name="courses")
 
 T = TypeVar("T")
 
@@ -87,13 +90,22 @@ def create_client(
     organisations: Annotated[
         str | None, typer.Option(help="Comma-separated ODS codes the client is limited to.")
     ] = None,
+    xapi_home_page: Annotated[
+        str | None,
+        typer.Option(
+            "--xapi-home-page",
+            help="xAPI: the account homePage whose account names are employee numbers.",
+        ),
+    ] = None,
 ) -> None:
     """Create a client; prints its id and secret once, as JSON."""
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
     orgs = [o.strip() for o in organisations.split(",") if o.strip()] if organisations else None
     settings = get_settings()
     new = _in_transaction(
-        lambda session: auth_service.create_client(session, settings, name, scope_list, orgs)
+        lambda session: auth_service.create_client(
+            session, settings, name, scope_list, orgs, xapi_account_home_page=xapi_home_page
+        )
     )
     typer.echo(json.dumps({"clientId": new.client_id, "clientSecret": new.client_secret}))
 
@@ -109,6 +121,7 @@ def list_clients() -> None:
                 "name": c.name,
                 "scopes": c.scopes,
                 "organisations": c.organisations,
+                "xapiAccountHomePage": c.xapi_account_home_page,
                 "createdAt": c.created_at.isoformat(),
                 "revokedAt": c.revoked_at.isoformat() if c.revoked_at else None,
             }
@@ -131,6 +144,13 @@ def load_reference() -> None:
     """Create or update the NHS Wales health boards and trusts."""
     count = _in_transaction(load_reference_organisations)
     typer.echo(f"loaded {count} organisations")
+
+
+@courses_cli.command("load-reference")
+def load_reference_course_catalogue() -> None:
+    """Create or update the IQT Bronze e-learning course (IQT-BRONZE)."""
+    count = _in_transaction(load_reference_courses)
+    typer.echo(f"loaded {count} course")
 
 
 def main() -> None:

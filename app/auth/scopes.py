@@ -8,6 +8,8 @@ class Scope(StrEnum):
     ORGANISATIONS_WRITE = "organisations:write"
     STAFF_READ = "staff:read"
     STAFF_WRITE = "staff:write"
+    COURSES_READ = "courses:read"
+    COURSES_WRITE = "courses:write"
     COMPLETIONS_READ = "completions:read"
     COMPLETIONS_WRITE = "completions:write"
     PROJECTS_READ = "projects:read"
@@ -27,6 +29,8 @@ SCOPE_DESCRIPTIONS = {
     Scope.ORGANISATIONS_WRITE: "Create and change organisations",
     Scope.STAFF_READ: "Read staff records (personal data)",
     Scope.STAFF_WRITE: "Create and change staff records",
+    Scope.COURSES_READ: "Read the course catalogue",
+    Scope.COURSES_WRITE: "Create and change courses in the catalogue",
     Scope.COMPLETIONS_READ: "Read course completions",
     Scope.COMPLETIONS_WRITE: "Record and retract course completions",
     Scope.PROJECTS_READ: "Read improvement projects",

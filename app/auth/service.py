@@ -1,5 +1,6 @@
 """API clients: creation, listing, revocation, and the client-credentials grant."""
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from app.auth.tokens import issue_token
 from app.core.problems import NotFound, ProblemError, ValidationFailed
 from app.core.settings import Settings
 from app.models import ApiClient
+
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 
 
 class OAuthError(ProblemError):
@@ -55,6 +58,8 @@ async def create_client(
     name: str,
     scopes: Sequence[str],
     organisations: Sequence[str] | None,
+    *,
+    xapi_account_home_page: str | None = None,
 ) -> NewClient:
     unknown = sorted(set(scopes) - ALL_SCOPES)
     if unknown:
@@ -64,6 +69,11 @@ async def create_client(
         )
     if not name.strip():
         raise ValidationFailed("A client needs a name.", invalid_params=[("name", "Empty.")])
+    if xapi_account_home_page is not None and not _IRI.match(xapi_account_home_page):
+        raise ValidationFailed(
+            "The xAPI account homePage is an IRI.",
+            invalid_params=[("xapiAccountHomePage", "Not an IRI, e.g. https://learning.example.")],
+        )
     client_id = "iqt_" + secrets.token_hex(10)
     client_secret = secrets.token_urlsafe(32)
     session.add(
@@ -73,6 +83,7 @@ async def create_client(
             secret_hash=_hasher(settings).hash(client_secret),
             scopes=sorted(set(scopes)),
             organisations=sorted(set(organisations)) if organisations is not None else None,
+            xapi_account_home_page=xapi_account_home_page,
         )
     )
     await session.flush()
