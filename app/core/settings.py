@@ -1,5 +1,6 @@
 """Service configuration, read from the environment (prefix ``IQT_``) or a ``.env`` file."""
 
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -33,6 +34,12 @@ class Settings(BaseSettings):
 
     # The Silver rubric total (out of 50) a project needs before a reviewer may approve it.
     silver_pass_mark: int = Field(default=25, ge=0, le=50)
+
+    # Uptake figures can be asked for as of this date or later; deltas before it are folded.
+    # Changing it needs `iqt uptake rebuild`.
+    uptake_programme_start: date = date(2015, 1, 1)
+    # Disclosure control: counts from 1 to this are suppressed for callers without staff:read.
+    uptake_suppression_threshold: int = Field(default=4, ge=0)
 
     log_level: str = "INFO"
     commit_sha: str | None = None

@@ -19,6 +19,7 @@ from app.staff.identity import StaffIdentity, staff_identified
 from app.staff.records import References, Rejection, to_row
 from app.staff.repository import HISTORY_FIELDS, STAFF_FIELDS
 from app.staff.schemas import StaffPut
+from app.uptake.summary import refresh_uptake
 
 _WIRE_NAMES = {
     "given_name": "givenName",
@@ -131,6 +132,7 @@ async def apply_staff_rows(
             events.append(_event("staffEndDated", row, {"endDate": row["end_date"].isoformat()}))
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
+    await refresh_uptake(session, ids.values())
     await record_events(session, events, caller=caller)
     await staff_identified(session, identified)
     return applied
@@ -216,6 +218,7 @@ async def write_leavers(
         by_end.setdefault(end, []).append(staff_id)
     for end, staff_ids in by_end.items():
         await repository.end_date_staff(session, staff_ids, end)
+    await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers])
     await record_events(
         session,
         [

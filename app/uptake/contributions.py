@@ -1,0 +1,135 @@
+"""What one person contributes to the uptake summary: a pure function of their facts.
+
+A person counts in a cell (organisation, staff group, board member) on day D when they have
+started and not left (start date <= D <= end date) and their dated history puts them in that
+cell on D. They count as holding at least a level on D when an award of that level or higher
+was granted on or before D (UK date) and was not revoked on or before D. Their contribution is a
+set of dated deltas: +1 on the first day a count applies, -1 on the first day it no longer does.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+LEVEL_RANK = {"bronze": 0, "silver": 1, "gold": 2}
+# The measures, in the order of a Counts tuple.
+MEASURES = ("headcount", "bronze", "silver", "gold")
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    organisation: str
+    staff_group: str
+    board_member: bool
+
+
+@dataclass(frozen=True)
+class Period:
+    """Where the person was from ``valid_from`` until (not including) ``valid_to``."""
+
+    valid_from: date
+    valid_to: date | None
+    cell: Cell
+
+
+@dataclass(frozen=True)
+class AwardSpan:
+    """An award held from ``granted_on`` until (not including) ``revoked_on``."""
+
+    level: str
+    granted_on: date
+    revoked_on: date | None
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    staff_id: int
+    start_date: date
+    end_date: date | None
+    current_cell: Cell
+    periods: Sequence[Period]
+    awards: Sequence[AwardSpan]
+
+
+Counts = tuple[int, int, int, int]
+Deltas = dict[tuple[date, Cell], Counts]
+Span = tuple[date, date | None]  # [start, end); None: open
+
+
+def _intersect(a: Span, b: Span) -> Span | None:
+    start = max(a[0], b[0])
+    ends = [e for e in (a[1], b[1]) if e is not None]
+    end = min(ends) if ends else None
+    return (start, end) if end is None or start < end else None
+
+
+def _union(spans: Iterable[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans, key=lambda s: s[0]):
+        if end is not None and end <= start:
+            continue
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last_start, last_end = merged[-1]
+            merged[-1] = (
+                last_start,
+                None if last_end is None or end is None else max(last_end, end),
+            )
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _segments(facts: PersonFacts) -> list[tuple[Span, Cell]]:
+    """The cells the person counts in, each over the days it applies while employed."""
+    employed: Span = (
+        facts.start_date,
+        None if facts.end_date is None else facts.end_date + timedelta(days=1),
+    )
+    periods = sorted(facts.periods, key=lambda p: p.valid_from)
+    if not periods:
+        periods = [Period(facts.start_date, None, facts.current_cell)]
+    # The first period reaches back to the start date, whatever HR sent first.
+    first = periods[0]
+    if first.valid_from > facts.start_date:
+        periods[0] = Period(facts.start_date, first.valid_to, first.cell)
+    segments = []
+    for period in periods:
+        span = _intersect((period.valid_from, period.valid_to), employed)
+        if span is not None:
+            segments.append((span, period.cell))
+    return segments
+
+
+def _add(deltas: dict[tuple[date, Cell], list[int]], span: Span, cell: Cell, index: int) -> None:
+    deltas.setdefault((span[0], cell), [0, 0, 0, 0])[index] += 1
+    if span[1] is not None:
+        deltas.setdefault((span[1], cell), [0, 0, 0, 0])[index] -= 1
+
+
+def person_deltas(facts: PersonFacts) -> Deltas:
+    """The person's dated deltas by (day, cell); entries that cancel out are left out."""
+    deltas: dict[tuple[date, Cell], list[int]] = {}
+    segments = _segments(facts)
+    holding = [
+        _union((a.granted_on, a.revoked_on) for a in facts.awards if LEVEL_RANK[a.level] >= rank)
+        for rank in range(3)
+    ]
+    for span, cell in segments:
+        _add(deltas, span, cell, 0)
+        for rank, held in enumerate(holding):
+            for award_span in held:
+                overlap = _intersect(span, award_span)
+                if overlap is not None:
+                    _add(deltas, overlap, cell, rank + 1)
+    return {key: (v[0], v[1], v[2], v[3]) for key, v in deltas.items() if any(v)}
+
+
+def difference(new: Deltas, old: Deltas) -> Deltas:
+    """new - old, by key, without the entries that come to zero."""
+    result: Deltas = {}
+    for key in new.keys() | old.keys():
+        a, b = new.get(key, (0, 0, 0, 0)), old.get(key, (0, 0, 0, 0))
+        change = (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
+        if any(change):
+            result[key] = change
+    return result

@@ -1,0 +1,158 @@
+"""Uptake responses: flat rows (the same rows as the CSV), never personal data."""
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from app.core.schemas import ApiModel
+
+
+class Dimension(StrEnum):
+    ORGANISATION = "organisation"
+    STAFF_GROUP = "staffGroup"
+    BOARD_MEMBER = "boardMember"
+
+
+class Interval(StrEnum):
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+_ROW_EXAMPLE: dict[str, Any] = {
+    "asOf": "2026-11-26",
+    "organisation": "7A4",
+    "staffGroup": None,
+    "boardMember": None,
+    "headcount": 16210,
+    "atLeastBronze": 2431,
+    "atLeastBronzePercentage": 15.0,
+    "atLeastSilver": 212,
+    "atLeastSilverPercentage": 1.3,
+    "gold": None,
+    "goldPercentage": None,
+    "bronzeTargetPercentage": 100,
+    "suppressed": True,
+}
+
+
+class UptakeRow(ApiModel):
+    """One group's figures on one date. A dimension not grouped by is null."""
+
+    model_config = ConfigDict(json_schema_extra={"example": _ROW_EXAMPLE})
+
+    as_of: date = Field(description="The date the figures are for.")
+    organisation: str | None = Field(description="ODS code, when grouped by organisation.")
+    staff_group: str | None = Field(description="ESR staff group name, when grouped by it.")
+    board_member: bool | None = Field(description="Board members or not, when grouped by it.")
+    headcount: int | None = Field(description="Staff active on the date (null: suppressed).")
+    at_least_bronze: int | None
+    at_least_bronze_percentage: float | None = Field(description="Of headcount, 1 decimal.")
+    at_least_silver: int | None
+    at_least_silver_percentage: float | None
+    gold: int | None
+    gold_percentage: float | None
+    bronze_target_percentage: int = Field(100, description="The national aim: everyone Bronze.")
+    suppressed: bool = Field(description="True when any figure of this row is withheld.")
+
+
+class UptakeReport(ApiModel):
+    as_of: date
+    group_by: list[Dimension]
+    data: list[UptakeRow]
+
+
+class UptakeSeriesRow(UptakeRow):
+    """A group's figures at the end of one period (today, for the period still running)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {**_ROW_EXAMPLE, "periodStart": "2026-10-01", "periodEnd": "2026-12-31"}
+        }
+    )
+
+    period_start: date
+    period_end: date
+
+
+class UptakeTimeSeries(ApiModel):
+    interval: Interval
+    from_: date = Field(alias="from")
+    to: date
+    group_by: list[Dimension]
+    data: list[UptakeSeriesRow]
+
+
+class BoardRow(ApiModel):
+    """An organisation's board in one period: coverage at its end, meetings within it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation": "7A4",
+                "periodStart": "2026-07-01",
+                "periodEnd": "2026-09-30",
+                "asOf": "2026-09-30",
+                "boardMembers": 14,
+                "atLeastBronze": 12,
+                "atLeastBronzePercentage": 85.7,
+                "bronzeTargetPercentage": 100,
+                "belowTarget": True,
+                "meetingsHeld": 3,
+                "meetingsDiscussingQi": 2,
+                "suppressed": False,
+            }
+        }
+    )
+
+    organisation: str
+    period_start: date
+    period_end: date
+    as_of: date = Field(description="The date of the coverage figures: the period end or today.")
+    board_members: int | None = Field(description="Board members active on asOf.")
+    at_least_bronze: int | None
+    at_least_bronze_percentage: float | None
+    bronze_target_percentage: int = 100
+    below_target: bool | None = Field(description="Fewer than all board members hold Bronze.")
+    meetings_held: int
+    meetings_discussing_qi: int
+    suppressed: bool
+
+
+class BoardReport(ApiModel):
+    interval: Interval
+    from_: date = Field(alias="from")
+    to: date
+    organisations_below_target: list[str] = Field(
+        description="Below target at the end of the last period (suppressed rows not listed)."
+    )
+    data: list[BoardRow]
+
+
+class ProjectsRow(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation": "7A4",
+                "periodStart": "2026-01-01",
+                "periodEnd": "2026-12-31",
+                "status": "approved",
+                "outcome": "improved",
+                "projects": 17,
+            }
+        }
+    )
+
+    organisation: str
+    period_start: date | None = Field(description="Null unless an interval was asked for.")
+    period_end: date | None
+    status: str
+    outcome: str | None
+    projects: int
+
+
+class ProjectsReport(ApiModel):
+    interval: Interval | None
+    data: list[ProjectsRow]

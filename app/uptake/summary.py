@@ -1,0 +1,237 @@
+"""Keeping the uptake summary exact: ``refresh_uptake`` after every change of staff or awards.
+
+Whoever changes a person's staff record, dated history or awards calls
+``refresh_uptake(session, staff_ids)`` in the same transaction, after the change is flushed. For
+the whole batch it loads the facts in a few set-based queries, recomputes each person's
+contribution (the pure ``person_deltas``), and applies new - old to ``uptake_buckets`` with one
+additive upsert, so a dashboard never sees a stale or half-applied figure.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import String, column, delete, func, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.bulk import column_in, insert_rows, insert_statement, is_postgresql
+from app.core.clock import UK
+from app.core.settings import get_settings
+from app.models import StaffHistory, StaffMember
+from app.models.base import BigIntegerId, UTCDateTime
+from app.models.uptake import UptakeBucket, UptakePersonDelta
+from app.uptake.contributions import (
+    MEASURES,
+    AwardSpan,
+    Cell,
+    Deltas,
+    Period,
+    PersonFacts,
+    difference,
+    person_deltas,
+)
+
+CHUNK = 5000
+# The columns of the awards table (app/models/award.py, the awards domain) read here, named
+# without importing its ORM class so that the two domains stay independent.
+AWARDS = table(
+    "awards",
+    column("staff_id", BigIntegerId),
+    column("level", String()),
+    column("granted_at", UTCDateTime()),
+    column("revoked_at", UTCDateTime()),
+)
+_CELL_COLUMNS = ("organisation_ods_code", "staff_group_code", "board_member")
+
+
+def fold_day(day: date, programme_start: date) -> date:
+    """Deltas before the programme start are kept on the day before it (a read never asks
+    for an earlier date), so a summary holds no more than one row per cell for them."""
+    return max(day, programme_start - timedelta(days=1))
+
+
+def bucket_starts(day: date) -> tuple[tuple[str, date], ...]:
+    return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
+
+
+async def refresh_uptake(session: AsyncSession, staff_ids: Iterable[int]) -> None:
+    """Brings the uptake summary up to date for these people (any number; in chunks)."""
+    ids = sorted(set(staff_ids))
+    programme_start = get_settings().uptake_programme_start
+    for index in range(0, len(ids), CHUNK):
+        await _refresh_chunk(session, ids[index : index + CHUNK], programme_start)
+
+
+async def _refresh_chunk(session: AsyncSession, ids: Sequence[int], programme_start: date) -> None:
+    if is_postgresql(session):
+        # Two transactions refreshing one person take turns, so each applies new - old
+        # against the other's committed result; ids in order, so they never deadlock.
+        await session.execute(
+            select(StaffMember.id)
+            .where(column_in(session, StaffMember.id, ids))
+            .order_by(StaffMember.id)
+            .with_for_update()
+        )
+    facts = await load_facts(session, ids)
+    old = await _stored_deltas(session, ids)
+    total: Deltas = {}
+    changed: list[int] = []
+    new_rows: list[dict[str, Any]] = []
+    for staff_id in ids:
+        person = facts.get(staff_id)
+        new = person_deltas(person) if person is not None else {}
+        change = difference(new, old.get(staff_id, {}))
+        if not change:
+            continue
+        changed.append(staff_id)
+        new_rows.extend(
+            _person_row(staff_id, day, cell, counts) for (day, cell), counts in new.items()
+        )
+        for (day, cell), counts in change.items():
+            key = (fold_day(day, programme_start), cell)
+            before = total.get(key, (0, 0, 0, 0))
+            total[key] = tuple(a + b for a, b in zip(before, counts, strict=True))  # type: ignore[assignment]
+    if not changed:
+        return
+    await session.execute(
+        delete(UptakePersonDelta).where(column_in(session, UptakePersonDelta.staff_id, changed))
+    )
+    await insert_rows(session, UptakePersonDelta.__table__, new_rows)
+    await apply_to_buckets(session, total)
+
+
+def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
+    return {
+        "staff_id": staff_id,
+        "day": day,
+        **_cell_values(cell),
+        **dict(zip(MEASURES, counts, strict=True)),
+    }
+
+
+def _cell_values(cell: Cell) -> dict[str, Any]:
+    return {
+        "organisation_ods_code": cell.organisation,
+        "staff_group_code": cell.staff_group,
+        "board_member": cell.board_member,
+    }
+
+
+async def apply_to_buckets(session: AsyncSession, deltas: Deltas) -> None:
+    """Adds these (day, cell) deltas to the day, month and year buckets: one statement."""
+    buckets: dict[tuple[str, date, Cell], list[int]] = {}
+    for (day, cell), counts in deltas.items():
+        for grain, start in bucket_starts(day):
+            sums = buckets.setdefault((grain, start, cell), [0, 0, 0, 0])
+            for index, value in enumerate(counts):
+                sums[index] += value
+    rows = [
+        {
+            "grain": grain,
+            "period_start": start,
+            **_cell_values(cell),
+            **dict(zip(MEASURES, sums, strict=True)),
+        }
+        for (grain, start, cell), sums in sorted(buckets.items())
+        if any(sums)
+    ]
+    table = UptakeBucket.__table__
+    statement = insert_statement(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["grain", "period_start", *_CELL_COLUMNS],
+        set_={m: table.c[m] + statement.excluded[m] for m in MEASURES},
+    )
+    await insert_rows(session, table, rows, statement=statement)
+
+
+async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, PersonFacts]:
+    """Staff rows, dated history and awards of these people: three queries."""
+    staff = (
+        await session.execute(
+            select(
+                StaffMember.id,
+                StaffMember.start_date,
+                StaffMember.end_date,
+                *(getattr(StaffMember, c) for c in _CELL_COLUMNS),
+            ).where(column_in(session, StaffMember.id, ids))
+        )
+    ).all()
+    periods: dict[int, list[Period]] = {}
+    history = await session.execute(
+        select(
+            StaffHistory.staff_id,
+            StaffHistory.valid_from,
+            StaffHistory.valid_to,
+            *(getattr(StaffHistory, c) for c in _CELL_COLUMNS),
+        ).where(column_in(session, StaffHistory.staff_id, ids))
+    )
+    for staff_id, valid_from, valid_to, org, group, board in history:
+        periods.setdefault(staff_id, []).append(
+            Period(valid_from, valid_to, Cell(org, group, board))
+        )
+    awards: dict[int, list[AwardSpan]] = {}
+    rows = await session.execute(
+        select(AWARDS.c.staff_id, AWARDS.c.level, AWARDS.c.granted_at, AWARDS.c.revoked_at).where(
+            column_in(session, AWARDS.c.staff_id, ids)
+        )
+    )
+    for staff_id, level, granted_at, revoked_at in rows:
+        revoked_on = revoked_at.astimezone(UK).date() if revoked_at is not None else None
+        awards.setdefault(staff_id, []).append(
+            AwardSpan(level, granted_at.astimezone(UK).date(), revoked_on)
+        )
+    return {
+        row.id: PersonFacts(
+            staff_id=row.id,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            current_cell=Cell(row.organisation_ods_code, row.staff_group_code, row.board_member),
+            periods=periods.get(row.id, []),
+            awards=awards.get(row.id, []),
+        )
+        for row in staff
+    }
+
+
+async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int, Deltas]:
+    table = UptakePersonDelta
+    rows = await session.execute(
+        select(
+            table.staff_id,
+            table.day,
+            table.organisation_ods_code,
+            table.staff_group_code,
+            table.board_member,
+            table.headcount,
+            table.bronze,
+            table.silver,
+            table.gold,
+        ).where(column_in(session, table.staff_id, ids))
+    )
+    stored: dict[int, Deltas] = {}
+    for staff_id, day, org, group, board, *counts in rows:
+        stored.setdefault(staff_id, {})[(day, Cell(org, group, board))] = tuple(counts)  # type: ignore[assignment]
+    return stored
+
+
+async def rebuild_uptake(session: AsyncSession) -> int:
+    """Recomputes the whole summary from the facts (after a change of programme start, or to
+    build it for data loaded around the service); returns the number of people."""
+    await session.execute(delete(UptakeBucket))
+    await session.execute(delete(UptakePersonDelta))
+    last = int(await session.scalar(select(func.max(StaffMember.id))) or 0)
+    done, after = 0, 0
+    while after < last:
+        ids = list(
+            await session.scalars(
+                select(StaffMember.id)
+                .where(StaffMember.id > after)
+                .order_by(StaffMember.id)
+                .limit(CHUNK)
+            )
+        )
+        if not ids:
+            break
+        await refresh_uptake(session, ids)
+        done, after = done + len(ids), ids[-1]
+    return done
