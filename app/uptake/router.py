@@ -12,6 +12,7 @@ from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import ValidationFailed
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.uptake import service
+from app.uptake.board_router import router as board_router
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE
 from app.uptake.schemas import (
@@ -156,3 +157,6 @@ async def get_uptake_time_series(
     if wants_csv(request):
         return csv_response(UptakeSeriesRow, rows)
     return UptakeTimeSeries(interval=interval, from_=first, to=last, group_by=dimensions, data=rows)
+
+
+router.include_router(board_router)

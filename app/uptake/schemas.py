@@ -1,12 +1,14 @@
 """Uptake responses: flat rows (the same rows as the CSV), never personal data."""
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AliasChoices, ConfigDict, Field
 
-from app.core.schemas import ApiModel
+from app.core.pagination import Page
+from app.core.schemas import ApiInput, ApiModel
+from app.organisations.schemas import ODS_CODE_PATTERN
 
 
 class Dimension(StrEnum):
@@ -156,3 +158,54 @@ class ProjectsRow(ApiModel):
 class ProjectsReport(ApiModel):
     interval: Interval | None
     data: list[ProjectsRow]
+
+
+MEETING_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class BoardMeetingPut(ApiInput):
+    """A board meeting; its id (chosen by the recording system) comes from the path."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "organisation": "7A4",
+                "meetingDate": "2026-11-05",
+                "qiDiscussed": True,
+                "agendaReference": "Item 7: IQT uptake report",
+            }
+        }
+    )
+
+    organisation: str = Field(pattern=ODS_CODE_PATTERN)
+    meeting_date: date
+    qi_discussed: bool
+    agenda_reference: str | None = Field(default=None, max_length=500)
+
+
+class BoardMeetingRead(ApiModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "7A4-2026-11-05",
+                "organisation": "7A4",
+                "meetingDate": "2026-11-05",
+                "qiDiscussed": True,
+                "agendaReference": "Item 7: IQT uptake report",
+                "updatedAt": "2026-11-06T09:12:00Z",
+            }
+        }
+    )
+
+    id: str = Field(validation_alias=AliasChoices("meeting_id", "id"))
+    organisation: str = Field(
+        validation_alias=AliasChoices("organisation_ods_code", "organisation")
+    )
+    meeting_date: date
+    qi_discussed: bool
+    agenda_reference: str | None
+    updated_at: datetime
+
+
+class BoardMeetingPage(Page[BoardMeetingRead]):
+    pass
