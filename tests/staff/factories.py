@@ -1,5 +1,7 @@
 """Small builders for staff tests."""
 
+import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -35,3 +37,32 @@ def person(number: str = "100001", **overrides: Any) -> dict[str, Any]:
 
 def batch_record(number: str, **overrides: Any) -> dict[str, Any]:
     return {"employeeNumber": number, **person(number, **overrides)}
+
+
+async def settled_event_types(
+    client: httpx.AsyncClient, creds: dict[str, str], types: set[str]
+) -> list[str]:
+    """The types of every event committed so far, in feed order, filtered to ``types``.
+
+    On PostgreSQL the feed holds back events of transactions younger than the oldest still
+    running, so this writes a sentinel change and waits until the feed shows it: every event
+    committed before the sentinel is then visible too.
+    """
+    sentinel = f"Sentinel {uuid.uuid4().hex[:8]}"
+    response = await client.put(
+        "/organisations/7A6",
+        json={**ORGANISATIONS["7A6"], "name": sentinel},
+        headers=auth(creds),
+    )
+    assert response.status_code in (200, 201), response.text
+    for _ in range(600):
+        feed = (await client.get("/events?limit=1000", headers=auth(creds))).json()
+        if any(
+            e["resourceId"] == "7A6"
+            and e["type"] == "organisationChanged"
+            and "name" in e["data"].get("changed", [])
+            for e in feed["data"][-1:]
+        ):
+            break
+        await asyncio.sleep(0.05)
+    return [e["type"] for e in feed["data"] if e["type"] in types]

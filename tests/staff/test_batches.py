@@ -6,7 +6,7 @@ import pytest
 
 from app.core import clock
 from tests.conftest import ClientFactory, auth
-from tests.staff.factories import batch_record, seed_organisations
+from tests.staff.factories import batch_record, seed_organisations, settled_event_types
 
 
 @pytest.fixture
@@ -31,12 +31,9 @@ async def post_batch(
 
 
 async def event_types(client: httpx.AsyncClient, creds: dict[str, str]) -> list[str]:
-    feed = (
-        await client.get(
-            "/events?limit=1000&types=staffCreated,staffUpdated,staffEndDated", headers=auth(creds)
-        )
-    ).json()
-    return [e["type"] for e in feed["data"]]
+    return await settled_event_types(
+        client, creds, {"staffCreated", "staffUpdated", "staffEndDated"}
+    )
 
 
 async def test_batch_counts_created_updated_unchanged(
