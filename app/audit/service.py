@@ -7,10 +7,22 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
-from app.auth.caller import Caller
+from app.auth.caller import AuditNote, Caller
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import ProblemError
 from app.models import AuditRecord
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _refused_write(request: Request) -> AuditNote:
+    """An audit note for a write refused before its service noted anything (a missing scope,
+    another organisation's resource, a bad reference): the route names the resource."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    resource_type = template.strip("/").split("/")[0] or "unknown"
+    resource_id = next(iter(request.path_params.values()), None)
+    return AuditNote(request.method.lower(), resource_type, resource_id, None)
 
 
 async def write_noted_audit_records(
@@ -18,7 +30,12 @@ async def write_noted_audit_records(
 ) -> bool:
     """Writes the request's noted audit entries; True when there were any."""
     caller: Caller | None = getattr(request.state, "caller", None)
-    if caller is None or not caller.audit_notes:
+    if caller is None:
+        return False
+    notes = list(caller.audit_notes)
+    if not notes and failure is not None and request.method in _WRITE_METHODS:
+        notes = [_refused_write(request)]
+    if not notes:
         return False
     status_code = None
     if failure is not None:
@@ -34,7 +51,7 @@ async def write_noted_audit_records(
             outcome="success" if failure is None else "failure",
             status_code=status_code,
         )
-        for note in caller.audit_notes
+        for note in notes
     )
     await session.flush()
     return True

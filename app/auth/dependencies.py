@@ -65,6 +65,14 @@ async def authenticate(
         raise _unauthorised("The client of this token is revoked or unknown.")
     request.state.client_id = client.client_id
     granted = claims.scopes & frozenset(client.scopes)
+    caller = Caller(
+        client_id=client.client_id,
+        scopes=granted,
+        organisations=frozenset(client.organisations) if client.organisations is not None else None,
+        request_id=request.state.request_id,
+    )
+    # Set before the scope check, so that a refused write is audited with its client.
+    request.state.caller = caller
     missing = [s for s in security_scopes.scopes if s not in granted]
     if missing:
         raise Forbidden(
@@ -74,13 +82,6 @@ async def authenticate(
                 f'scope="{" ".join(security_scopes.scopes)}"'
             },
         )
-    caller = Caller(
-        client_id=client.client_id,
-        scopes=granted,
-        organisations=frozenset(client.organisations) if client.organisations is not None else None,
-        request_id=request.state.request_id,
-    )
-    request.state.caller = caller
     return caller
 
 

@@ -9,19 +9,17 @@ def etag_for(version: int) -> str:
 
 def check_if_match(if_match: str | None, version: int, *, required: bool = False) -> None:
     """Raises 412 when If-Match names none of the current ETag (or ``*``); 428 when required
-    and absent. Versions start at 1: version 0 means the resource does not exist yet, so no
-    ETag can match it."""
+    and absent. Versions start at 1: version 0 means the resource does not exist yet, and then
+    nothing matches, not even ``*`` (RFC 9110 §13.1.1)."""
     if if_match is None:
         if required:
             raise PreconditionRequired("Send If-Match with the ETag you last read.")
         return
     candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if version < 1:
+        raise PreconditionFailed(f"If-Match {if_match} was sent, but the resource does not exist.")
     if "*" in candidates:
         return
-    if version < 1:
-        raise PreconditionFailed(
-            f"If-Match {if_match} names a version, but the resource does not exist."
-        )
     current = etag_for(version)
     if current not in candidates:
         raise PreconditionFailed(

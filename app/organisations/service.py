@@ -72,7 +72,7 @@ async def put_organisation(
     # Locked until the request commits, so that concurrent PUTs of one organisation queue and
     # each checks If-Match against what the one before it wrote.
     existing = await repository.get_by_ods_code(session, ods_code, for_update=True)
-    if existing is None and (if_match is None or if_match.strip() == "*"):
+    if existing is None and if_match is None:
         organisation = Organisation(ods_code=ods_code, version=1, **values)
         existing = await repository.add_unless_exists(session, organisation)
         if existing is None:
@@ -93,7 +93,7 @@ async def put_organisation(
         caller.note_audit("update" if existing else "create", "organisation", ods_code, ods_code)
     if existing is None:
         raise PreconditionFailed(
-            f"If-Match {if_match} names a version, but there is no organisation {ods_code}."
+            f"If-Match {if_match} was sent, but there is no organisation {ods_code}."
         )
 
     check_if_match(if_match, existing.version)

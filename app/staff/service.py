@@ -281,7 +281,7 @@ async def put_staff(
         if not caller.may_access(existing.organisation_ods_code):
             raise NotFound(f"No staff member {employee_number}.")
         check_if_match(if_match, existing.version)
-    elif if_match is not None and if_match.strip() != "*":
+    elif if_match is not None:
         check_if_match(if_match, 0)
     if not caller.may_access(record.organisation):
         raise Forbidden(f"This client may not place staff in organisation {record.organisation}.")

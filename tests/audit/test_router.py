@@ -258,3 +258,21 @@ async def test_the_api_has_no_operation_that_changes_audit_records(app: FastAPI)
     paths = app.openapi()["paths"]
     audit = {path: set(operations) for path, operations in paths.items() if "audit" in path.lower()}
     assert audit == {"/auditRecords": {"get"}}
+
+
+async def test_refused_writes_are_audited_with_their_client_and_status(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    admin = await make_client()
+    restricted = await make_client(
+        scopes=["organisations:read", "organisations:write"], organisations=["7A6"]
+    )
+    reader = await make_client(scopes=["organisations:read"])
+    body = {"name": "Cardiff and Vale University Health Board", "type": "healthBoard"}
+    hidden = await client.put("/organisations/7A4", json=body, headers=auth(restricted))
+    no_scope = await client.put("/organisations/7A4", json=body, headers=auth(reader))
+    assert (hidden.status_code, no_scope.status_code) == (404, 403)
+    records = (await client.get("/auditRecords?outcome=failure", headers=auth(admin))).json()
+    refused = {(r["clientId"], r["statusCode"], r["resourceId"]) for r in records["data"]}
+    assert (restricted["client_id"], 404, "7A4") in refused
+    assert (reader["client_id"], 403, "7A4") in refused

@@ -105,3 +105,15 @@ async def test_if_match_with_a_tag_for_a_missing_organisation_is_412_and_creates
     )
     assert response.status_code == 412
     assert (await client.get("/organisations/7A4", headers=auth(creds))).status_code == 404
+
+
+async def test_if_match_star_on_a_missing_resource_is_412_and_creates_nothing(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    creds = await make_client()
+    body = {"name": "Powys Teaching Health Board", "type": "healthBoard"}
+    response = await client.put(
+        "/organisations/7A7", json=body, headers={**auth(creds), "If-Match": "*"}
+    )
+    assert response.status_code == 412
+    assert (await client.get("/organisations/7A7", headers=auth(creds))).status_code == 404
