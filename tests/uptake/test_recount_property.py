@@ -1,0 +1,154 @@
+"""Random sequences of starters, movers, leavers and award grants and revocations: every figure
+the summary gives (as of any date, and as a time series) equals a plain recount over staff,
+history and awards."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import UK, today
+from app.core.settings import get_settings
+from app.models import Base, Organisation, StaffHistory, StaffMember
+from app.models.award import Award
+from app.staff.service import apply_staff_rows
+from app.uptake.repository import CellFilter, totals_as_of
+from app.uptake.schemas import Interval
+from app.uptake.service import periods, totals_at_ends
+from app.uptake.summary import refresh_uptake
+from tests.uptake.factories import grant, recount
+
+BASE = date(2020, 1, 1)
+ORGS = ("7A4", "7A6")
+GROUPS = ("03", "08")
+
+person_op = st.tuples(
+    st.just("person"),
+    st.integers(0, 5),
+    st.sampled_from(ORGS),
+    st.sampled_from(GROUPS),
+    st.booleans(),
+    st.integers(-400, 1000),
+    st.one_of(st.none(), st.integers(0, 900)),
+)
+grant_op = st.tuples(
+    st.just("grant"), st.integers(0, 5), st.sampled_from(["bronze", "silver", "gold"]),
+    st.integers(-200, 1200), st.integers(0, 23),
+)  # fmt: skip
+revoke_op = st.tuples(st.just("revoke"), st.integers(0, 5), st.integers(0, 600))
+operations = st.lists(
+    st.tuples(st.integers(0, 120), st.one_of(person_op, grant_op, revoke_op)), max_size=14
+)
+
+
+async def _reset(session: AsyncSession) -> None:
+    for table in reversed(Base.metadata.sorted_tables):
+        if not table.info.get("seeded_by_migration") and table.name not in (
+            "organisations", "api_clients",
+        ):  # fmt: skip
+            await session.execute(delete(table))
+    for code in ORGS:
+        if not await session.scalar(select(Organisation.id).where(Organisation.ods_code == code)):
+            session.add(Organisation(ods_code=code, name=code, type="healthBoard"))
+    await session.commit()
+
+
+def _row(number: str, org: str, group: str, board: bool, start: date, end: date | None) -> Any:
+    return {
+        "employee_number": number, "given_name": "Siân", "family_name": "Llŷr",
+        "work_email": None, "work_email_key": None, "organisation_ods_code": org,
+        "staff_group_code": group, "job_title": None, "board_member": board,
+        "start_date": start, "end_date": end,
+    }  # fmt: skip
+
+
+async def _apply(session: AsyncSession, day: date, op: tuple[Any, ...]) -> None:
+    kind, index = op[0], op[1]
+    number = f"P{index}"
+    person_id = await session.scalar(
+        select(StaffMember.id).where(StaffMember.employee_number == number)
+    )
+    if kind == "person":
+        _, _, org, group, board, start_offset, length = op
+        start = BASE + timedelta(days=start_offset)
+        end = None if length is None else start + timedelta(days=length)
+        await apply_staff_rows(
+            session, None, [_row(number, org, group, board, start, end)], [1], effective_on=day
+        )
+        await session.commit()
+    elif kind == "grant" and person_id is not None:
+        _, _, level, offset, hour = op
+        active = await session.scalar(
+            select(Award.id).where(
+                Award.staff_id == person_id, Award.level == level, Award.status == "active"
+            )
+        )
+        if active is None:
+            at = datetime.combine(BASE + timedelta(days=offset), time(hour), tzinfo=UTC)
+            await grant(session, person_id, level, at)
+    elif kind == "revoke" and person_id is not None:
+        award = await session.scalar(
+            select(Award).where(Award.staff_id == person_id, Award.status == "active").limit(1)
+        )
+        if award is not None:
+            await session.execute(
+                update(Award)
+                .where(Award.id == award.id)
+                .values(
+                    status="revoked",
+                    revoked_at=award.granted_at + timedelta(days=op[2], hours=5),
+                    revoked_reason="test",
+                    revocation_cause="administrator",
+                )
+            )
+            await refresh_uptake(session, [person_id])
+            await session.commit()
+
+
+async def _change_days(session: AsyncSession) -> set[date]:
+    """Every day on which something starts or stops, and the days either side of it."""
+    days: set[date] = set()
+    for start, end in await session.execute(select(StaffMember.start_date, StaffMember.end_date)):
+        days |= {start, *([end] if end else [])}
+    for valid_from, valid_to in await session.execute(
+        select(StaffHistory.valid_from, StaffHistory.valid_to)
+    ):
+        days |= {valid_from, *([valid_to] if valid_to else [])}
+    for granted, revoked in await session.execute(select(Award.granted_at, Award.revoked_at)):
+        days |= {t.astimezone(UK).date() for t in (granted, revoked) if t is not None}
+    around = {d + timedelta(days=n) for d in days for n in (-1, 0, 1)}
+    return {d for d in around if d >= get_settings().uptake_programme_start}
+
+
+def _nonzero(totals: dict[Any, tuple[int, ...]]) -> dict[Any, tuple[int, ...]]:
+    return {k: tuple(v) for k, v in totals.items() if any(v)}
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=operations)
+async def test_every_figure_equals_a_plain_recount(app: Any, steps: list[Any]) -> None:
+    async with app.state.sessionmaker() as session:
+        await _reset(session)
+        day = BASE
+        for gap, op in steps:
+            day += timedelta(days=gap)
+            await _apply(session, day, op)
+        checks = sorted(
+            {BASE + timedelta(days=n) for n in range(-30, 2400, 37)}
+            | {day, day + timedelta(1)}
+            | await _change_days(session)
+        )
+        for check in checks:
+            expected = await recount(session, check)
+            assert _nonzero(await totals_as_of(session, check, CellFilter())) == expected, check
+        ends = [end for _, end in periods(Interval.QUARTER, BASE, date(2026, 6, 30))]
+        ends = [e for e in ends if e < today()] + [today()]
+        series = await totals_at_ends(session, ends, CellFilter())
+        for end, totals in zip(ends, series, strict=True):
+            assert _nonzero(totals) == await recount(session, end), end
+        await session.commit()
