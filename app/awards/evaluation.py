@@ -1,25 +1,201 @@
 """The one entry point every change of evidence calls: re-evaluate these people's awards.
 
-Completions (recorded, matched, retracted) and projects (approved) call it in the same
-transaction as their change. The awards domain fills it in: gather each person's facts, run
-the pure rules module under the current rules version, persist the difference.
+Completions (recorded, matched, retracted) and projects (approved) call ``evaluate_awards`` in
+the same transaction as their change; the rules-change job calls ``evaluate_people`` for each
+chunk of everyone. For a whole batch, with a few set-based queries:
 
-The flow, step by step, is in ``app/awards/facts.py``; the decision is
-``app/awards/rules.decide`` and the difference to write is
-``app/awards/changes.plan_award_changes``, both pure and already tested. What is left is the
-gathering (it needs the completion, course and project tables) and the writing, with
-``service.award_granted_event`` / ``service.award_revoked_event`` for the events.
+1. lock the people (``SELECT ... FOR UPDATE`` in id order on PostgreSQL) and gather their
+   facts (``app/awards/gathering.py``);
+2. decide and plan the difference under the current rules (``changes.plan_award_changes``,
+   pure);
+3. write revocations (one ``UPDATE`` per reason) and grants (one ``INSERT ... ON CONFLICT DO
+   NOTHING`` on the partial unique index "one active award per (person, level)", so a grant
+   another transaction made first is skipped, never duplicated and never an error), their
+   ``awardRevoked`` / ``awardGranted`` events, and ``refresh_uptake`` for the people changed.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
+from app.awards import gathering
+from app.awards.changes import LEVEL_BELOW_REVOKED, AwardChanges, plan_award_changes
+from app.awards.gathering import Person
+from app.core.bulk import column_in, insert_rows, insert_statement
+from app.core.clock import utcnow
+from app.events.service import record_events
+from app.models import Award, AwardRules
+from app.uptake.summary import refresh_uptake
+
+CHUNK = 2000
+EVIDENCE_RETRACTED_REASON = (
+    "Evidence it was granted on was retracted, and its level is no longer reached."
+)
+
+
+@dataclass
+class EvaluationOutcome:
+    granted: int = 0
+    revoked: int = 0
+    changed_staff_ids: list[int] = field(default_factory=list)
 
 
 async def evaluate_awards(
     session: AsyncSession, staff_ids: Sequence[int], caller: Caller | None
 ) -> None:
-    """Re-evaluates the awards of these staff members (no-op until the awards domain)."""
-    return None
+    """Re-evaluates the awards of these staff members, in the caller's transaction."""
+    ids = sorted(set(staff_ids))
+    for start in range(0, len(ids), CHUNK):
+        people = await gathering.lock_people(session, ids[start : start + CHUNK])
+        await evaluate_people(session, people, caller)
+
+
+async def current_rules_version(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(AwardRules.version))) or 0)
+
+
+async def evaluate_people(
+    session: AsyncSession,
+    people: Mapping[int, Person],
+    caller: Caller | None,
+    *,
+    rules_version: int | None = None,
+) -> EvaluationOutcome:
+    """Evaluates these (already locked) people under ``rules_version`` (default: current)
+    and writes the difference."""
+    outcome = EvaluationOutcome()
+    if not people:
+        return outcome
+    version = rules_version or await current_rules_version(session)
+    facts = await gathering.gather_facts(session, list(people))
+    needed = {version} | {
+        a.rules_version for f in facts.values() for a in f.awards if a.rules_version is not None
+    }
+    rules = await gathering.rules_documents(session, needed)
+    courses = await gathering.course_catalogue(session)
+    plans: dict[int, AwardChanges] = {}
+    for staff_id, person in facts.items():
+        if not (person.completions or person.projects or person.awards):
+            continue  # nothing to reach and nothing to lose
+        changes = plan_award_changes(person, rules=rules, current_version=version, courses=courses)
+        if not changes.empty:
+            plans[staff_id] = changes
+    if not plans:
+        return outcome
+    now = utcnow()
+    events = await _revoke(session, plans, people, now, outcome)
+    events += await _grant(session, plans, people, now, outcome)
+    await record_events(session, events, caller=caller)
+    outcome.changed_staff_ids = sorted(plans)
+    await refresh_uptake(session, outcome.changed_staff_ids)
+    return outcome
+
+
+async def _revoke(
+    session: AsyncSession,
+    plans: Mapping[int, AwardChanges],
+    people: Mapping[int, Person],
+    now: datetime,
+    outcome: EvaluationOutcome,
+) -> list[dict[str, Any]]:
+    by_reason: dict[tuple[str, str], list[int]] = {}
+    events: list[dict[str, Any]] = []
+    for staff_id, plan in plans.items():
+        levels = {r.award_id: r.level for r in plan.revocations}
+        for revocation in plan.revocations:
+            reason = EVIDENCE_RETRACTED_REASON
+            if revocation.cause == LEVEL_BELOW_REVOKED and revocation.cascaded_from in levels:
+                below = levels[revocation.cascaded_from].label
+                reason = f"The {below} award it needed was revoked."
+            by_reason.setdefault((revocation.cause, reason), []).append(revocation.award_id)
+            data: dict[str, Any] = {
+                "level": str(revocation.level),
+                "reason": reason,
+                "cause": revocation.cause,
+            }
+            if revocation.cascaded_from is not None:
+                data["cascadedFrom"] = revocation.cascaded_from
+            events.append(_event("awardRevoked", revocation.award_id, people[staff_id], data))
+    for (cause, reason), award_ids in by_reason.items():
+        await session.execute(
+            update(Award)
+            .where(column_in(session, Award.id, award_ids), Award.status == "active")
+            .values(
+                status="revoked",
+                revoked_at=now,
+                revoked_reason=reason,
+                revocation_cause=cause,
+                updated_at=now,
+            )
+        )
+        outcome.revoked += len(award_ids)
+    return events
+
+
+async def _grant(
+    session: AsyncSession,
+    plans: Mapping[int, AwardChanges],
+    people: Mapping[int, Person],
+    now: datetime,
+    outcome: EvaluationOutcome,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [
+        {
+            "staff_id": staff_id,
+            "level": str(grant.level),
+            "granted_at": grant.granted_at,
+            "rules_version": grant.rules_version,
+            "evidence": {
+                "completionIds": list(grant.completion_ids),
+                "projectIds": list(grant.project_ids),
+                "legacyReference": None,
+            },
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for staff_id, plan in plans.items()
+        for grant in plan.grants
+    ]
+    if not rows:
+        return []
+    table = Award.__table__
+    statement = (
+        insert_statement(session, table)
+        .on_conflict_do_nothing(
+            index_elements=["staff_id", "level"], index_where=text("status = 'active'")
+        )
+        .returning(table.c.id, table.c.staff_id, table.c.level)
+    )
+    result = await insert_rows(session, table, rows, statement=statement)
+    inserted = {(staff_id, level): award_id for award_id, staff_id, level in result.all()}
+    events = []
+    for row in rows:
+        award_id = inserted.get((row["staff_id"], row["level"]))
+        if award_id is None:
+            continue  # another transaction granted this level first: the index kept one
+        data = {
+            "level": row["level"],
+            "grantedAt": row["granted_at"].isoformat(),
+            "rulesVersion": row["rules_version"],
+            "evidence": row["evidence"],
+        }
+        events.append(_event("awardGranted", award_id, people[row["staff_id"]], data))
+    outcome.granted += len(events)
+    return events
+
+
+def _event(event_type: str, award_id: int, person: Person, data: dict[str, Any]) -> dict[str, Any]:
+    """The same shape as ``service.award_granted_event`` / ``award_revoked_event``."""
+    return {
+        "type": event_type,
+        "resource_type": "award",
+        "resource_id": str(award_id),
+        "organisation_ods_code": person.organisation,
+        "data": {"employeeNumber": person.employee_number, **data},
+    }

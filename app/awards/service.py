@@ -19,6 +19,7 @@ from app.core.problems import Conflict, Forbidden, NotFound, ServiceUnavailable,
 from app.events.service import record_events
 from app.models import Award, AwardEvaluationJob, AwardRules
 from app.staff import repository as staff_repository
+from app.uptake.summary import refresh_uptake
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ async def record_legacy_award(
         raise Conflict(
             f"Staff member {body.employee_number} already holds an active {body.level} award."
         ) from None
+    await refresh_uptake(session, [member.id])
     view = AwardView(award, member.employee_number, member.organisation_ods_code)
     await record_events(session, [award_granted_event(view)], caller=caller)
     await evaluate_awards(session, [member.id], caller)
@@ -214,6 +216,7 @@ async def revoke_award(
     for above in higher:
         revoke(above.award, now, reason, "levelBelowRevoked")
     await session.flush()
+    await refresh_uptake(session, [view.award.staff_id])
     events = [award_revoked_event(view)]
     events += [award_revoked_event(above, cascaded_from=award_id) for above in higher]
     await record_events(session, events, caller=caller)

@@ -1,0 +1,211 @@
+"""Gathering the facts the rules decide on, for a whole batch of people at once.
+
+One query per kind of fact, whatever the number of people (never one per person): the people
+themselves (locked for evaluation), their matched non-retracted completions with the course
+codes, the approved projects on whose team they are with their role and the lead, and their
+awards (active, and those an administrator revoked). The catalogue and rules documents are
+loaded once per batch.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.awards.facts import (
+    AwardFact,
+    CompletionFact,
+    CourseFact,
+    Level,
+    PersonFacts,
+    ProjectFact,
+    ProjectOutcome,
+    ProjectRole,
+)
+from app.awards.rules_document import AwardRulesDocument
+from app.core.bulk import column_in, is_postgresql
+from app.models import (
+    Award,
+    AwardRules,
+    Completion,
+    Course,
+    ImprovementProject,
+    ProjectTeamMember,
+    StaffMember,
+)
+
+
+LEVEL_VALUES = frozenset(str(level) for level in Level)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is evaluated: enough to write their awards' events."""
+
+    id: int
+    employee_number: str
+    organisation: str
+
+
+def _people_query() -> Any:
+    return select(
+        StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
+    ).order_by(StaffMember.id)
+
+
+async def lock_people(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, Person]:
+    """These people, locked in id order on PostgreSQL so two evaluations of one person queue
+    (and never deadlock); SQLite writers are serialised already."""
+    query = _people_query().where(column_in(session, StaffMember.id, staff_ids))
+    if is_postgresql(session):
+        query = query.with_for_update()
+    return {r[0]: Person(*r) for r in (await session.execute(query)).all()}
+
+
+async def people_after(
+    session: AsyncSession,
+    after: int,
+    limit: int,
+    *,
+    lock: bool,
+    organisations: Iterable[str] | None = None,
+) -> dict[int, Person]:
+    """The next ``limit`` people by id after ``after`` (locked when ``lock``)."""
+    query = _people_query().where(StaffMember.id > after).limit(limit)
+    if organisations is not None:
+        query = query.where(StaffMember.organisation_ods_code.in_(sorted(organisations)))
+    if lock and is_postgresql(session):
+        query = query.with_for_update()
+    return {r[0]: Person(*r) for r in (await session.execute(query)).all()}
+
+
+async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:
+    rows = await session.execute(
+        select(Course.code, Course.counts_towards, Course.pass_required, Course.minimum_score)
+    )
+    return {
+        code: CourseFact(
+            code=code,
+            counts_towards=Level(towards) if towards in LEVEL_VALUES else None,
+            pass_required=bool(pass_required),
+            minimum_score=minimum,
+        )
+        for code, towards, pass_required, minimum in rows
+    }
+
+
+async def rules_documents(
+    session: AsyncSession, versions: Iterable[int]
+) -> dict[int, AwardRulesDocument]:
+    rows = await session.execute(
+        select(AwardRules.version, AwardRules.document).where(
+            AwardRules.version.in_(sorted(set(versions)))
+        )
+    )
+    return {v: AwardRulesDocument.model_validate(d) for v, d in rows}
+
+
+async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, PersonFacts]:
+    """Every person's facts: four queries for the whole batch."""
+    completions: dict[int, list[CompletionFact]] = {}
+    rows = await session.execute(
+        select(
+            Completion.staff_id,
+            Completion.id,
+            Course.code,
+            Completion.completed_at,
+            Completion.passed,
+            Completion.score_scaled,
+        )
+        .join(Course, Course.id == Completion.course_id)
+        .where(
+            column_in(session, Completion.staff_id, staff_ids),
+            Completion.match_status == "matched",
+            Completion.retracted_at.is_(None),
+        )
+    )
+    for staff_id, completion_id, code, completed_at, passed, score in rows:
+        if staff_id is not None:
+            completions.setdefault(staff_id, []).append(
+                CompletionFact(completion_id, code, completed_at, passed, score)
+            )
+    projects = await _projects(session, staff_ids)
+    active, refused = await _awards(session, staff_ids)
+    return {
+        staff_id: PersonFacts(
+            staff_id=staff_id,
+            completions=tuple(completions.get(staff_id, ())),
+            projects=tuple(projects.get(staff_id, ())),
+            awards=tuple(active.get(staff_id, ())),
+            revoked_by_administrator=tuple(refused.get(staff_id, ())),
+        )
+        for staff_id in staff_ids
+    }
+
+
+async def _projects(
+    session: AsyncSession, staff_ids: Sequence[int]
+) -> dict[int, list[ProjectFact]]:
+    lead = aliased(ProjectTeamMember)
+    rows = await session.execute(
+        select(
+            ProjectTeamMember.staff_id,
+            ImprovementProject.id,
+            ImprovementProject.approved_at,
+            ProjectTeamMember.role,
+            lead.staff_id,
+            ImprovementProject.outcome,
+        )
+        .join(ImprovementProject, ImprovementProject.id == ProjectTeamMember.project_id)
+        .outerjoin(lead, (lead.project_id == ImprovementProject.id) & (lead.role == "lead"))
+        .where(
+            column_in(session, ProjectTeamMember.staff_id, staff_ids),
+            ImprovementProject.status == "approved",
+        )
+    )
+    projects: dict[int, list[ProjectFact]] = {}
+    for staff_id, project_id, approved_at, role, lead_id, outcome in rows:
+        if approved_at is None or outcome is None:
+            continue  # an approved project always has both; never trust a half-written row
+        projects.setdefault(staff_id, []).append(
+            ProjectFact(
+                project_id, approved_at, ProjectRole(role), lead_id, ProjectOutcome(outcome)
+            )
+        )
+    return projects
+
+
+async def _awards(
+    session: AsyncSession, staff_ids: Sequence[int]
+) -> tuple[dict[int, list[AwardFact]], dict[int, list[AwardFact]]]:
+    """Active awards, and awards an administrator revoked, of each person."""
+    rows = await session.execute(
+        select(
+            Award.staff_id,
+            Award.id,
+            Award.level,
+            Award.granted_at,
+            Award.rules_version,
+            Award.evidence,
+            Award.status,
+        ).where(
+            column_in(session, Award.staff_id, staff_ids),
+            or_(Award.status == "active", Award.revocation_cause == "administrator"),
+        )
+    )
+    active: dict[int, list[AwardFact]] = {}
+    refused: dict[int, list[AwardFact]] = {}
+    for staff_id, award_id, level, granted_at, version, evidence, status in rows:
+        fact = AwardFact(
+            id=award_id,
+            level=Level(level),
+            granted_at=granted_at,
+            rules_version=version,
+            completion_ids=frozenset(evidence.get("completionIds") or ()),
+            project_ids=frozenset(evidence.get("projectIds") or ()),
+        )
+        (active if status == "active" else refused).setdefault(staff_id, []).append(fact)
+    return active, refused

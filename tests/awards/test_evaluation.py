@@ -1,0 +1,193 @@
+"""evaluate_awards on both databases: Bronze from a completion, revoked with cascade when it is
+retracted, Silver from an approved project, Gold from two mentored ones, events and uptake."""
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.awards.evaluation import evaluate_awards
+from app.models import Completion, UptakePersonDelta
+from tests.awards.conftest import events_of, staff_id
+from tests.awards.evidence import (
+    active_levels,
+    add_approved_project,
+    add_completion,
+    add_course,
+    add_staff,
+    at,
+    awards_of,
+    evaluate,
+)
+
+
+async def test_a_passed_completion_grants_bronze_once_with_its_evidence_and_an_event(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    course = await add_course(session)
+    completion = await add_completion(session, admin, "100001", course, on=2)
+    await evaluate(session, "100001")
+    await evaluate(session, "100001")  # again: nothing more
+    [bronze] = await awards_of(session, "100001")
+    assert (bronze["level"], bronze["status"], bronze["rulesVersion"]) == ("bronze", "active", 1)
+    assert bronze["grantedAt"] == at(2)
+    assert bronze["evidence"]["completionIds"] == [completion]
+    [event] = await events_of(client, admin, "awardGranted")
+    assert event["resourceId"] == str(bronze["id"])
+    assert event["organisation"] == "7A4"
+    assert event["data"]["employeeNumber"] == "100001"
+    assert event["data"]["level"] == "bronze"
+    assert event["data"]["evidence"]["completionIds"] == [completion]
+    held = await session.scalar(
+        select(func.sum(UptakePersonDelta.bronze)).where(
+            UptakePersonDelta.staff_id == await staff_id(session, "100001")
+        )
+    )
+    assert held == 1
+
+
+async def test_a_failed_completion_or_a_course_that_does_not_count_grants_nothing(
+    admin: dict[str, str], session: AsyncSession
+) -> None:
+    bronze = await add_course(session)
+    other = await add_course(session, "FIRE-SAFETY", counts_towards=None)
+    await add_completion(session, admin, "100001", bronze, passed=False)
+    await add_completion(session, admin, "100001", other)
+    await evaluate(session, "100001")
+    assert await awards_of(session, "100001") == []
+
+
+async def test_an_approved_project_grants_silver_even_when_the_outcome_was_worse(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    course = await add_course(session)
+    await add_completion(session, admin, "100001", course)
+    project = await add_approved_project(session, [("100001", "lead")], on=10, outcome="worse")
+    await evaluate(session, "100001")
+    awards = await awards_of(session, "100001")
+    assert active_levels(awards) == ["bronze", "silver"]
+    assert awards[1]["evidence"]["projectIds"] == [project]
+    assert awards[1]["grantedAt"] == at(10)
+    assert len(await events_of(client, admin, "awardGranted")) == 2
+
+
+async def test_two_mentored_approvals_of_others_projects_grant_gold(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    await add_staff(client, admin, "100002", "100003")
+    course = await add_course(session)
+    await add_completion(session, admin, "100001", course)
+    await add_approved_project(session, [("100001", "lead")], on=5)
+    await add_approved_project(session, [("100002", "lead"), ("100001", "mentor")], on=20)
+    await evaluate(session, "100001")
+    assert active_levels(await awards_of(session, "100001")) == ["bronze", "silver"]
+    await add_approved_project(session, [("100003", "lead"), ("100001", "mentor")], on=30)
+    await evaluate(session, "100001", "100002", "100003")
+    awards = await awards_of(session, "100001")
+    assert active_levels(awards) == ["bronze", "silver", "gold"]
+    assert awards[2]["grantedAt"] == at(30)
+    # The leads have no Bronze, so their projects earn them nothing yet.
+    assert await awards_of(session, "100002") == []
+
+
+async def test_a_retraction_revokes_bronze_and_cascades_to_silver(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    course = await add_course(session)
+    completion = await add_completion(session, admin, "100001", course)
+    await add_approved_project(session, [("100001", "member")])
+    await evaluate(session, "100001")
+    bronze, silver = await awards_of(session, "100001")
+    retracted = await session.get(Completion, completion)
+    assert retracted is not None
+    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
+    await session.commit()
+    await evaluate(session, "100001")
+    awards = await awards_of(session, "100001")
+    assert [(a["level"], a["status"], a["cause"]) for a in awards] == [
+        ("bronze", "revoked", "evidenceRetracted"),
+        ("silver", "revoked", "levelBelowRevoked"),
+    ]
+    events = await events_of(client, admin, "awardRevoked")
+    assert [e["resourceId"] for e in events] == [str(bronze["id"]), str(silver["id"])]
+    assert events[1]["data"]["cascadedFrom"] == bronze["id"]
+    assert events[1]["data"]["reason"] == "The Bronze award it needed was revoked."
+    held = await session.scalar(
+        select(func.sum(UptakePersonDelta.bronze)).where(
+            UptakePersonDelta.staff_id == await staff_id(session, "100001")
+        )
+    )
+    assert not held
+
+
+async def test_evidence_arriving_after_a_retraction_grants_a_new_award(
+    admin: dict[str, str], session: AsyncSession
+) -> None:
+    course = await add_course(session)
+    first = await add_completion(session, admin, "100001", course)
+    await evaluate(session, "100001")
+    retracted = await session.get(Completion, first)
+    assert retracted is not None
+    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
+    await session.commit()
+    await evaluate(session, "100001")
+    second = await add_completion(session, admin, "100001", course, on=50)
+    await evaluate(session, "100001")
+    awards = await awards_of(session, "100001")
+    assert [(a["level"], a["status"]) for a in awards] == [
+        ("bronze", "revoked"),
+        ("bronze", "active"),
+    ]
+    assert awards[1]["evidence"]["completionIds"] == [second]
+
+
+async def test_a_retracted_completion_whose_level_other_evidence_still_meets_revokes_nothing(
+    admin: dict[str, str], session: AsyncSession
+) -> None:
+    course = await add_course(session)
+    first = await add_completion(session, admin, "100001", course)
+    await add_completion(session, admin, "100001", course, on=3)
+    await evaluate(session, "100001")
+    retracted = await session.get(Completion, first)
+    assert retracted is not None
+    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
+    await session.commit()
+    await evaluate(session, "100001")
+    assert [a["status"] for a in await awards_of(session, "100001")] == ["active"]
+
+
+async def test_many_people_are_evaluated_together(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    numbers = [f"1100{i:02d}" for i in range(30)]
+    await add_staff(client, admin, *numbers)
+    course = await add_course(session)
+    for number in numbers[::2]:
+        await add_completion(session, admin, number, course)
+    await evaluate(session, *numbers, "100001")
+    held = [n for n in numbers if active_levels(await awards_of(session, n)) == ["bronze"]]
+    assert held == numbers[::2]
+
+
+@pytest.mark.postgresql
+async def test_fifty_concurrent_evaluations_of_one_qualified_person_grant_one_bronze(
+    app: Any, client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    course = await add_course(session)
+    for day in range(50):
+        await add_completion(session, admin, "100001", course, on=day)
+    person = await staff_id(session, "100001")
+    await session.rollback()
+
+    async def evaluate_in_own_session() -> None:
+        async with app.state.sessionmaker() as own:
+            await evaluate_awards(own, [person], None)
+            await own.commit()
+
+    await asyncio.gather(*(evaluate_in_own_session() for _ in range(50)))
+    awards = await awards_of(session, "100001")
+    assert [(a["level"], a["status"]) for a in awards] == [("bronze", "active")]
+    assert len(await events_of(client, admin, "awardGranted")) == 1
