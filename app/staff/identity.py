@@ -1,13 +1,15 @@
 """The hook that runs when a person becomes known, or their work e-mail changes.
 
 Course completions kept as unmatched (sent by an e-learning platform before HR sent the
-person) are matched here; the completions domain fills this in.
+person) are matched here, in the same transaction as the staff change.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.completions.matching import match_unmatched_completions
 
 
 @dataclass(frozen=True)
@@ -18,5 +20,6 @@ class StaffIdentity:
 
 
 async def staff_identified(session: AsyncSession, people: Sequence[StaffIdentity]) -> None:
-    """Called in the same transaction as the staff change (no-op until completions exist)."""
-    return None
+    """Matches the unmatched completions of these people (set-based: a few statements for
+    the whole list), with completionMatched events and award re-evaluation."""
+    await match_unmatched_completions(session, people, caller=None)

@@ -1,0 +1,295 @@
+"""Who a completion is about: by employee number, else by work e-mail (case-insensitive) or
+the xAPI ``mbox_sha1sum`` — when it is recorded, and again when HR later sends the person.
+
+Every step is one statement for the whole set of rows or people, never one per record.
+
+On PostgreSQL a completion recorded for someone HR is sending at that very moment could
+miss them both ways (neither transaction sees the other's uncommitted row). Both sides take
+an advisory lock on the identifiers involved — the recording side only when it found no one —
+so one always waits for the other and then sees it.
+"""
+
+import hashlib
+from collections.abc import Iterable, MutableMapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.awards import evaluation
+from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
+from app.core.bulk import column_in
+from app.core.clock import utcnow
+from app.events.service import record_events
+from app.models import Completion, Course, StaffMboxSha1, StaffMember
+
+NOT_FOUND = "No staff member has this employee number or work e-mail yet."
+AMBIGUOUS_EMAIL = "More than one staff member has this work e-mail; send the employee number."
+AMBIGUOUS_SHA1 = "More than one staff member has this mbox_sha1sum; send the employee number."
+
+# Advisory locks (PostgreSQL): identifiers hash into a fixed number of buckets, so a staff
+# batch of 10,000 people takes at most this many locks.
+_IDENTITY_LOCK_CLASS = 0x49515401
+_IDENTITY_BUCKETS = 256
+
+
+class Identified(Protocol):
+    """A person the staff domain has just created or re-identified."""
+
+    @property
+    def staff_id(self) -> int: ...
+    @property
+    def employee_number(self) -> str: ...
+    @property
+    def work_email_key(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Person:
+    staff_id: int
+    employee_number: str
+    organisation: str
+
+
+def mbox_sha1sum(email_key: str) -> str:
+    """The xAPI mbox_sha1sum of an e-mail address (already lower-cased)."""
+    return hashlib.sha1(f"mailto:{email_key}".encode()).hexdigest()  # noqa: S324 - xAPI's
+
+
+async def identify(session: AsyncSession, rows: Sequence[MutableMapping[str, Any]]) -> None:
+    """Fills ``staff_id``, ``match_status``, ``match_reason`` and ``matched_at`` of each row
+    (and ``organisation`` / ``matched_employee_number``, for the answer and the events)."""
+    decisions = await _find(session, rows)
+    if is_postgresql(session) and any(person is None for person, _ in decisions):
+        unmatched = (r for r, (person, _) in zip(rows, decisions, strict=True) if person is None)
+        await _lock_identities(session, _identifiers(unmatched))
+        decisions = await _find(session, rows)
+    now = utcnow()
+    for row, (person, reason) in zip(rows, decisions, strict=True):
+        row["staff_id"] = person.staff_id if person else None
+        row["match_status"] = MATCHED if person else UNMATCHED
+        row["match_reason"] = None if person else reason
+        row["matched_at"] = now if person else None
+        row["organisation"] = person.organisation if person else None
+        row["matched_employee_number"] = person.employee_number if person else None
+
+
+async def _find(
+    session: AsyncSession, rows: Sequence[MutableMapping[str, Any]]
+) -> list[tuple[Person | None, str]]:
+    numbers = {r["employee_number"] for r in rows if r["employee_number"]}
+    by_number: dict[str, Person] = {}
+    if numbers:
+        found = await session.execute(
+            select(
+                StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
+            ).where(StaffMember.employee_number.in_(sorted(numbers)))
+        )
+        by_number = {number: Person(i, number, org) for i, number, org in found}
+    rest = [r for r in rows if r["employee_number"] not in by_number]
+    keys = {r["work_email_key"] for r in rest if r["work_email_key"]}
+    by_key = await _owners(session, StaffMember.work_email_key, keys) if keys else {}
+    sha1s = {r["email_sha1"] for r in rest if r["email_sha1"] and not r["work_email_key"]}
+    by_sha1 = await _owners(session, StaffMboxSha1.mbox_sha1sum, sha1s) if sha1s else {}
+
+    decisions: list[tuple[Person | None, str]] = []
+    for row in rows:
+        if row["employee_number"] in by_number:
+            decisions.append((by_number[row["employee_number"]], ""))
+        elif row["work_email_key"] in by_key:
+            decisions.append(_unique(by_key[row["work_email_key"]], AMBIGUOUS_EMAIL))
+        elif not row["work_email_key"] and row["email_sha1"] in by_sha1:
+            decisions.append(_unique(by_sha1[row["email_sha1"]], AMBIGUOUS_SHA1))
+        else:
+            decisions.append((None, NOT_FOUND))
+    return decisions
+
+
+def _unique(owners: tuple[int, Person], ambiguous: str) -> tuple[Person | None, str]:
+    count, person = owners
+    return (person, "") if count == 1 else (None, ambiguous)
+
+
+async def _owners(
+    session: AsyncSession, key: Any, values: set[str]
+) -> dict[str, tuple[int, Person]]:
+    """Key value → (how many staff have it, one of them)."""
+    query = select(
+        key,
+        func.count(),
+        func.min(StaffMember.id),
+        func.min(StaffMember.employee_number),
+        func.min(StaffMember.organisation_ods_code),
+    ).where(column_in(session, key, sorted(values)))
+    if key is StaffMboxSha1.mbox_sha1sum:
+        query = query.join(StaffMember, StaffMember.id == StaffMboxSha1.staff_id)
+    rows = await session.execute(query.group_by(key))
+    return {value: (count, Person(i, n, org)) for value, count, i, n, org in rows}
+
+
+def _identifiers(rows: Iterable[MutableMapping[str, Any]]) -> set[str]:
+    found: set[str] = set()
+    for row in rows:
+        found.update(v for v in (row["employee_number"], row["work_email_key"]) if v)
+        if row["email_sha1"]:
+            found.add(row["email_sha1"])
+        if row["work_email_key"]:
+            found.add(mbox_sha1sum(row["work_email_key"]))
+    return found
+
+
+async def _lock_identities(session: AsyncSession, identifiers: set[str]) -> None:
+    """Takes the advisory locks of these identifiers' buckets, in order, until commit."""
+    buckets = sorted(
+        {
+            int.from_bytes(hashlib.blake2b(v.encode(), digest_size=4).digest(), "big")
+            % _IDENTITY_BUCKETS
+            for v in identifiers
+        }
+    )
+    if buckets:
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(CAST(:lock_class AS integer), bucket) "
+                "FROM unnest(CAST(:buckets AS integer[])) AS bucket ORDER BY bucket"
+            ).bindparams(lock_class=_IDENTITY_LOCK_CLASS, buckets=buckets)
+        )
+
+
+async def match_unmatched_completions(
+    session: AsyncSession, people: Sequence[Identified], caller: Caller | None
+) -> None:
+    """Matches the unmatched completions of people just created or re-identified, writes a
+    completionMatched event for each and re-evaluates their awards."""
+    if not people:
+        return
+    now = utcnow()
+    numbers = sorted({p.employee_number for p in people})
+    keys = sorted({p.work_email_key for p in people if p.work_email_key})
+    sha1s = sorted({mbox_sha1sum(k) for k in keys})
+    if is_postgresql(session):
+        await _lock_identities(session, {*numbers, *keys, *sha1s})
+    await _store_mbox_sha1sums(session, people)
+    matched = await _match_by_employee_number(session, numbers, now)
+    if keys:
+        matched += await _match_by_key(session, Completion.work_email_key, keys, now)
+    if sha1s:
+        matched += await _match_by_key(session, Completion.email_sha1, sha1s, now)
+    if matched:
+        await _announce_matches(session, matched, caller)
+
+
+async def _store_mbox_sha1sums(session: AsyncSession, people: Sequence[Identified]) -> None:
+    ids = sorted({p.staff_id for p in people})
+    await session.execute(delete(StaffMboxSha1).where(StaffMboxSha1.staff_id.in_(ids)))
+    rows = {p.staff_id: mbox_sha1sum(p.work_email_key) for p in people if p.work_email_key}
+    if rows:
+        await session.execute(
+            insert(StaffMboxSha1),
+            [{"staff_id": i, "mbox_sha1sum": sha1} for i, sha1 in rows.items()],
+        )
+
+
+def _still_unmatched() -> Any:
+    return and_(Completion.match_status == UNMATCHED, Completion.retracted_at.is_(None))
+
+
+def _matched_values(staff_id: Any, now: datetime) -> dict[str, Any]:
+    return {
+        "staff_id": staff_id,
+        "match_status": MATCHED,
+        "match_reason": None,
+        "matched_at": now,
+        "updated_at": now,
+    }
+
+
+async def _match_by_employee_number(
+    session: AsyncSession, numbers: Sequence[str], now: datetime
+) -> list[int]:
+    owner = (
+        select(StaffMember.id)
+        .where(StaffMember.employee_number == Completion.employee_number)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(Completion)
+        .where(_still_unmatched(), Completion.employee_number.in_(list(numbers)))
+        .values(_matched_values(owner, now))
+        .returning(Completion.id)
+    )
+    return list(result.scalars())
+
+
+async def _match_by_key(
+    session: AsyncSession, column: Any, values: Sequence[str], now: datetime
+) -> list[int]:
+    """Matches by work e-mail key (or mbox_sha1sum) when exactly one person has it and the
+    employee number sent (if any) is nobody's; marks the ambiguous ones with the reason."""
+    staff_key: Any
+    owner_id: Any
+    if column is Completion.work_email_key:
+        staff_key, owner_id, ambiguous = StaffMember.work_email_key, StaffMember.id, AMBIGUOUS_EMAIL
+    else:
+        staff_key, owner_id = StaffMboxSha1.mbox_sha1sum, StaffMboxSha1.staff_id
+        ambiguous = AMBIGUOUS_SHA1
+    owners = select(func.count(owner_id)).where(staff_key == column).scalar_subquery()
+    owner = select(func.min(owner_id)).where(staff_key == column).scalar_subquery()
+    number_unknown = or_(
+        Completion.employee_number.is_(None),
+        ~exists().where(StaffMember.employee_number == Completion.employee_number),
+    )
+    candidates = and_(_still_unmatched(), column.in_(list(values)), number_unknown)
+    if column is Completion.email_sha1:
+        candidates = and_(candidates, Completion.work_email_key.is_(None))
+    result = await session.execute(
+        update(Completion)
+        .where(candidates, owners == 1)
+        .values(_matched_values(owner, now))
+        .returning(Completion.id)
+    )
+    matched = list(result.scalars())
+    await session.execute(
+        update(Completion)
+        .where(candidates, owners > 1)
+        .values(match_reason=ambiguous, updated_at=now)
+    )
+    return matched
+
+
+async def _announce_matches(
+    session: AsyncSession, completion_ids: Sequence[int], caller: Caller | None
+) -> None:
+    rows = await session.execute(
+        select(
+            Completion.id,
+            Completion.staff_id,
+            StaffMember.employee_number,
+            StaffMember.organisation_ods_code,
+            Course.code,
+        )
+        .join(StaffMember, StaffMember.id == Completion.staff_id)
+        .join(Course, Course.id == Completion.course_id)
+        .where(Completion.id.in_(list(completion_ids)))
+        .order_by(Completion.id)
+    )
+    matched = rows.all()
+    await record_events(
+        session,
+        [
+            {
+                "type": "completionMatched",
+                "resource_type": "completion",
+                "resource_id": str(completion_id),
+                "organisation_ods_code": organisation,
+                "data": {"employeeNumber": number, "courseCode": course_code},
+            }
+            for completion_id, _, number, organisation, course_code in matched
+        ],
+        caller=caller,
+    )
+    staff_ids = sorted({staff_id for _, staff_id, _, _, _ in matched if staff_id is not None})
+    await evaluation.evaluate_awards(session, staff_ids, caller)

@@ -1,0 +1,246 @@
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, ValidationError
+
+from app.auth.caller import Caller
+from app.auth.dependencies import requires
+from app.auth.scopes import Scope
+from app.completions import batches, service
+from app.completions.csv_format import COLUMNS, parse_completion_csv
+from app.completions.idempotency import HEADER as IDEMPOTENCY_KEY
+from app.completions.schemas import (
+    MAX_BATCH_RECORDS,
+    CompletionBatch,
+    CompletionBatchIn,
+    CompletionBatchResult,
+    CompletionIn,
+    CompletionPage,
+    CompletionRead,
+    MatchStatus,
+    RetractionIn,
+)
+from app.completions.xapi_router import router as xapi_router
+from app.core.database import SessionDep
+from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
+from app.core.pagination import PageMeta, PageRequest, page_links, page_request
+from app.core.problem_handlers import error_location
+from app.core.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.courses.router import router as courses_router
+from app.courses.schemas import COURSE_CODE_PATTERN
+from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
+
+completions_router = APIRouter(tags=["Completions"])
+EXTRA_SCHEMAS.append(CompletionBatch)
+
+CompletionId = Annotated[
+    int, Path(alias="completionId", ge=1, description="Completion id.", examples=[4711])
+]
+LOCATION_HEADER = {"Location": {"description": "The completion.", "schema": {"type": "string"}}}
+
+
+@completions_router.post(
+    "/completions",
+    summary="Record a course completion",
+    response_model=CompletionRead,
+    status_code=201,
+    responses={
+        200: {"description": "Sent before: the same completion.", "model": CompletionRead},
+        201: {"description": "Recorded.", "headers": LOCATION_HEADER},
+        **problem_responses(*AUTHENTICATED, 409, 413, 422),
+    },
+)
+async def record_completion(
+    body: CompletionIn,
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_KEY,
+            max_length=300,
+            description="Optional (IETF draft): a retry with the same key replays the first "
+            "answer; the same key with another payload is 422; a retry while the first is "
+            "still processed is 409. Keys are kept 24 hours.",
+        ),
+    ] = None,
+) -> Any:
+    """Records a completion for the calling platform: 201 (matched, or kept unmatched until HR
+    sends the person); a repeat of the same externalId and content is 200 and writes nothing;
+    the same externalId with other content is 409 naming the fields that differ."""
+    answer = await service.post_completion(
+        session,
+        caller,
+        body,
+        idempotency_key=idempotency_key,
+        location_of=lambda i: str(request.url_for("get_completion", completionId=i)),
+    )
+    headers = {"Location": answer.location} if answer.status == 201 and answer.location else {}
+    if answer.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+@completions_router.get(
+    "/completions",
+    summary="List completions",
+    response_model=CompletionPage,
+    responses=problem_responses(*AUTHENTICATED, 422),
+)
+async def list_completions(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.COMPLETIONS_READ)],
+    page: Annotated[PageRequest, page_request("completions")],
+    employee_number: Annotated[
+        str | None,
+        Query(
+            alias="employeeNumber",
+            pattern=EMPLOYEE_NUMBER_PATTERN,
+            description="The person's (matched, or unmatched ones sent with this number).",
+        ),
+    ] = None,
+    course_code: Annotated[
+        str | None, Query(alias="courseCode", pattern=COURSE_CODE_PATTERN)
+    ] = None,
+    match_status: Annotated[MatchStatus | None, Query(alias="matchStatus")] = None,
+    retracted: Annotated[bool | None, Query(description="Only retracted (or kept) ones.")] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        Query(description="Recorded, matched or retracted at or after (RFC 3339), for sync."),
+    ] = None,
+) -> CompletionPage:
+    """Completions visible to this client, oldest first. Organisation-restricted clients see
+    their organisations' matched completions and the unmatched ones they sent."""
+    result = await service.list_completions(
+        session,
+        caller,
+        page,
+        employee_number=employee_number,
+        course_code=course_code,
+        match_status=match_status,
+        retracted=retracted,
+        since=since,
+    )
+    return CompletionPage(
+        data=[service.to_read(row) for row in result.items],
+        links=page_links(request, result.next_token),
+        meta=PageMeta(page_size=page.size, count=len(result.items)),
+    )
+
+
+@completions_router.get(
+    "/completions/{completionId}",
+    summary="Get a completion",
+    response_model=CompletionRead,
+    responses=problem_responses(*AUTHENTICATED, 404, 422),
+)
+async def get_completion(
+    completion_id: CompletionId,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.COMPLETIONS_READ)],
+) -> CompletionRead:
+    """One completion (retracted ones included)."""
+    return service.to_read(await service.get_completion(session, caller, completion_id))
+
+
+@completions_router.delete(
+    "/completions/{completionId}",
+    summary="Retract a completion",
+    response_model=CompletionRead,
+    responses=problem_responses(*AUTHENTICATED, 404, 413, 422),
+)
+async def retract_completion(
+    completion_id: CompletionId,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
+    reason: Annotated[
+        str | None,
+        Query(min_length=1, max_length=500, description="Why (or send it in the body)."),
+    ] = None,
+    body: Annotated[RetractionIn | None, Body()] = None,
+) -> CompletionRead:
+    """Marks a completion retracted, with a reason (query `reason` or body); it stays readable.
+    Only the client that sent it, or a client with no organisation restriction, may."""
+    why = reason if reason is not None else body.reason if body is not None else None
+    if why is None or not why.strip():
+        raise ValidationFailed(
+            "A retraction says why.", invalid_params=[("reason", "Send a reason.")]
+        )
+    view = await service.retract_completion(session, caller, completion_id, why.strip())
+    return service.to_read(view)
+
+
+_CSV_DESCRIPTION = (
+    'JSON `{"records": [...]}` or CSV. CSV columns (header line required, names as here): '
+    + ", ".join(COLUMNS)
+    + ". UTF-8 with or without BOM; fields quoted as RFC 4180; CRLF or LF; completedAt in "
+    "RFC 3339 with an offset; passed true/false, yes/no, Y/N or 1/0; scoreScaled 0 to 1; empty "
+    "cells are left out."
+)
+
+
+@completions_router.post(
+    "/completionBatches",
+    summary="Send a batch of completions",
+    response_model=CompletionBatchResult,
+    responses=problem_responses(*AUTHENTICATED, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CompletionBatch"}},
+                "text/csv": {
+                    "schema": {"type": "string", "maxLength": 10485760},
+                    "example": ",".join(COLUMNS)
+                    + "\r\nmoodle-cc-88213,10293847,sian.llyr@wales.nhs.uk,IQT-BRONZE,"
+                    "2026-11-20T14:03:00Z,true,0.9\r\n",
+                },
+            },
+            "description": _CSV_DESCRIPTION,
+        }
+    },
+)
+async def post_completion_batch(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
+) -> CompletionBatchResult:
+    """Up to 10,000 completions as JSON or CSV. New ones are stored (matched or unmatched),
+    ones sent before unchanged are counted and written again never, so a batch can be re-sent
+    safely; each rejected record is listed with its row and reasons."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    records: list[Any]
+    if content_type == "text/csv":
+        records = parse_completion_csv(body, MAX_BATCH_RECORDS)
+    elif content_type == "application/json":
+        records = _json_envelope(body).records
+    else:
+        raise UnsupportedMediaType("Send application/json or text/csv.")
+    return await batches.apply_completion_batch(session, caller, records)
+
+
+def _json_envelope(body: bytes) -> CompletionBatchIn:
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    records = document.get("records") if isinstance(document, dict) else None
+    if isinstance(records, list) and len(records) > MAX_BATCH_RECORDS:
+        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_RECORDS} records.")
+    try:
+        return CompletionBatchIn.model_validate(document)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The batch is not valid.",
+            invalid_params=[(error_location(e["loc"]), e["msg"]) for e in exc.errors()],
+        ) from None
+
+
+router = APIRouter()
+for _router in (courses_router, completions_router, xapi_router):
+    router.include_router(_router)

@@ -1,0 +1,277 @@
+"""Completions: record (one, a batch, xAPI), read, retract."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.awards import evaluation
+from app.completions import idempotency, matching, repository
+from app.completions.records import differing_fields, refusals, to_row
+from app.completions.schemas import Channel, CompletionIn, CompletionRead, MatchStatus
+from app.core.clock import utcnow
+from app.core.pagination import PageRequest, PageResult
+from app.core.problems import Conflict, NotFound, ProblemError, ValidationFailed
+from app.courses.repository import course_ids_by_code
+from app.events.service import record_events
+
+
+@dataclass
+class Recorded:
+    """What recording a set of completion rows did."""
+
+    created: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+    # (the row sent, the completion stored with its external id, the fields that differ)
+    conflicts: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    location: str | None
+    replayed: bool = False
+
+
+def to_read(values: Mapping[str, Any]) -> CompletionRead:
+    return CompletionRead(
+        id=values["id"],
+        employee_number=values["employee_number"],
+        work_email=values["work_email"],
+        course_code=values["course_code"],
+        completed_at=values["completed_at"],
+        passed=values["passed"],
+        score_scaled=values["score_scaled"],
+        external_id=values["external_id"],
+        source=values["client_id"],
+        channel=values["channel"],
+        match_status=values["match_status"],
+        match_reason=values["match_reason"],
+        matched_employee_number=values["matched_employee_number"],
+        matched_at=values["matched_at"],
+        status="retracted" if values["retracted_at"] is not None else "recorded",
+        retracted_at=values["retracted_at"],
+        retraction_reason=values["retraction_reason"],
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+    )
+
+
+async def record_completions(
+    session: AsyncSession, caller: Caller, rows: Sequence[dict[str, Any]]
+) -> Recorded:
+    """Matches and stores new completions, one statement per step for all rows. A row whose
+    external id this client used before is compared with what is stored: the same content
+    writes nothing, other content is a conflict (and nothing is written for it)."""
+    recorded = Recorded()
+    if not rows:
+        return recorded
+    await matching.identify(session, rows)
+    ids = await repository.insert_completions(session, rows)
+    repeats = [row for row in rows if row["external_id"] not in ids]
+    stored = await repository.views_by_external_id(
+        session, caller.client_id, [row["external_id"] for row in repeats]
+    )
+    for row in rows:
+        if row["external_id"] in ids:
+            row["id"] = ids[row["external_id"]]
+            recorded.created.append(row)
+            continue
+        existing = stored[row["external_id"]]
+        differing = differing_fields(existing, row)
+        if differing:
+            recorded.conflicts.append((row, existing, differing))
+        else:
+            recorded.unchanged.append(existing)
+    await record_events(session, [_recorded_event(row) for row in recorded.created], caller=caller)
+    staff_ids = sorted({row["staff_id"] for row in recorded.created if row["staff_id"]})
+    if staff_ids:
+        await evaluation.evaluate_awards(session, staff_ids, caller)
+    return recorded
+
+
+def _recorded_event(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "completionRecorded",
+        "resource_type": "completion",
+        "resource_id": str(row["id"]),
+        "organisation_ods_code": row["organisation"],
+        "data": {
+            "courseCode": row["course_code"],
+            "completedAt": row["completed_at"].isoformat(),
+            "passed": row["passed"],
+            "scoreScaled": row["score_scaled"],
+            "matchStatus": row["match_status"],
+            "employeeNumber": row["matched_employee_number"],
+        },
+    }
+
+
+async def post_completion(
+    session: AsyncSession,
+    caller: Caller,
+    body: CompletionIn,
+    *,
+    idempotency_key: str | None,
+    location_of: Callable[[int], str],
+) -> Answer:
+    """Records one completion (201), answers a repeat of it (200), or replays the answer to
+    an earlier request with the same Idempotency-Key."""
+    try:
+        key = idempotency.parse_key(idempotency_key) if idempotency_key is not None else None
+        request_fingerprint = idempotency.fingerprint(
+            "POST", "/completions", body.model_dump(mode="json", by_alias=True)
+        )
+        if key is not None:
+            stored = await idempotency.recall(session, caller.client_id, key, request_fingerprint)
+            if stored is not None:
+                caller.note_audit("create", "completion", _id_in(stored.body), None)
+                return Answer(stored.status, stored.body, stored.location, replayed=True)
+        answer = await _record_one(session, caller, body, location_of)
+        if key is not None:
+            await idempotency.remember(
+                session,
+                caller.client_id,
+                key,
+                request_fingerprint,
+                idempotency.StoredAnswer(answer.status, answer.body, answer.location),
+            )
+        return answer
+    except ProblemError:
+        caller.note_audit("create", "completion", None, None)
+        raise
+
+
+def _id_in(body: Mapping[str, Any]) -> str | None:
+    return str(body["id"]) if "id" in body else None
+
+
+async def _record_one(
+    session: AsyncSession,
+    caller: Caller,
+    body: CompletionIn,
+    location_of: Callable[[int], str],
+) -> Answer:
+    now = utcnow()
+    course_ids = await course_ids_by_code(session, [body.course_code])
+    reasons = refusals(body, course_ids, now)
+    if reasons:
+        raise ValidationFailed(f"{len(reasons)} field(s) not valid.", invalid_params=reasons)
+    row = to_row(body, course_ids, client_id=caller.client_id, channel=Channel.API, now=now)
+    recorded = await record_completions(session, caller, [row])
+    if recorded.conflicts:
+        _, existing, differing = recorded.conflicts[0]
+        raise Conflict(
+            f"externalId {body.external_id} was recorded before with other content: "
+            f"{', '.join(differing)} differ. Send a new externalId for a new completion.",
+            invalid_params=[
+                (name, "Differs from the completion recorded with this externalId.")
+                for name in differing
+            ],
+            extensions={"completionId": existing["id"]},
+        )
+    created = bool(recorded.created)
+    values = recorded.created[0] if created else recorded.unchanged[0]
+    caller.note_audit("create", "completion", str(values["id"]), values["organisation"])
+    return Answer(
+        201 if created else 200,
+        to_read(values).model_dump(mode="json", by_alias=True),
+        location_of(values["id"]),
+    )
+
+
+def _visible(caller: Caller, view: Mapping[str, Any]) -> bool:
+    """Restricted clients see their organisations' matched completions, and the unmatched
+    ones they sent themselves."""
+    if caller.organisations is None:
+        return True
+    if view["match_status"] == MatchStatus.MATCHED:
+        return caller.may_access(view["organisation"])
+    return bool(view["client_id"] == caller.client_id)
+
+
+async def get_completion(
+    session: AsyncSession, caller: Caller, completion_id: int
+) -> dict[str, Any]:
+    view = await repository.get_view(session, completion_id)
+    visible = view is not None and _visible(caller, view)
+    organisation = view["organisation"] if view is not None and visible else None
+    caller.note_audit("read", "completion", str(completion_id), organisation)
+    if view is None or not visible:
+        raise NotFound(f"No completion {completion_id}.")
+    return view
+
+
+async def list_completions(
+    session: AsyncSession,
+    caller: Caller,
+    page: PageRequest,
+    *,
+    employee_number: str | None,
+    course_code: str | None,
+    match_status: MatchStatus | None,
+    retracted: bool | None,
+    since: datetime | None,
+) -> PageResult[dict[str, Any]]:
+    caller.note_audit("list", "completion", None, None)
+    staff_id = None
+    if employee_number is not None:
+        staff_id = await repository.staff_id_of(session, employee_number)
+    return await repository.list_views(
+        session,
+        page,
+        client_id=caller.client_id,
+        visible_to=caller.organisations,
+        staff_id=staff_id,
+        employee_number=employee_number,
+        course_code=course_code,
+        match_status=match_status.value if match_status else None,
+        retracted=retracted,
+        since=since,
+    )
+
+
+async def retract_completion(
+    session: AsyncSession, caller: Caller, completion_id: int, reason: str
+) -> dict[str, Any]:
+    """Marks a completion retracted (it stays readable), by the client that sent it or an
+    unrestricted one; writes completionRetracted and re-evaluates the person's awards."""
+    view = await repository.get_view(session, completion_id)
+    allowed = view is not None and (
+        view["client_id"] == caller.client_id or caller.organisations is None
+    )
+    organisation = view["organisation"] if view is not None and allowed else None
+    caller.note_audit("retract", "completion", str(completion_id), organisation)
+    if view is None or not allowed:
+        raise NotFound(f"No completion {completion_id}.")
+    retracted = await repository.retract(
+        session, completion_id, reason=reason, by=caller.client_id, at=utcnow()
+    )
+    if not retracted:
+        return view
+    await record_events(
+        session,
+        [
+            {
+                "type": "completionRetracted",
+                "resource_type": "completion",
+                "resource_id": str(completion_id),
+                "organisation_ods_code": organisation,
+                "data": {
+                    "courseCode": view["course_code"],
+                    "employeeNumber": view["matched_employee_number"],
+                    "reason": reason,
+                },
+            }
+        ],
+        caller=caller,
+    )
+    if view["staff_id"] is not None:
+        await evaluation.evaluate_awards(session, [view["staff_id"]], caller)
+    after = await repository.get_view(session, completion_id)
+    assert after is not None
+    return after

@@ -1,0 +1,234 @@
+"""xAPI statements (1.0.x and 2.0.x), read strictly enough to tell a course completion from
+anything else, and to name the property that makes a statement malformed."""
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from app.core.problems import BadRequest
+
+VERSION = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
+_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
+_SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
+_PROPERTIES = {
+    "id",
+    "actor",
+    "verb",
+    "object",
+    "result",
+    "context",
+    "timestamp",
+    "stored",
+    "authority",
+    "version",
+    "attachments",
+}
+# Set or changed by an LRS, or not part of a statement's identity (xAPI "Statement
+# Immutability"): left out when two statements with one id are compared.
+_NOT_COMPARED = {"id", "stored", "authority", "version", "attachments"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    is_group: bool
+    account_home_page: str | None = None
+    account_name: str | None = None
+    email: str | None = None
+    mbox_sha1sum: str | None = None
+    openid: str | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: str
+    where: str  # "" for a single statement, "3." for the fourth of an array
+    actor: Actor
+    verb_id: str
+    activity_id: str | None  # None when the object is not an Activity
+    success: bool | None
+    completion: bool | None
+    score_scaled: float | None
+    timestamp: datetime | None
+    content_hash: str
+
+
+class Malformed(BadRequest):
+    """A statement the xAPI specification says an LRS must reject (400)."""
+
+    def __init__(self, where: str, name: str, reason: str) -> None:
+        super().__init__(
+            f"The statement is not valid xAPI: {where}{name}: {reason}",
+            invalid_params=[(f"{where}{name}", reason)],
+        )
+
+
+def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) -> Statement:
+    if not isinstance(raw, dict):
+        raise Malformed(where, "statement", "A statement is a JSON object.")
+    _refuse_nulls(raw, where, "")
+    unknown = sorted(set(raw) - _PROPERTIES)
+    if unknown:
+        raise Malformed(where, unknown[0], "Not a statement property.")
+    given_id = statement_uuid(raw["id"], where, "id") if "id" in raw else None
+    if statement_id is not None and given_id is not None and given_id != statement_id:
+        raise Malformed(where, "id", "Differs from the statementId parameter.")
+    if "version" in raw and not (isinstance(raw["version"], str) and VERSION.match(raw["version"])):
+        raise Malformed(where, "version", "Must be 1.0.x or 2.0.x.")
+    actor = _actor(_object(raw, "actor", where), where, "actor.")
+    verb = _object(raw, "verb", where)
+    verb_id = _iri(verb.get("id"), where, "verb.id")
+    if "display" in verb and not isinstance(verb["display"], dict):
+        raise Malformed(where, "verb.display", "A language map (JSON object).")
+    target = _object(raw, "object", where)
+    object_type = target.get("objectType", "Activity")
+    if object_type not in ("Activity", "Agent", "Group", "StatementRef", "SubStatement"):
+        raise Malformed(where, "object.objectType", "Not an xAPI object type.")
+    activity_id = _iri(target.get("id"), where, "object.id") if object_type == "Activity" else None
+    result = raw.get("result", {})
+    if not isinstance(result, dict):
+        raise Malformed(where, "result", "A JSON object.")
+    return Statement(
+        id=statement_id or given_id or str(uuid.uuid4()),
+        where=where,
+        actor=actor,
+        verb_id=verb_id,
+        activity_id=activity_id,
+        success=_boolean(result, "success", where),
+        completion=_boolean(result, "completion", where),
+        score_scaled=_scaled(result, where),
+        timestamp=_timestamp(raw, where),
+        content_hash=_content_hash(raw),
+    )
+
+
+def _refuse_nulls(value: Any, where: str, path: str) -> None:
+    """xAPI: an LRS rejects statements with null values (except inside extensions)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "extensions":
+                continue
+            name = f"{path}{key}"
+            if item is None:
+                raise Malformed(where, name, "Null is not allowed.")
+            _refuse_nulls(item, where, f"{name}.")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nulls(item, where, f"{path}{index}.")
+
+
+def _object(raw: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+    value = raw.get(name)
+    if not isinstance(value, dict):
+        raise Malformed(where, name, "Required, a JSON object.")
+    return value
+
+
+def _iri(value: Any, where: str, name: str) -> str:
+    if not isinstance(value, str) or not _IRI.match(value):
+        raise Malformed(where, name, "Required, an IRI.")
+    return value
+
+
+def statement_uuid(value: Any, where: str, name: str) -> str:
+    try:
+        parsed = uuid.UUID(value) if isinstance(value, str) and len(value) == 36 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise Malformed(where, name, "A UUID in standard string form.")
+    return str(parsed)
+
+
+def _actor(actor: dict[str, Any], where: str, path: str) -> Actor:
+    object_type = actor.get("objectType", "Agent")
+    if object_type not in ("Agent", "Group"):
+        raise Malformed(where, f"{path}objectType", "Agent or Group.")
+    identifiers = [k for k in ("mbox", "mbox_sha1sum", "openid", "account") if k in actor]
+    if object_type == "Group" and not identifiers:
+        if not isinstance(actor.get("member"), list):
+            raise Malformed(where, f"{path}member", "An anonymous Group lists its members.")
+        return Actor(is_group=True)
+    if len(identifiers) != 1:
+        raise Malformed(
+            where, path.rstrip("."), "Needs exactly one of mbox, mbox_sha1sum, openid, account."
+        )
+    found = Actor(is_group=object_type == "Group")
+    if "mbox" in actor:
+        mbox = actor["mbox"]
+        if not isinstance(mbox, str) or not mbox.startswith("mailto:"):
+            raise Malformed(where, f"{path}mbox", 'A mailto IRI ("mailto:name@example.org").')
+        try:
+            email = validate_email(mbox[7:], check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise Malformed(where, f"{path}mbox", f"Not a valid e-mail address: {exc}") from None
+        return Actor(found.is_group, email=email)
+    if "mbox_sha1sum" in actor:
+        digest = actor["mbox_sha1sum"]
+        if not isinstance(digest, str) or not _SHA1.match(digest):
+            raise Malformed(where, f"{path}mbox_sha1sum", "40 hexadecimal digits (SHA-1).")
+        return Actor(found.is_group, mbox_sha1sum=digest.lower())
+    if "openid" in actor:
+        return Actor(found.is_group, openid=_iri(actor["openid"], where, f"{path}openid"))
+    account = actor["account"]
+    if not isinstance(account, dict):
+        raise Malformed(where, f"{path}account", "A JSON object with homePage and name.")
+    home_page = _iri(account.get("homePage"), where, f"{path}account.homePage")
+    name = account.get("name")
+    if not isinstance(name, str) or not name:
+        raise Malformed(where, f"{path}account.name", "Required, a string.")
+    return Actor(found.is_group, account_home_page=home_page, account_name=name)
+
+
+def _boolean(result: Mapping[str, Any], name: str, where: str) -> bool | None:
+    value = result.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise Malformed(where, f"result.{name}", "true or false.")
+    return value
+
+
+def _scaled(result: Mapping[str, Any], where: str) -> float | None:
+    score = result.get("score")
+    if score is None:
+        return None
+    if not isinstance(score, dict):
+        raise Malformed(where, "result.score", "A JSON object.")
+    for name in ("scaled", "raw", "min", "max"):
+        value = score.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise Malformed(where, f"result.score.{name}", "A number.")
+    scaled = score.get("scaled")
+    if scaled is not None and not -1 <= scaled <= 1:
+        raise Malformed(where, "result.score.scaled", "Between -1 and 1.")
+    return float(scaled) if scaled is not None else None
+
+
+def _timestamp(raw: Mapping[str, Any], where: str) -> datetime | None:
+    value = raw.get("timestamp")
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise Malformed(where, "timestamp", "An ISO 8601 timestamp.")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _content_hash(raw: Mapping[str, Any]) -> str:
+    """SHA-256 of the statement as the specification compares it: without the properties an
+    LRS may set, the verb's display, the activity's definition; timestamps as instants."""
+    compared = {k: v for k, v in raw.items() if k not in _NOT_COMPARED}
+    compared["verb"] = {k: v for k, v in raw["verb"].items() if k != "display"}
+    compared["object"] = {k: v for k, v in raw["object"].items() if k != "definition"}
+    if "timestamp" in raw:
+        compared["timestamp"] = _timestamp(raw, "").isoformat()  # type: ignore[union-attr]
+    canonical = json.dumps(compared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,152 @@
+"""Unmatched completions become matched when HR sends the person (the staff identity hook)."""
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from tests.completions.conftest import AwardCalls
+from tests.completions.factories import completion, count_events, events_of, post
+from tests.conftest import auth
+from tests.staff.factories import batch_record, person
+
+
+async def _get(client: httpx.AsyncClient, creds: dict[str, str], completion_id: int) -> Any:
+    return (await client.get(f"/completions/{completion_id}", headers=auth(creds))).json()
+
+
+async def test_put_staff_matches_the_unmatched_completion_by_employee_number(
+    client: httpx.AsyncClient,
+    app: Any,
+    admin: dict[str, str],
+    platform: dict[str, str],
+    award_calls: AwardCalls,
+) -> None:
+    kept = (await post(client, platform, completion(number="100001"))).json()
+    assert kept["matchStatus"] == "unmatched"
+    created = await client.put("/staff/100001", json=person(), headers=auth(admin))
+    assert created.status_code == 201
+    matched = await _get(client, platform, kept["id"])
+    assert matched["matchStatus"] == "matched"
+    assert matched["matchedEmployeeNumber"] == "100001"
+    assert matched["matchReason"] is None
+    assert matched["matchedAt"] is not None
+    [event_row] = await events_of(app, "completionMatched")
+    assert (event_row.resource_id, event_row.organisation_ods_code) == (str(kept["id"]), "7A4")
+    assert event_row.data == {"employeeNumber": "100001", "courseCode": "IQT-BRONZE"}
+    assert len(award_calls.calls) == 1
+    unmatched = await client.get("/completions?matchStatus=unmatched", headers=auth(platform))
+    assert unmatched.json()["data"] == []
+
+
+async def test_put_staff_matches_by_work_email_whatever_its_case(
+    client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    kept = (
+        await post(client, platform, completion(number=None, workEmail="SIAN.LLYR@wales.nhs.uk"))
+    ).json()
+    await client.put(
+        "/staff/100001", json=person(workEmail="sian.llyr@WALES.nhs.uk"), headers=auth(admin)
+    )
+    assert (await _get(client, platform, kept["id"]))["matchedEmployeeNumber"] == "100001"
+
+
+async def test_an_employee_number_of_someone_else_is_not_matched_by_email(
+    client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    """By employee number, else e-mail: the e-mail decides only when the number is nobody's."""
+    await client.put("/staff/100002", json=person("100002"), headers=auth(admin))
+    body = completion(number="100002", workEmail="person100009@wales.nhs.uk")
+    sent = (await post(client, platform, body)).json()
+    assert sent["matchedEmployeeNumber"] == "100002"
+    kept = (
+        await post(
+            client, platform, completion("cc-2", number="100008", workEmail="x@wales.nhs.uk")
+        )
+    ).json()
+    await client.put(
+        "/staff/100009", json=person("100009", workEmail="x@wales.nhs.uk"), headers=auth(admin)
+    )
+    assert (await _get(client, platform, kept["id"]))["matchedEmployeeNumber"] == "100009"
+
+
+async def test_an_ambiguous_email_stays_unmatched_with_a_reason(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    kept = (
+        await post(client, platform, completion(number=None, workEmail="w7@wales.nhs.uk"))
+    ).json()
+    records = [batch_record(n, workEmail="w7@wales.nhs.uk") for n in ("100001", "100002")]
+    body = {"mode": "upsert", "organisation": "7A4", "records": records}
+    assert (await client.post("/staffBatches", json=body, headers=auth(admin))).status_code == 200
+    after = await _get(client, platform, kept["id"])
+    assert after["matchStatus"] == "unmatched"
+    assert after["matchReason"].startswith("More than one staff member")
+    assert await count_events(app, "completionMatched") == 0
+
+
+async def test_patching_the_work_email_matches(
+    client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    await client.put("/staff/100001", json=person(workEmail=None), headers=auth(admin))
+    kept = (
+        await post(client, platform, completion(number=None, workEmail="new@wales.nhs.uk"))
+    ).json()
+    assert kept["matchStatus"] == "unmatched"
+    patched = await client.patch(
+        "/staff/100001", json={"workEmail": "New@wales.nhs.uk"}, headers=auth(admin)
+    )
+    assert patched.status_code == 200
+    assert (await _get(client, platform, kept["id"]))["matchedEmployeeNumber"] == "100001"
+
+
+async def test_a_retracted_completion_is_not_matched(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    kept = (await post(client, platform, completion())).json()
+    await client.delete(f"/completions/{kept['id']}?reason=error", headers=auth(platform))
+    await client.put("/staff/100001", json=person(), headers=auth(admin))
+    assert (await _get(client, platform, kept["id"]))["matchStatus"] == "unmatched"
+    assert await count_events(app, "completionMatched") == 0
+
+
+@pytest.mark.parametrize("people", [3, 30])
+@pytest.mark.usefixtures("no_award_evaluation")
+async def test_a_staff_batch_matches_with_the_same_statements_whatever_its_size(
+    client: httpx.AsyncClient,
+    app: Any,
+    admin: dict[str, str],
+    platform: dict[str, str],
+    people: int,
+) -> None:
+    """Set-based: the hook runs a fixed number of statements for the whole list of people."""
+    numbers = [f"2{i:05d}" for i in range(people)]
+    records = [completion(f"cc-{n}", number=n) for n in numbers[: people // 2]]
+    records += [
+        completion(f"cc-{n}", number=None, workEmail=f"person{n}@wales.nhs.uk")
+        for n in numbers[people // 2 :]
+    ]
+    batch = await client.post(
+        "/completionBatches", json={"records": records}, headers=auth(platform)
+    )
+    assert batch.json()["unmatched"] == people
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        body = {
+            "mode": "upsert",
+            "organisation": "7A4",
+            "records": [batch_record(n) for n in numbers],
+        }
+        response = await client.post("/staffBatches", json=body, headers=auth(admin))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.json()["created"] == people
+    assert await count_events(app, "completionMatched") == people
+    assert len([s for s in statements if "completions" in s]) <= 8
