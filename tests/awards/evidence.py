@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.awards.evaluation import evaluate_awards
 from app.models import Award, Completion, Course, ImprovementProject, ProjectTeamMember
 from tests.awards.conftest import staff_id
-from tests.conftest import auth
+from tests.conftest import auth, read_events
 from tests.staff.factories import person
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -134,3 +134,13 @@ async def awards_of(session: AsyncSession, employee_number: str) -> list[dict[st
 
 def active_levels(awards: list[dict[str, Any]]) -> list[str]:
     return [a["level"] for a in awards if a["status"] == "active"]
+
+
+async def feed(
+    client: httpx.AsyncClient, admin: dict[str, str], types: str, at_least: int = 1
+) -> list[dict[str, Any]]:
+    """Events of these types, waiting for the PostgreSQL feed horizon."""
+    data: list[dict[str, Any]] = (
+        await read_events(client, auth(admin), at_least=at_least, types=types)
+    )["data"]
+    return data

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards.evaluation import evaluate_awards
 from app.models import Completion, UptakePersonDelta
-from tests.awards.conftest import events_of, staff_id
+from tests.awards.conftest import staff_id
 from tests.awards.evidence import (
     active_levels,
     add_approved_project,
@@ -21,6 +21,7 @@ from tests.awards.evidence import (
     at,
     awards_of,
     evaluate,
+    feed,
 )
 
 
@@ -35,7 +36,7 @@ async def test_a_passed_completion_grants_bronze_once_with_its_evidence_and_an_e
     assert (bronze["level"], bronze["status"], bronze["rulesVersion"]) == ("bronze", "active", 1)
     assert bronze["grantedAt"] == at(2)
     assert bronze["evidence"]["completionIds"] == [completion]
-    [event] = await events_of(client, admin, "awardGranted")
+    [event] = await feed(client, admin, "awardGranted")
     assert event["resourceId"] == str(bronze["id"])
     assert event["organisation"] == "7A4"
     assert event["data"]["employeeNumber"] == "100001"
@@ -71,7 +72,7 @@ async def test_an_approved_project_grants_silver_even_when_the_outcome_was_worse
     assert active_levels(awards) == ["bronze", "silver"]
     assert awards[1]["evidence"]["projectIds"] == [project]
     assert awards[1]["grantedAt"] == at(10)
-    assert len(await events_of(client, admin, "awardGranted")) == 2
+    assert len(await feed(client, admin, "awardGranted", 2)) == 2
 
 
 async def test_two_mentored_approvals_of_others_projects_grant_gold(
@@ -111,7 +112,7 @@ async def test_a_retraction_revokes_bronze_and_cascades_to_silver(
         ("bronze", "revoked", "evidenceRetracted"),
         ("silver", "revoked", "levelBelowRevoked"),
     ]
-    events = await events_of(client, admin, "awardRevoked")
+    events = await feed(client, admin, "awardRevoked", 2)
     assert [e["resourceId"] for e in events] == [str(bronze["id"]), str(silver["id"])]
     assert events[1]["data"]["cascadedFrom"] == bronze["id"]
     assert events[1]["data"]["reason"] == "The Bronze award it needed was revoked."
@@ -190,4 +191,4 @@ async def test_fifty_concurrent_evaluations_of_one_qualified_person_grant_one_br
     await asyncio.gather(*(evaluate_in_own_session() for _ in range(50)))
     awards = await awards_of(session, "100001")
     assert [(a["level"], a["status"]) for a in awards] == [("bronze", "active")]
-    assert len(await events_of(client, admin, "awardGranted")) == 1
+    assert len(await feed(client, admin, "awardGranted")) == 1
