@@ -37,7 +37,6 @@ from app.models import (
     StaffMember,
 )
 
-
 LEVEL_VALUES = frozenset(str(level) for level in Level)
 
 

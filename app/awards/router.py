@@ -7,6 +7,7 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.awards import service
+from app.awards.evaluation_router import router as evaluation_router
 from app.awards.facts import Level
 from app.awards.rules_document import AwardRulesDocument
 from app.awards.schemas import (
@@ -254,3 +255,6 @@ async def revoke_award(
     return AwardRevocation(
         award=_award_read(view), cascaded=[_award_read(above) for above in cascaded]
     )
+
+
+router.include_router(evaluation_router)

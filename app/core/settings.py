@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # Disclosure control: counts from 1 to this are suppressed for callers without staff:read.
     uptake_suppression_threshold: int = Field(default=4, ge=0)
 
+    # Each API process runs the award re-evaluation jobs in the background (a lease makes one
+    # process work on a job at a time); false leaves them to `iqt awards reevaluate`.
+    run_background_jobs: bool = True
+
     log_level: str = "INFO"
     commit_sha: str | None = None
 

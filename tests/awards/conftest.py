@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import Award, AwardEvaluationJob, AwardRules, StaffMember
-from tests.conftest import ClientFactory, auth
+from tests.conftest import ClientFactory, auth, read_events
 from tests.staff.factories import person, seed_organisations
 
 
@@ -87,9 +87,9 @@ def legacy(number: str = "100001", level: str = "bronze", **overrides: Any) -> d
 
 
 async def events_of(
-    client: httpx.AsyncClient, creds: dict[str, str], types: str
+    client: httpx.AsyncClient, creds: dict[str, str], types: str, at_least: int = 1
 ) -> list[dict[str, Any]]:
-    response = await client.get(f"/events?types={types}", headers=auth(creds))
-    assert response.status_code == 200, response.text
-    data: list[dict[str, Any]] = response.json()["data"]
+    """Events of these types; waits (PostgreSQL) until the feed shows at least ``at_least``."""
+    body = await read_events(client, auth(creds), at_least=at_least, types=types)
+    data: list[dict[str, Any]] = body["data"]
     return data

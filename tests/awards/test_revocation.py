@@ -41,7 +41,7 @@ async def test_revoking_bronze_revokes_the_levels_above_with_events(
         ("silver", "levelBelowRevoked"),
         ("gold", "levelBelowRevoked"),
     ]
-    events = await events_of(client, admin, "awardRevoked")
+    events = await events_of(client, admin, "awardRevoked", 3)
     assert [e["resourceId"] for e in events] == [
         str(ladder[k]) for k in ("bronze", "silver", "gold")
     ]
@@ -116,4 +116,4 @@ async def test_concurrent_revocations_revoke_once(
         *(client.post(url, json=REASON, headers=auth(admin)) for _ in range(8))
     )
     assert sorted(r.status_code for r in responses) == [200] + [409] * 7
-    assert len(await events_of(client, admin, "awardRevoked")) == 3
+    assert len(await events_of(client, admin, "awardRevoked", 3)) == 3

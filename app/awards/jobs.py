@@ -1,0 +1,180 @@
+"""Re-evaluating everyone after a rules change: a resumable job in chunks of people by id.
+
+``POST /awardRules`` queues a job (``award_evaluation_jobs``). Any number of processes run
+``run_step`` side by side (the API's background task, ``iqt awards reevaluate``): a step holds
+the job by its lease with one conditional ``UPDATE`` (taken over only once the lease expired),
+then in the same transaction locks and evaluates the next chunk of people after
+``last_staff_id`` and advances ``last_staff_id`` and ``done``. The job row stays locked until
+the chunk commits, so a chunk is either wholly done and recorded or not at all: a crash or a
+restart resumes after the last committed chunk and never grants twice (and the partial unique
+index would refuse a second active award anyway).
+"""
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.awards import gathering
+from app.awards.evaluation import evaluate_people
+from app.core.clock import utcnow
+from app.core.logging import get_logger
+from app.models import AwardEvaluationJob, StaffMember
+
+CHUNK = 2000
+LEASE = timedelta(seconds=60)
+IDLE_SECONDS = 0.5
+RETRY_SECONDS = 5.0
+ACTIVE = ("pending", "running")
+
+logger = get_logger("iqt.awards.jobs")
+
+
+@dataclass(frozen=True)
+class Step:
+    job_id: int
+    rules_version: int
+    evaluated: int
+    granted: int
+    finished: bool
+
+
+def new_owner() -> str:
+    """A lease owner name unique to this process and runner."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claimable(owner: str, now: datetime) -> Any:
+    job = AwardEvaluationJob
+    return (
+        job.status.in_(ACTIVE),
+        or_(
+            job.lease_owner == owner,
+            job.lease_expires_at.is_(None),
+            job.lease_expires_at < now,
+        ),
+    )
+
+
+async def _hold(session: AsyncSession, owner: str, now: datetime) -> AwardEvaluationJob | None:
+    """Takes or renews the lease on the oldest active job; the row stays locked until commit.
+
+    The conditions are checked again after any wait for the row lock, so two processes never
+    both hold it."""
+    job = AwardEvaluationJob
+    oldest = (
+        select(job.id).where(*_claimable(owner, now)).order_by(job.id).limit(1).scalar_subquery()
+    )
+    job_id = await session.scalar(
+        update(job)
+        .where(job.id == oldest, *_claimable(owner, now))
+        .values(
+            status="running",
+            lease_owner=owner,
+            lease_expires_at=now + LEASE,
+            started_at=func.coalesce(job.started_at, now),
+        )
+        .returning(job.id)
+    )
+    if job_id is None:
+        return None
+    return await session.get(AwardEvaluationJob, job_id, populate_existing=True)
+
+
+async def run_step(
+    sessionmaker: async_sessionmaker[AsyncSession], owner: str, *, chunk: int = CHUNK
+) -> Step | None:
+    """Evaluates the next chunk of the oldest active job in one transaction; None when no
+    job is waiting (or another process holds it)."""
+    async with sessionmaker() as session:
+        now = utcnow()
+        held = await _hold(session, owner, now)
+        if held is None:
+            await session.rollback()
+            return None
+        if held.done == 0 and held.last_staff_id is None:
+            held.total = int(await session.scalar(select(func.count(StaffMember.id))) or 0)
+        people = await gathering.people_after(session, held.last_staff_id or 0, chunk, lock=True)
+        granted = 0
+        if people:
+            outcome = await evaluate_people(session, people, None, rules_version=held.rules_version)
+            granted = outcome.granted
+            held.last_staff_id = max(people)
+            held.done += len(people)
+            held.granted += granted
+        else:
+            held.status, held.finished_at = "done", now
+            held.total = held.done
+            held.lease_owner, held.lease_expires_at = None, None
+        held.error = None
+        step = Step(held.id, held.rules_version, len(people), granted, not people)
+        await session.commit()
+        return step
+
+
+async def run_pending_jobs(
+    sessionmaker: async_sessionmaker[AsyncSession], owner: str, *, chunk: int = CHUNK
+) -> list[Step]:
+    """Runs steps until no job is waiting (the CLI; tests)."""
+    steps = []
+    while (step := await run_step(sessionmaker, owner, chunk=chunk)) is not None:
+        steps.append(step)
+    return steps
+
+
+async def _note_failure(
+    sessionmaker: async_sessionmaker[AsyncSession], owner: str, error: BaseException
+) -> None:
+    """Keeps the error on the job the runner holds; the lease runs out and a runner retries."""
+    with contextlib.suppress(Exception):
+        async with sessionmaker() as session:
+            await session.execute(
+                update(AwardEvaluationJob)
+                .where(
+                    AwardEvaluationJob.lease_owner == owner,
+                    AwardEvaluationJob.status.in_(ACTIVE),
+                )
+                .values(error=f"{type(error).__name__}: {error}"[:1000])
+            )
+            await session.commit()
+
+
+async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], owner: str) -> None:
+    """The background runner: works while there is a job, polls when idle."""
+    while True:
+        try:
+            step = await run_step(sessionmaker, owner)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.exception("awards.evaluation_job_failed", owner=owner)
+            await _note_failure(sessionmaker, owner, exc)
+            await asyncio.sleep(RETRY_SECONDS)
+            continue
+        if step is None:
+            await asyncio.sleep(IDLE_SECONDS)
+        elif step.finished:
+            logger.info("awards.evaluation_job_done", job=step.job_id, owner=owner)
+
+
+@contextlib.asynccontextmanager
+async def background_runner(app: Any) -> AsyncIterator[None]:
+    """The API's lifespan: runs jobs in this process unless IQT_RUN_BACKGROUND_JOBS=false."""
+    if not app.state.settings.run_background_jobs:
+        yield
+        return
+    task = asyncio.create_task(run_forever(app.state.sessionmaker, new_owner()))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
