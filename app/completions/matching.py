@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -24,7 +24,8 @@ from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
 from app.core.bulk import column_in
 from app.core.clock import utcnow
 from app.events.service import record_events
-from app.models import Completion, Course, StaffMboxSha1, StaffMember
+from app.models import Completion, Course, StaffMember
+from app.staff.records import mbox_sha1sum
 
 NOT_FOUND = "No staff member has this employee number or work e-mail yet."
 AMBIGUOUS_EMAIL = "More than one staff member has this work e-mail; send the employee number."
@@ -33,7 +34,7 @@ AMBIGUOUS_SHA1 = "More than one staff member has this mbox_sha1sum; send the emp
 # Advisory locks (PostgreSQL): identifiers hash into a fixed number of buckets, so a staff
 # batch of 10,000 people takes at most this many locks.
 _IDENTITY_LOCK_CLASS = 0x49515401
-_IDENTITY_BUCKETS = 256
+_IDENTITY_BUCKETS = 16
 
 
 class Identified(Protocol):
@@ -54,18 +55,13 @@ class Person:
     organisation: str
 
 
-def mbox_sha1sum(email_key: str) -> str:
-    """The xAPI mbox_sha1sum of an e-mail address (already lower-cased)."""
-    return hashlib.sha1(f"mailto:{email_key}".encode()).hexdigest()  # noqa: S324 - xAPI's
-
-
 async def identify(session: AsyncSession, rows: Sequence[MutableMapping[str, Any]]) -> None:
     """Fills ``staff_id``, ``match_status``, ``match_reason`` and ``matched_at`` of each row
     (and ``organisation`` / ``matched_employee_number``, for the answer and the events)."""
     decisions = await _find(session, rows)
     if is_postgresql(session) and any(person is None for person, _ in decisions):
         unmatched = (r for r, (person, _) in zip(rows, decisions, strict=True) if person is None)
-        await _lock_identities(session, _identifiers(unmatched))
+        await _lock_identities(session, _identifiers(unmatched), shared=False)
         decisions = await _find(session, rows)
     now = utcnow()
     for row, (person, reason) in zip(rows, decisions, strict=True):
@@ -93,7 +89,7 @@ async def _find(
     keys = {r["work_email_key"] for r in rest if r["work_email_key"]}
     by_key = await _owners(session, StaffMember.work_email_key, keys) if keys else {}
     sha1s = {r["email_sha1"] for r in rest if r["email_sha1"] and not r["work_email_key"]}
-    by_sha1 = await _owners(session, StaffMboxSha1.mbox_sha1sum, sha1s) if sha1s else {}
+    by_sha1 = await _owners(session, StaffMember.work_email_sha1, sha1s) if sha1s else {}
 
     decisions: list[tuple[Person | None, str]] = []
     for row in rows:
@@ -124,8 +120,6 @@ async def _owners(
         func.min(StaffMember.employee_number),
         func.min(StaffMember.organisation_ods_code),
     ).where(column_in(session, key, sorted(values)))
-    if key is StaffMboxSha1.mbox_sha1sum:
-        query = query.join(StaffMember, StaffMember.id == StaffMboxSha1.staff_id)
     rows = await session.execute(query.group_by(key))
     return {value: (count, Person(i, n, org)) for value, count, i, n, org in rows}
 
@@ -141,8 +135,10 @@ def _identifiers(rows: Iterable[MutableMapping[str, Any]]) -> set[str]:
     return found
 
 
-async def _lock_identities(session: AsyncSession, identifiers: set[str]) -> None:
-    """Takes the advisory locks of these identifiers' buckets, in order, until commit."""
+async def _lock_identities(session: AsyncSession, identifiers: set[str], *, shared: bool) -> None:
+    """Takes the advisory locks of these identifiers' buckets, in order, until commit: shared
+    for HR's side (staff batches never wait for one another), exclusive for the side
+    recording a completion that found nobody."""
     buckets = sorted(
         {
             int.from_bytes(hashlib.blake2b(v.encode(), digest_size=4).digest(), "big")
@@ -150,10 +146,11 @@ async def _lock_identities(session: AsyncSession, identifiers: set[str]) -> None
             for v in identifiers
         }
     )
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     if buckets:
         await session.execute(
             text(
-                "SELECT pg_advisory_xact_lock(CAST(:lock_class AS integer), bucket) "
+                f"SELECT {function}(CAST(:lock_class AS integer), bucket) "  # noqa: S608
                 "FROM unnest(CAST(:buckets AS integer[])) AS bucket ORDER BY bucket"
             ).bindparams(lock_class=_IDENTITY_LOCK_CLASS, buckets=buckets)
         )
@@ -163,34 +160,39 @@ async def match_unmatched_completions(
     session: AsyncSession, people: Sequence[Identified], caller: Caller | None
 ) -> None:
     """Matches the unmatched completions of people just created or re-identified, writes a
-    completionMatched event for each and re-evaluates their awards."""
+    completionMatched event for each and re-evaluates their awards. When none of them has an
+    unmatched completion (the usual case) this is two statements for the whole list."""
     if not people:
         return
-    now = utcnow()
     numbers = sorted({p.employee_number for p in people})
     keys = sorted({p.work_email_key for p in people if p.work_email_key})
     sha1s = sorted({mbox_sha1sum(k) for k in keys})
     if is_postgresql(session):
-        await _lock_identities(session, {*numbers, *keys, *sha1s})
-    await _store_mbox_sha1sums(session, people)
-    matched = await _match_by_employee_number(session, numbers, now)
-    if keys:
-        matched += await _match_by_key(session, Completion.work_email_key, keys, now)
-    if sha1s:
-        matched += await _match_by_key(session, Completion.email_sha1, sha1s, now)
+        await _lock_identities(session, {*numbers, *keys, *sha1s}, shared=True)
+    candidates = await _candidates(session, numbers, keys, sha1s)
+    if not candidates:
+        return
+    now = utcnow()
+    matched = await _match_by_employee_number(session, candidates, now)
+    matched += await _match_by_key(session, Completion.work_email_key, candidates, now)
+    matched += await _match_by_key(session, Completion.email_sha1, candidates, now)
     if matched:
         await _announce_matches(session, matched, caller)
 
 
-async def _store_mbox_sha1sums(session: AsyncSession, people: Sequence[Identified]) -> None:
-    ids = sorted({p.staff_id for p in people})
-    await session.execute(delete(StaffMboxSha1).where(StaffMboxSha1.staff_id.in_(ids)))
-    rows = {p.staff_id: mbox_sha1sum(p.work_email_key) for p in people if p.work_email_key}
-    if rows:
-        await session.execute(
-            insert(StaffMboxSha1),
-            [{"staff_id": i, "mbox_sha1sum": sha1} for i, sha1 in rows.items()],
-        )
+async def _candidates(
+    session: AsyncSession, numbers: Sequence[str], keys: Sequence[str], sha1s: Sequence[str]
+) -> list[int]:
+    """The unmatched completions sent with any of these identifiers (one statement, on the
+    partial indexes of unmatched completions)."""
+    sent_with = [column_in(session, Completion.employee_number, numbers)]
+    if keys:
+        sent_with.append(column_in(session, Completion.work_email_key, keys))
+        sent_with.append(column_in(session, Completion.email_sha1, sha1s))
+    result = await session.scalars(
+        select(Completion.id).where(Completion.match_status == UNMATCHED, or_(*sent_with))
+    )
+    return list(result)
 
 
 def _still_unmatched() -> Any:
@@ -208,16 +210,17 @@ def _matched_values(staff_id: Any, now: datetime) -> dict[str, Any]:
 
 
 async def _match_by_employee_number(
-    session: AsyncSession, numbers: Sequence[str], now: datetime
+    session: AsyncSession, candidates: Sequence[int], now: datetime
 ) -> list[int]:
     owner = (
         select(StaffMember.id)
         .where(StaffMember.employee_number == Completion.employee_number)
         .scalar_subquery()
     )
+    known = exists().where(StaffMember.employee_number == Completion.employee_number)
     result = await session.execute(
         update(Completion)
-        .where(_still_unmatched(), Completion.employee_number.in_(list(numbers)))
+        .where(_still_unmatched(), column_in(session, Completion.id, candidates), known)
         .values(_matched_values(owner, now))
         .returning(Completion.id)
     )
@@ -225,37 +228,30 @@ async def _match_by_employee_number(
 
 
 async def _match_by_key(
-    session: AsyncSession, column: Any, values: Sequence[str], now: datetime
+    session: AsyncSession, column: Any, candidates: Sequence[int], now: datetime
 ) -> list[int]:
-    """Matches by work e-mail key (or mbox_sha1sum) when exactly one person has it and the
-    employee number sent (if any) is nobody's; marks the ambiguous ones with the reason."""
+    """Matches by work e-mail key (or mbox_sha1sum) when exactly one person has it; marks the
+    ambiguous ones with the reason. Runs after the employee number step, so a completion sent
+    with the number of someone known is already matched to them."""
     staff_key: Any
-    owner_id: Any
     if column is Completion.work_email_key:
-        staff_key, owner_id, ambiguous = StaffMember.work_email_key, StaffMember.id, AMBIGUOUS_EMAIL
+        staff_key, ambiguous = StaffMember.work_email_key, AMBIGUOUS_EMAIL
+        sent_with = Completion.work_email_key.is_not(None)
     else:
-        staff_key, owner_id = StaffMboxSha1.mbox_sha1sum, StaffMboxSha1.staff_id
-        ambiguous = AMBIGUOUS_SHA1
-    owners = select(func.count(owner_id)).where(staff_key == column).scalar_subquery()
-    owner = select(func.min(owner_id)).where(staff_key == column).scalar_subquery()
-    number_unknown = or_(
-        Completion.employee_number.is_(None),
-        ~exists().where(StaffMember.employee_number == Completion.employee_number),
-    )
-    candidates = and_(_still_unmatched(), column.in_(list(values)), number_unknown)
-    if column is Completion.email_sha1:
-        candidates = and_(candidates, Completion.work_email_key.is_(None))
+        staff_key, ambiguous = StaffMember.work_email_sha1, AMBIGUOUS_SHA1
+        sent_with = and_(Completion.email_sha1.is_not(None), Completion.work_email_key.is_(None))
+    owners = select(func.count(StaffMember.id)).where(staff_key == column).scalar_subquery()
+    owner = select(func.min(StaffMember.id)).where(staff_key == column).scalar_subquery()
+    chosen = and_(_still_unmatched(), column_in(session, Completion.id, candidates), sent_with)
     result = await session.execute(
         update(Completion)
-        .where(candidates, owners == 1)
+        .where(chosen, owners == 1)
         .values(_matched_values(owner, now))
         .returning(Completion.id)
     )
     matched = list(result.scalars())
     await session.execute(
-        update(Completion)
-        .where(candidates, owners > 1)
-        .values(match_reason=ambiguous, updated_at=now)
+        update(Completion).where(chosen, owners > 1).values(match_reason=ambiguous, updated_at=now)
     )
     return matched
 
@@ -273,7 +269,7 @@ async def _announce_matches(
         )
         .join(StaffMember, StaffMember.id == Completion.staff_id)
         .join(Course, Course.id == Completion.course_id)
-        .where(Completion.id.in_(list(completion_ids)))
+        .where(column_in(session, Completion.id, completion_ids))
         .order_by(Completion.id)
     )
     matched = rows.all()

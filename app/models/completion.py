@@ -81,15 +81,3 @@ class Completion(TimestampedMixin, Base):
     retracted_at: Mapped[datetime | None]
     retraction_reason: Mapped[str | None] = mapped_column(String(500))
     retracted_by: Mapped[str | None] = mapped_column(String(64))
-
-
-class StaffMboxSha1(Base):
-    """The xAPI ``mbox_sha1sum`` of each person's work e-mail (SHA-1 of "mailto:" + the
-    lower-cased address), kept by the staff identity hook, to match actors sent that way."""
-
-    __tablename__ = "staff_mbox_sha1sums"
-
-    staff_id: Mapped[int] = mapped_column(
-        BigIntegerId, ForeignKey("staff_members.id"), primary_key=True
-    )
-    mbox_sha1sum: Mapped[str] = mapped_column(String(40), index=True)

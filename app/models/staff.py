@@ -40,6 +40,8 @@ class StaffMember(TimestampedMixin, Base):
     work_email: Mapped[str | None] = mapped_column(String(254))
     # Lower-cased work e-mail: e-mails compare case-insensitively (completion matching).
     work_email_key: Mapped[str | None] = mapped_column(String(254), index=True)
+    # xAPI mbox_sha1sum of the work e-mail: SHA-1 of "mailto:" + work_email_key.
+    work_email_sha1: Mapped[str | None] = mapped_column(String(40), index=True)
     organisation_ods_code: Mapped[str] = mapped_column(
         String(10), ForeignKey("organisations.ods_code")
     )

@@ -1,5 +1,6 @@
 """From what HR sent to rows the repository can write: validation, references, permissions."""
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ def to_row(
         "family_name": record.family_name,
         "work_email": email,
         "work_email_key": email.casefold() if email else None,
+        "work_email_sha1": mbox_sha1sum(email) if email else None,
         "organisation_ods_code": record.organisation,
         "staff_group_code": group[0],
         "job_title": record.job_title,
@@ -61,6 +63,11 @@ def to_row(
         "start_date": record.start_date,
         "end_date": record.end_date,
     }, []
+
+
+def mbox_sha1sum(email: str) -> str:
+    """The xAPI mbox_sha1sum of the lower-cased address (completions match actors by it)."""
+    return hashlib.sha1(f"mailto:{email.casefold()}".encode()).hexdigest()  # noqa: S324
 
 
 def validate_batch_records(

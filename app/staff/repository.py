@@ -80,7 +80,10 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     statement = statement.on_conflict_do_update(
         index_elements=[StaffMember.employee_number],
         set_={
-            **{f: statement.excluded[f] for f in (*STAFF_FIELDS, "work_email_key")},
+            **{
+                f: statement.excluded[f]
+                for f in (*STAFF_FIELDS, "work_email_key", "work_email_sha1")
+            },
             "version": StaffMember.version + 1,
             "updated_at": statement.excluded.updated_at,
         },

@@ -1,8 +1,9 @@
 """Course catalogue and completions from e-learning platforms.
 
 Courses and their xAPI activity ids; completions (unique per client and external id, kept
-unmatched until HR sends the person); the xAPI mbox_sha1sum of each person's work e-mail;
-Idempotency-Key answers; and the account homePage a client's xAPI actors use.
+unmatched until HR sends the person); the xAPI mbox_sha1sum of each person's work e-mail (a
+staff_members column); Idempotency-Key answers; and the account homePage a client's xAPI
+actors use.
 
 Revision ID: 0003
 Revises: 0002
@@ -92,15 +93,10 @@ def upgrade() -> None:
         for column in ('employee_number', 'work_email_key', 'email_sha1'):
             batch_op.create_index(f'ix_completions_unmatched_{column}', [column], unique=False, postgresql_where=UNMATCHED, sqlite_where=UNMATCHED)
 
-    op.create_table('staff_mbox_sha1sums',
-    sa.Column('staff_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('mbox_sha1sum', sa.String(length=40), nullable=False),
-    sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_staff_mbox_sha1sums_staff_id_staff_members')),
-    sa.PrimaryKeyConstraint('staff_id', name=op.f('pk_staff_mbox_sha1sums'))
-    )
-    with op.batch_alter_table('staff_mbox_sha1sums', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_staff_mbox_sha1sums_mbox_sha1sum'), ['mbox_sha1sum'], unique=False)
-    _fill_mbox_sha1sums()
+    with op.batch_alter_table('staff_members', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('work_email_sha1', sa.String(length=40), nullable=True))
+        batch_op.create_index(batch_op.f('ix_staff_members_work_email_sha1'), ['work_email_sha1'], unique=False)
+    _fill_work_email_sha1()
 
     op.create_table('idempotency_records',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -121,19 +117,21 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('xapi_account_home_page', sa.String(length=500), nullable=True))
 
 
-def _fill_mbox_sha1sums() -> None:
+def _fill_work_email_sha1() -> None:
     """The xAPI mbox_sha1sum of the staff already stored (SHA-1 is not SQL on SQLite)."""
     connection = op.get_bind()
     rows = connection.execute(
         sa.text("SELECT id, work_email_key FROM staff_members WHERE work_email_key IS NOT NULL")
     ).all()
-    table = sa.table("staff_mbox_sha1sums", sa.column("staff_id"), sa.column("mbox_sha1sum"))
     values = [
-        {"staff_id": staff_id, "mbox_sha1sum": hashlib.sha1(f"mailto:{key}".encode()).hexdigest()}
+        {"staff_id": staff_id, "sha1": hashlib.sha1(f"mailto:{key}".encode()).hexdigest()}
         for staff_id, key in rows
     ]
     if values:
-        op.bulk_insert(table, values)
+        connection.execute(
+            sa.text("UPDATE staff_members SET work_email_sha1 = :sha1 WHERE id = :staff_id"),
+            values,
+        )
 
 
 def downgrade() -> None:
@@ -144,10 +142,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_records_created_at'))
 
     op.drop_table('idempotency_records')
-    with op.batch_alter_table('staff_mbox_sha1sums', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_staff_mbox_sha1sums_mbox_sha1sum'))
+    with op.batch_alter_table('staff_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_members_work_email_sha1'))
+        batch_op.drop_column('work_email_sha1')
 
-    op.drop_table('staff_mbox_sha1sums')
     with op.batch_alter_table('completions', schema=None) as batch_op:
         for column in ('email_sha1', 'work_email_key', 'employee_number'):
             batch_op.drop_index(f'ix_completions_unmatched_{column}')
