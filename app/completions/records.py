@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,7 +65,7 @@ def completion_row(
         "work_email": work_email,
         "work_email_key": work_email.casefold() if work_email else None,
         "email_sha1": email_sha1,
-        "completed_at": completed_at,
+        "completed_at": completed_at.astimezone(UTC),
         "passed": passed,
         "score_scaled": score_scaled,
         "content_hash": content_hash,

@@ -122,24 +122,24 @@ async def post_completion(
     """Records one completion (201), answers a repeat of it (200), or replays the answer to
     an earlier request with the same Idempotency-Key."""
     try:
-        key = idempotency.parse_key(idempotency_key) if idempotency_key is not None else None
+        if idempotency_key is None:
+            return await _record_one(session, caller, body, location_of)
+        key = idempotency.parse_key(idempotency_key)
         request_fingerprint = idempotency.fingerprint(
             "POST", "/completions", body.model_dump(mode="json", by_alias=True)
         )
-        if key is not None:
-            stored = await idempotency.recall(session, caller.client_id, key, request_fingerprint)
-            if stored is not None:
-                caller.note_audit("create", "completion", _id_in(stored.body), None)
-                return Answer(stored.status, stored.body, stored.location, replayed=True)
+        stored = await idempotency.recall(session, caller.client_id, key, request_fingerprint)
+        if stored is not None:
+            caller.note_audit("create", "completion", _id_in(stored.body), None)
+            return Answer(stored.status, stored.body, stored.location, replayed=True)
         answer = await _record_one(session, caller, body, location_of)
-        if key is not None:
-            await idempotency.remember(
-                session,
-                caller.client_id,
-                key,
-                request_fingerprint,
-                idempotency.StoredAnswer(answer.status, answer.body, answer.location),
-            )
+        await idempotency.remember(
+            session,
+            caller.client_id,
+            key,
+            request_fingerprint,
+            idempotency.StoredAnswer(answer.status, answer.body, answer.location),
+        )
         return answer
     except ProblemError:
         caller.note_audit("create", "completion", None, None)

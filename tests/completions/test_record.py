@@ -1,7 +1,9 @@
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from tests.completions.conftest import AwardCalls
 from tests.completions.factories import (
@@ -189,3 +191,33 @@ async def test_writes_are_audited(
     ).json()["data"]
     outcomes = [(r["action"], r["resourceId"], r["outcome"]) for r in records]
     assert outcomes == [("create", str(created["id"]), "success"), ("create", None, "failure")]
+
+
+async def test_completed_at_is_answered_in_utc_as_it_is_stored(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    sent = await post(client, platform, completion(completedAt="2026-07-01T09:00:00+01:00"))
+    assert sent.json()["completedAt"] == "2026-07-01T08:00:00Z"
+    fetched = await client.get(sent.headers["location"], headers=auth(platform))
+    assert fetched.json() == sent.json()
+
+
+@pytest.mark.usefixtures("no_award_evaluation")
+async def test_one_completion_takes_six_statements(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    """Token client, course, person, the completion, its event, the audit record."""
+    await client.put("/staff/100001", json=person(), headers=auth(admin))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        statements.append(sql)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = await post(client, platform, completion())
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 201
+    assert len([s for s in statements if not s.startswith(("BEGIN", "COMMIT"))]) == 6, statements
