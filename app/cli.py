@@ -10,6 +10,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth_service
+from app.awards.jobs import new_owner, run_pending_jobs
 from app.core.database import create_engine, create_sessionmaker
 from app.core.migrations import upgrade_to_head
 from app.core.problems import ProblemError
@@ -23,7 +24,11 @@ organisations_cli = typer.Typer(help="Organisations", no_args_is_help=True)
 courses_cli = typer.Typer(help="The course catalogue", no_args_is_help=True)
 cli.add_typer(clients_cli, name="clients")
 cli.add_typer(organisations_cli, name="organisations")
+uptake_cli = typer.Typer(help="Uptake summary", no_args_is_help=True)
+cli.add_typer(uptake_cli, name="uptake")
+awards_cli = typer.Typer(help="IQT awards", no_args_is_help=True)
 cli.add_typer(courses_cli, name="courses")
+cli.add_typer(awards_cli, name="awards")
 
 T = TypeVar("T")
 
@@ -139,6 +144,26 @@ def revoke_client(client_id: str) -> None:
     typer.echo(f"revoked {client_id}")
 
 
+@cli.command("demo-data")
+def demo_data(
+    staff: Annotated[int, typer.Option(help="How many staff to create.")] = 10_000,
+) -> None:
+    """Fill an empty database with demo data through the service layer."""
+    from app.uptake.demo_data import fill_demo_data
+
+    count = _in_transaction(lambda session: fill_demo_data(session, staff))
+    typer.echo(f"created {count} staff (see app/uptake/demo_data.py for what is not there yet)")
+
+
+@uptake_cli.command("rebuild")
+def rebuild_uptake() -> None:
+    """Rebuild the uptake summary from staff, history and awards."""
+    from app.uptake.summary import rebuild_uptake as rebuild
+
+    count = _in_transaction(rebuild)
+    typer.echo(f"uptake summary rebuilt for {count} staff")
+
+
 @organisations_cli.command("load-reference")
 def load_reference() -> None:
     """Create or update the NHS Wales health boards and trusts."""
@@ -151,6 +176,31 @@ def load_reference_course_catalogue() -> None:
     """Create or update the IQT Bronze e-learning course (IQT-BRONZE)."""
     count = _in_transaction(load_reference_courses)
     typer.echo(f"loaded {count} course")
+
+
+@awards_cli.command("reevaluate")
+def reevaluate(
+    chunk: Annotated[int, typer.Option(min=1, max=50_000, help="People per transaction.")] = 2000,
+) -> None:
+    """Run waiting award re-evaluation jobs (queued by POST /awardRules) to completion."""
+
+    async def run() -> tuple[int, int, set[int]]:
+        engine = create_engine(get_settings())
+        try:
+            steps = await run_pending_jobs(create_sessionmaker(engine), new_owner(), chunk=chunk)
+        finally:
+            await engine.dispose()
+        return (
+            sum(s.evaluated for s in steps),
+            sum(s.granted for s in steps),
+            {s.rules_version for s in steps if s.finished},
+        )
+
+    evaluated, granted, finished = asyncio.run(run())
+    versions = ", ".join(str(v) for v in sorted(finished)) or "none"
+    typer.echo(
+        f"evaluated {evaluated} people, granted {granted} awards; rules versions done: {versions}"
+    )
 
 
 def main() -> None:

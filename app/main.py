@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from app import __version__
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.awards.router import router as awards_router
+from app.completions.router import router as completions_router
 from app.core.database import create_engine, create_sessionmaker
 from app.core.logging import configure_logging, get_logger
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -17,7 +19,9 @@ from app.core.settings import Settings, get_settings
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.organisations.router import router as organisations_router
+from app.projects.router import router as projects_router
 from app.staff.router import router as staff_router
+from app.uptake.router import router as uptake_router
 
 DESCRIPTION = """\
 The service of record for NHS Wales' **Improving Quality Together** (IQT) programme: staff,
@@ -36,6 +40,18 @@ TAGS = [
     {"name": "Authentication", "description": "OAuth2 client credentials."},
     {"name": "Organisations", "description": "NHS bodies, by ODS code."},
     {"name": "Staff", "description": "Staff records pushed by HR systems (personal data)."},
+    {"name": "Courses", "description": "The catalogue of courses whose completions count."},
+    {"name": "Completions", "description": "Course completions from e-learning platforms."},
+    {"name": "xAPI", "description": "xAPI statements from e-learning platforms."},
+    {
+        "name": "Improvement projects",
+        "description": "QI projects, their lifecycle and their review on the Silver rubric.",
+    },
+    {"name": "Awards", "description": "IQT awards and the versioned rules that grant them."},
+    {
+        "name": "Uptake",
+        "description": "Aggregates for dashboards (no personal data), with disclosure control.",
+    },
     {"name": "Events", "description": "The change feed other systems follow."},
     {"name": "Audit", "description": "Who did what, when."},
     {"name": "Health", "description": "Liveness and readiness."},
@@ -74,6 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         organisations_router,
         staff_router,
+        completions_router,
+        projects_router,
+        awards_router,
+        uptake_router,
         events_router,
         audit_router,
         health_router,

@@ -2,18 +2,37 @@
 
 from app.models.api_client import ApiClient
 from app.models.audit_record import AuditRecord
+from app.models.award import Award, AwardEvaluationJob, AwardRules
 from app.models.base import Base
+from app.models.completion import Completion
+from app.models.course import Course, CourseActivity
 from app.models.event import Event
+from app.models.idempotency_record import IdempotencyRecord
 from app.models.organisation import Organisation
+from app.models.project import ImprovementProject, ProjectReview, ProjectTeamMember
 from app.models.staff import StaffGroup, StaffHistory, StaffMember
+from app.models.uptake import BoardMeeting, UptakeBucket, UptakePersonDelta
 
 __all__ = [
     "ApiClient",
     "AuditRecord",
+    "Award",
+    "AwardEvaluationJob",
+    "AwardRules",
     "Base",
+    "BoardMeeting",
+    "Completion",
+    "Course",
+    "CourseActivity",
     "Event",
+    "IdempotencyRecord",
+    "ImprovementProject",
     "Organisation",
+    "ProjectReview",
+    "ProjectTeamMember",
     "StaffGroup",
     "StaffHistory",
     "StaffMember",
+    "UptakeBucket",
+    "UptakePersonDelta",
 ]
