@@ -160,3 +160,22 @@ def _grants(
                 )
             )
     return tuple(grants)
+
+
+def may_change(facts: PersonFacts) -> bool:
+    """False when no rules document can change this person's awards, so evaluation may skip
+    them: every active award's evidence is still there (nothing to revoke) and no level that
+    is not held can be reached (Silver and Gold need at least one approved project, Bronze at
+    least one completion). Most people, at scale, hold Bronze and have no project."""
+    completions = {c.id for c in facts.completions}
+    projects = {p.id for p in facts.projects}
+    if any(
+        a.rules_version is not None
+        and not (a.completion_ids <= completions and a.project_ids <= projects)
+        for a in facts.awards
+    ):
+        return True
+    missing = set(LEVELS) - {a.level for a in facts.awards}
+    if not facts.projects:
+        missing &= {Level.BRONZE} if facts.completions else set()
+    return bool(missing)

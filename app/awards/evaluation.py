@@ -24,7 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.awards import gathering
-from app.awards.changes import LEVEL_BELOW_REVOKED, AwardChanges, plan_award_changes
+from app.awards.changes import (
+    LEVEL_BELOW_REVOKED,
+    AwardChanges,
+    may_change,
+    plan_award_changes,
+)
 from app.awards.gathering import Person
 from app.core.bulk import column_in, insert_rows, insert_statement
 from app.core.clock import utcnow
@@ -80,8 +85,8 @@ async def evaluate_people(
     courses = await gathering.course_catalogue(session)
     plans: dict[int, AwardChanges] = {}
     for staff_id, person in facts.items():
-        if not (person.completions or person.projects or person.awards):
-            continue  # nothing to reach and nothing to lose
+        if not may_change(person):
+            continue  # no rules could grant or revoke anything
         changes = plan_award_changes(person, rules=rules, current_version=version, courses=courses)
         if not changes.empty:
             plans[staff_id] = changes

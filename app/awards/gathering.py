@@ -49,6 +49,13 @@ class Person:
     organisation: str
 
 
+async def _core(session: AsyncSession, query: Any) -> Any:
+    """Runs a column query on the session's connection: plain rows, without the ORM's result
+    machinery (a whole chunk of everyone's facts is hundreds of thousands of rows)."""
+    connection = await session.connection()
+    return await connection.execute(query)
+
+
 def _people_query() -> Any:
     return select(
         StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
@@ -61,7 +68,7 @@ async def lock_people(session: AsyncSession, staff_ids: Sequence[int]) -> dict[i
     query = _people_query().where(column_in(session, StaffMember.id, staff_ids))
     if is_postgresql(session):
         query = query.with_for_update()
-    return {r[0]: Person(*r) for r in (await session.execute(query)).all()}
+    return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
 
 
 async def people_after(
@@ -78,12 +85,13 @@ async def people_after(
         query = query.where(StaffMember.organisation_ods_code.in_(sorted(organisations)))
     if lock and is_postgresql(session):
         query = query.with_for_update()
-    return {r[0]: Person(*r) for r in (await session.execute(query)).all()}
+    return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
 
 
 async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:
-    rows = await session.execute(
-        select(Course.code, Course.counts_towards, Course.pass_required, Course.minimum_score)
+    rows = await _core(
+        session,
+        select(Course.code, Course.counts_towards, Course.pass_required, Course.minimum_score),
     )
     return {
         code: CourseFact(
@@ -99,10 +107,11 @@ async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:
 async def rules_documents(
     session: AsyncSession, versions: Iterable[int]
 ) -> dict[int, AwardRulesDocument]:
-    rows = await session.execute(
+    rows = await _core(
+        session,
         select(AwardRules.version, AwardRules.document).where(
             AwardRules.version.in_(sorted(set(versions)))
-        )
+        ),
     )
     return {v: AwardRulesDocument.model_validate(d) for v, d in rows}
 
@@ -110,7 +119,8 @@ async def rules_documents(
 async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, PersonFacts]:
     """Every person's facts: four queries for the whole batch."""
     completions: dict[int, list[CompletionFact]] = {}
-    rows = await session.execute(
+    rows = await _core(
+        session,
         select(
             Completion.staff_id,
             Completion.id,
@@ -124,7 +134,7 @@ async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[
             column_in(session, Completion.staff_id, staff_ids),
             Completion.match_status == "matched",
             Completion.retracted_at.is_(None),
-        )
+        ),
     )
     for staff_id, completion_id, code, completed_at, passed, score in rows:
         if staff_id is not None:
@@ -149,7 +159,8 @@ async def _projects(
     session: AsyncSession, staff_ids: Sequence[int]
 ) -> dict[int, list[ProjectFact]]:
     lead = aliased(ProjectTeamMember)
-    rows = await session.execute(
+    rows = await _core(
+        session,
         select(
             ProjectTeamMember.staff_id,
             ImprovementProject.id,
@@ -163,7 +174,7 @@ async def _projects(
         .where(
             column_in(session, ProjectTeamMember.staff_id, staff_ids),
             ImprovementProject.status == "approved",
-        )
+        ),
     )
     projects: dict[int, list[ProjectFact]] = {}
     for staff_id, project_id, approved_at, role, lead_id, outcome in rows:
@@ -181,7 +192,8 @@ async def _awards(
     session: AsyncSession, staff_ids: Sequence[int]
 ) -> tuple[dict[int, list[AwardFact]], dict[int, list[AwardFact]]]:
     """Active awards, and awards an administrator revoked, of each person."""
-    rows = await session.execute(
+    rows = await _core(
+        session,
         select(
             Award.staff_id,
             Award.id,
@@ -193,7 +205,7 @@ async def _awards(
         ).where(
             column_in(session, Award.staff_id, staff_ids),
             or_(Award.status == "active", Award.revocation_cause == "administrator"),
-        )
+        ),
     )
     active: dict[int, list[AwardFact]] = {}
     refused: dict[int, list[AwardFact]] = {}

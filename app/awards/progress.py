@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.awards import gathering
-from app.awards.changes import plan_award_changes
+from app.awards.changes import may_change, plan_award_changes
 from app.awards.evaluation import current_rules_version
 from app.awards.facts import Level
 from app.awards.rules import Decision, decide
@@ -77,7 +77,7 @@ async def preview_rules(
     ):
         facts = await gathering.gather_facts(session, list(people))
         for staff_id, person in facts.items():
-            if not (person.completions or person.projects or person.awards):
+            if not may_change(person):
                 continue
             plan = plan_award_changes(
                 person, rules=rules, current_version=current + 1, courses=courses

@@ -6,7 +6,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.awards.changes import AwardChanges, Grant, Revocation, plan_award_changes
+from app.awards.changes import (
+    AwardChanges,
+    Grant,
+    Revocation,
+    may_change,
+    plan_award_changes,
+)
 from app.awards.facts import LEVELS, AwardFact, Level, PersonFacts
 from app.awards.rules_document import DEFAULT_RULES, AwardRulesDocument
 from tests.awards.builders import (
@@ -19,7 +25,7 @@ from tests.awards.builders import (
     project,
     rules_with,
 )
-from tests.awards.test_rules_properties import moments, person_facts
+from tests.awards.test_rules_properties import catalogues, moments, person_facts, rules_documents
 
 # Version 2 needs a score of 0.9 on every counting course.
 STRICT = rules_with(
@@ -222,3 +228,25 @@ def test_only_awards_whose_evidence_has_gone_are_revoked_and_legacy_ones_never(
         else:
             cause = by_id[revocation.cascaded_from or 0]
             assert cause.level.rank < award.level.rank
+
+
+@settings(max_examples=300, deadline=None)
+@given(people_with_awards(), rules_documents(), catalogues)
+def test_people_evaluation_skips_are_people_no_rules_would_change(
+    case: tuple[PersonFacts, int], document: AwardRulesDocument, catalogue: Any
+) -> None:
+    person, _ = case
+    if not may_change(person):
+        changes = plan_award_changes(
+            person, rules={**VERSIONS, 3: document}, current_version=3, courses=catalogue
+        )
+        assert changes.empty
+
+
+def test_holding_bronze_without_projects_changes_nothing_but_a_retraction_does() -> None:
+    holder = facts(completion(1), granted(Level.BRONZE, 10, completions=[1]))
+    assert not may_change(holder)
+    assert may_change(replace(holder, completions=()))
+    assert may_change(replace(holder, projects=(project(5),)))
+    assert may_change(facts(completion(1)))
+    assert not may_change(facts())
