@@ -13,6 +13,8 @@ from app.models import Completion, Course, StaffMember
 
 UNMATCHED = "unmatched"
 MATCHED = "matched"
+# Up to this many rows are inserted with plain VALUES; more as one unnest statement.
+_PLAIN_INSERT_ROWS = 50
 
 
 def is_postgresql(session: AsyncSession) -> bool:
@@ -48,7 +50,11 @@ async def insert_completions(
     )
     columns = [column.name for column in Completion.__table__.c if column.name in rows[0]]
     params = [{name: row[name] for name in columns} for row in rows]
-    result = await insert_rows(session, Completion.__table__, params, statement=statement)
+    if len(params) <= _PLAIN_INSERT_ROWS:
+        # One multi-row VALUES statement: building the unnest form costs more than it saves.
+        result = await session.execute(statement, params)
+    else:
+        result = await insert_rows(session, Completion.__table__, params, statement=statement)
     return {external_id: completion_id for completion_id, external_id in result.all()}
 
 
