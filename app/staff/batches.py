@@ -9,7 +9,7 @@ from app.auth.caller import Caller
 from app.core.clock import today
 from app.core.problems import NotFound, ValidationFailed
 from app.core.settings import Settings
-from app.staff import service
+from app.staff import writes
 from app.staff.records import validate_batch_records
 from app.staff.schemas import BatchMode, RecordRejection, StaffBatchResult
 
@@ -33,7 +33,7 @@ async def apply_staff_batch(
             "A full snapshot names its organisation.",
             invalid_params=[("organisation", "Required when mode is fullSnapshot.")],
         )
-    references = await service.load_references(session)
+    references = await writes.load_references(session)
     if organisation is not None and (
         organisation not in references.organisations or not caller.may_access(organisation)
     ):
@@ -42,7 +42,7 @@ async def apply_staff_batch(
     leavers = []
     if snapshot_of is not None:
         present = {str(r.get("employeeNumber")) for r in records if isinstance(r, Mapping)}
-        leavers = await service.end_date_absent_staff(
+        leavers = await writes.end_date_absent_staff(
             session,
             caller,
             snapshot_of,
@@ -57,11 +57,11 @@ async def apply_staff_batch(
         default_organisation=organisation,
         snapshot_organisation=snapshot_of,
     )
-    applied = await service.apply_staff_rows(
+    applied = await writes.apply_staff_rows(
         session, caller, validated.rows, validated.row_numbers, effective_on=today()
     )
     if snapshot_of is not None:
-        await service.write_leavers(session, caller, snapshot_of, leavers)
+        await writes.write_leavers(session, caller, snapshot_of, leavers)
     rejections = sorted(validated.rejections + applied.rejections, key=lambda r: r.row)
     return StaffBatchResult(
         mode=mode.value,

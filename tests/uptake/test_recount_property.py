@@ -14,7 +14,7 @@ from app.core.clock import UK, today
 from app.core.settings import get_settings
 from app.models import Base, Organisation, StaffHistory, StaffMember
 from app.models.award import Award
-from app.staff.service import apply_staff_rows
+from app.staff.writes import apply_staff_rows
 from app.uptake.repository import CellFilter, totals_as_of
 from app.uptake.schemas import Interval
 from app.uptake.service import periods, totals_at_ends

@@ -1,0 +1,125 @@
+"""POST /staffBatches: JSON or CSV batches of staff records, with per-record results."""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
+
+from app.auth.caller import Caller
+from app.auth.dependencies import requires
+from app.auth.scopes import Scope
+from app.core.database import SessionDep
+from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
+from app.core.problem_handlers import error_location
+from app.core.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.organisations.schemas import ODS_CODE_PATTERN
+from app.staff import batches
+from app.staff.csv_format import COLUMNS, parse_staff_csv
+from app.staff.schemas import (
+    MAX_BATCH_RECORDS,
+    BatchMode,
+    StaffBatch,
+    StaffBatchIn,
+    StaffBatchResult,
+)
+
+router = APIRouter()  # tagged "Staff" by the staff router that includes it
+EXTRA_SCHEMAS.append(StaffBatch)
+
+
+_CSV_DESCRIPTION = (
+    "CSV columns (header line required, names as here): "
+    + ", ".join(COLUMNS)
+    + ". UTF-8 with or without BOM; fields quoted as RFC 4180 (commas and newlines inside "
+    "quotes); CRLF or LF; dates YYYY-MM-DD or DD/MM/YYYY; boardMember true/false, yes/no, "
+    "Y/N or 1/0; empty cells are left out."
+)
+
+
+@router.post(
+    "/staffBatches",
+    summary="Send a batch of staff records",
+    response_model=StaffBatchResult,
+    responses=problem_responses(*AUTHENTICATED, 404, 409, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StaffBatch"}},
+                "text/csv": {
+                    "schema": {"type": "string", "maxLength": 10485760},
+                    "example": "employeeNumber,givenName,familyName,organisation,staffGroup,"
+                    "startDate\r\n10293847,Siân,Llŷr,7A4,03,01/04/2019\r\n",
+                },
+            },
+            "description": _CSV_DESCRIPTION,
+        }
+    },
+)
+async def post_staff_batch(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.STAFF_WRITE)],
+    mode: Annotated[
+        BatchMode | None, Query(description="For CSV bodies: upsert or fullSnapshot.")
+    ] = None,
+    organisation: Annotated[
+        str | None, Query(pattern=ODS_CODE_PATTERN, description="For CSV bodies.")
+    ] = None,
+    allow_mass_leavers: Annotated[
+        bool,
+        Query(
+            alias="allowMassLeavers",
+            description="Let a full snapshot end-date more than the configured share "
+            "(default 20%) of the organisation's active staff.",
+        ),
+    ] = False,
+) -> StaffBatchResult:
+    """Up to 10,000 staff records as JSON or CSV. Valid records are stored even when others
+    are rejected; each rejected record is listed with its row and reasons. In `fullSnapshot`
+    mode the organisation's active staff missing from the batch are end-dated (leavers),
+    unless they would be more than the configured share: then nothing changes (409)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = await request.body()
+    records: list[dict[str, Any]]
+    if content_type == "text/csv":
+        if mode is None:
+            raise ValidationFailed(
+                "A CSV batch says its mode in the query.",
+                invalid_params=[("mode", "Required for CSV: upsert or fullSnapshot.")],
+            )
+        records = parse_staff_csv(body, MAX_BATCH_RECORDS)
+    elif content_type == "application/json":
+        envelope = _json_envelope(body)
+        mode, organisation = envelope.mode, envelope.organisation
+        allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
+        records = envelope.records
+    else:
+        raise UnsupportedMediaType("Send application/json or text/csv.")
+    return await batches.apply_staff_batch(
+        session,
+        caller,
+        request.app.state.settings,
+        mode=mode,
+        organisation=organisation,
+        allow_mass_leavers=allow_mass_leavers,
+        records=records,
+    )
+
+
+def _json_envelope(body: bytes) -> StaffBatchIn:
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    records = document.get("records") if isinstance(document, dict) else None
+    if isinstance(records, list) and len(records) > MAX_BATCH_RECORDS:
+        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_RECORDS} records.")
+    try:
+        return StaffBatchIn.model_validate(document)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The batch is not valid.",
+            invalid_params=[(error_location(e["loc"]), e["msg"]) for e in exc.errors()],
+        ) from None

@@ -1,0 +1,233 @@
+"""The set-based write path for staff: one statement per step for a whole batch, with the
+dated history, the events, the completion-matching hook and the uptake summary in the same
+transaction. Single PUTs and PATCHes use it too, as a batch of one."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.core.clock import today
+from app.core.problems import Conflict
+from app.events.service import record_events
+from app.staff import repository
+from app.staff.identity import StaffIdentity, staff_identified
+from app.staff.records import References, Rejection
+from app.staff.repository import HISTORY_FIELDS, STAFF_FIELDS
+from app.uptake.summary import refresh_uptake
+
+_WIRE_NAMES = {
+    "given_name": "givenName",
+    "family_name": "familyName",
+    "work_email": "workEmail",
+    "organisation_ods_code": "organisation",
+    "staff_group_code": "staffGroup",
+    "job_title": "jobTitle",
+    "board_member": "boardMember",
+    "start_date": "startDate",
+    "end_date": "endDate",
+}
+
+
+@dataclass
+class Applied:
+    """What writing a set of staff rows did."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    end_dated: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+async def load_references(session: AsyncSession) -> References:
+    return References(
+        organisations=await repository.organisation_codes(session),
+        staff_groups=await repository.staff_group_lookup(session),
+    )
+
+
+def _changed_fields(existing: Any, row: dict[str, Any]) -> list[str]:
+    before = existing._mapping
+    if all(before[name] == row[name] for name in STAFF_FIELDS):
+        return []
+    changed = []
+    for name in STAFF_FIELDS:
+        old, new = before[name], row[name]
+        if name == "work_email" and old and new and old.casefold() == new.casefold():
+            continue
+        if old != new:
+            changed.append(name)
+    return changed
+
+
+async def apply_staff_rows(
+    session: AsyncSession,
+    caller: Caller | None,
+    rows: Sequence[dict[str, Any]],
+    row_numbers: Sequence[int],
+    *,
+    effective_on: date,
+) -> Applied:
+    """Creates and updates staff with one statement per step, history and events included."""
+    applied = Applied()
+    existing = await repository.existing_by_employee_number(
+        session, [r["employee_number"] for r in rows]
+    )
+    to_write: list[dict[str, Any]] = []
+    changes: dict[str, list[str]] = {}
+    for row, number in zip(rows, row_numbers, strict=True):
+        before = existing.get(row["employee_number"])
+        if before is None:
+            to_write.append(row)
+            continue
+        if caller is not None and not caller.may_access(before.organisation_ods_code):
+            applied.rejections.append(
+                Rejection(
+                    number,
+                    row["employee_number"],
+                    [("employeeNumber", "Belongs to an organisation this client cannot change.")],
+                )
+            )
+            continue
+        changed = _changed_fields(before, row)
+        if not changed:
+            applied.unchanged += 1
+            continue
+        to_write.append({**row, "version": before.version})
+        changes[row["employee_number"]] = changed
+
+    ids = await repository.upsert_staff(session, to_write)
+    history: list[dict[str, Any]] = []
+    moved: list[int] = []
+    events: list[dict[str, Any]] = []
+    identified: list[StaffIdentity] = []
+    for row in to_write:
+        number = row["employee_number"]
+        staff_id = ids[number]
+        if number not in changes:
+            applied.created.append(number)
+            history.append(_history_row(staff_id, row, row["start_date"]))
+            events.append(_event("staffCreated", row, {"employeeNumber": number}))
+            identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
+            if row["end_date"] is not None:
+                applied.end_dated += 1
+            continue
+        changed = changes[number]
+        applied.updated.append(number)
+        if any(f in changed for f in HISTORY_FIELDS):
+            moved.append(staff_id)
+        if "work_email" in changed:
+            identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
+        other = [_WIRE_NAMES[f] for f in changed if f != "end_date"]
+        if other:
+            events.append(_event("staffUpdated", row, {"changed": other}))
+        if "end_date" in changed and row["end_date"] is not None:
+            applied.end_dated += 1
+            events.append(_event("staffEndDated", row, {"endDate": row["end_date"].isoformat()}))
+    history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
+    await repository.insert_history(session, history)
+    await refresh_uptake(session, ids.values())
+    await record_events(session, events, caller=caller)
+    await staff_identified(session, identified)
+    return applied
+
+
+async def _reopen_history(
+    session: AsyncSession,
+    moved: Sequence[int],
+    rows: Sequence[dict[str, Any]],
+    ids: dict[str, int],
+    effective_on: date,
+) -> list[dict[str, Any]]:
+    """Closes the open history rows of people who moved; returns the rows that follow them."""
+    if not moved:
+        return []
+    by_id = {ids[r["employee_number"]]: r for r in rows}
+    current = await repository.current_history(session, moved)
+    to_close: list[int] = []
+    to_replace: list[int] = []
+    following: list[dict[str, Any]] = []
+    for staff_id in moved:
+        history_id, valid_from = current.get(staff_id, (None, effective_on))
+        starts = max(valid_from, effective_on)
+        if history_id is not None:
+            (to_close if valid_from < effective_on else to_replace).append(history_id)
+        following.append(_history_row(staff_id, by_id[staff_id], starts))
+    await repository.close_history(session, to_close, effective_on)
+    await repository.delete_history(session, to_replace)
+    return following
+
+
+def _history_row(staff_id: int, row: dict[str, Any], valid_from: date) -> dict[str, Any]:
+    return {
+        "staff_id": staff_id,
+        "valid_from": valid_from,
+        "valid_to": None,
+        **{f: row[f] for f in HISTORY_FIELDS},
+    }
+
+
+def _event(event_type: str, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": event_type,
+        "resource_type": "staff",
+        "resource_id": row["employee_number"],
+        "organisation_ods_code": row["organisation_ods_code"],
+        "data": data,
+    }
+
+
+async def end_date_absent_staff(
+    session: AsyncSession,
+    caller: Caller,
+    organisation: str,
+    present: set[str],
+    *,
+    allow_mass_leavers: bool,
+    max_share: float,
+) -> list[tuple[int, str, date]]:
+    """Finds the organisation's active staff missing from a full snapshot; refuses (409,
+    nothing changed) when they are more than the allowed share, unless told otherwise."""
+    on = today()
+    active = await repository.active_in_organisation(session, organisation, on)
+    absent = [r for r in active if r.employee_number not in present]
+    if absent and not allow_mass_leavers and len(absent) > max_share * len(active):
+        raise Conflict(
+            f"This snapshot would end-date {len(absent)} of {len(active)} active staff of "
+            f"{organisation}, more than {max_share:.0%}: nothing was changed. If this is right, "
+            "send it again with allowMassLeavers=true.",
+            extensions={"wouldEndDate": len(absent), "activeStaff": len(active)},
+        )
+    return [(r.id, r.employee_number, max(on - timedelta(days=1), r.start_date)) for r in absent]
+
+
+async def write_leavers(
+    session: AsyncSession,
+    caller: Caller,
+    organisation: str,
+    leavers: Sequence[tuple[int, str, date]],
+) -> None:
+    by_end: dict[date, list[int]] = {}
+    for staff_id, _, end in leavers:
+        by_end.setdefault(end, []).append(staff_id)
+    for end, staff_ids in by_end.items():
+        await repository.end_date_staff(session, staff_ids, end)
+    await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers])
+    await record_events(
+        session,
+        [
+            {
+                "type": "staffEndDated",
+                "resource_type": "staff",
+                "resource_id": number,
+                "organisation_ods_code": organisation,
+                "data": {"endDate": end.isoformat(), "reason": "absentFromFullSnapshot"},
+            }
+            for _, number, end in leavers
+        ],
+        caller=caller,
+    )
