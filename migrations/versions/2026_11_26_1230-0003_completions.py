@@ -80,8 +80,6 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('CURRENT_TIMESTAMP'), nullable=False),
     sa.CheckConstraint("match_status IN ('matched', 'unmatched')", name=op.f('ck_completions_match_status')),
     sa.CheckConstraint('score_scaled IS NULL OR (score_scaled >= 0 AND score_scaled <= 1)', name=op.f('ck_completions_score_scaled')),
-    sa.ForeignKeyConstraint(['client_id'], ['api_clients.client_id'], name=op.f('fk_completions_client_id_api_clients')),
-    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_completions_course_id_courses')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_members.id'], name=op.f('fk_completions_staff_id_staff_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_completions')),
     sa.UniqueConstraint('client_id', 'external_id', name=op.f('uq_completions_client_id_external_id'))
