@@ -82,7 +82,7 @@ async def _find(
         found = await session.execute(
             select(
                 StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
-            ).where(StaffMember.employee_number.in_(sorted(numbers)))
+            ).where(column_in(session, StaffMember.employee_number, sorted(numbers)))
         )
         by_number = {number: Person(i, number, org) for i, number, org in found}
     rest = [r for r in rows if r["employee_number"] not in by_number]

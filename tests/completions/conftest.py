@@ -3,12 +3,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from app.auth.caller import Caller
 from app.awards import evaluation
+from app.models import ApiClient
 from tests.completions.factories import BRONZE, BRONZE_ACTIVITY, COMPLETION_SCOPES
+from tests.completions.xapi_examples import HOME_PAGE
 from tests.conftest import ClientFactory, auth
-from tests.staff.factories import seed_organisations
+from tests.staff.factories import person, seed_organisations
 
 BRONZE_COURSE = {
     "title": "Improving Quality Together: Bronze",
@@ -66,3 +69,26 @@ def no_award_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
         return None
 
     monkeypatch.setattr(evaluation, "evaluate_awards", nothing)
+
+
+@pytest.fixture
+async def lms(admin: dict[str, str], app: Any, make_client: ClientFactory) -> dict[str, str]:
+    """A platform sending xAPI, its account homePage configured."""
+    creds = await make_client(scopes=COMPLETION_SCOPES, name="LMS")
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(ApiClient)
+            .where(ApiClient.client_id == creds["client_id"])
+            .values(xapi_account_home_page=HOME_PAGE)
+        )
+        await session.commit()
+    return creds
+
+
+@pytest.fixture
+async def learner(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
+    """The staff member the specification's example learner is (account name, mbox)."""
+    body = person("13936749", workEmail="Example.Learner@adlnet.gov")
+    response = await client.put("/staff/13936749", json=body, headers=auth(admin))
+    assert response.status_code == 201
+    return dict(response.json())

@@ -1,90 +1,23 @@
 """xAPI statements in the shapes the specification's own examples use."""
 
 import copy
-import hashlib
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 
-from app.models import ApiClient
-from tests.completions.factories import (
-    BRONZE_ACTIVITY,
-    COMPLETION_SCOPES,
-    count_completions,
-    count_events,
+from tests.completions.factories import count_completions, count_events
+from tests.completions.xapi_examples import (
+    ACCOUNT,
+    MBOX,
+    SHA1,
+    V,
+    only_completion,
+    send,
+    statement,
 )
-from tests.conftest import ClientFactory, auth
+from tests.conftest import auth
 from tests.staff.factories import person
-
-HOME_PAGE = "http://www.example.com"
-V = {"X-Experience-API-Version": "1.0.3"}
-
-
-def statement(who: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """Shaped like the specification's "Completion" example (Appendix A), on our activity."""
-    body: dict[str, Any] = {
-        "id": "7ccd3322-e1a5-411a-a67d-6a735c76f119",
-        "timestamp": "2015-12-18T12:17:00+00:00",
-        "actor": {"objectType": "Agent", "name": "Example Learner", **who},
-        "verb": {
-            "id": "http://adlnet.gov/expapi/verbs/completed",
-            "display": {"en-US": "completed"},
-        },
-        "object": {
-            "id": BRONZE_ACTIVITY,
-            "definition": {
-                "name": {"en-US": "simple CBT course"},
-                "description": {"en-US": "A fictitious example CBT course."},
-            },
-        },
-        "result": {
-            "score": {"scaled": 0.95},
-            "success": True,
-            "completion": True,
-            "duration": "PT1234S",
-        },
-    }
-    body.update(overrides)
-    return body
-
-
-ACCOUNT = {"account": {"homePage": HOME_PAGE, "name": "13936749"}}
-MBOX = {"mbox": "mailto:example.learner@adlnet.gov"}
-SHA1 = {"mbox_sha1sum": hashlib.sha1(b"mailto:example.learner@adlnet.gov").hexdigest()}  # noqa: S324
-
-
-@pytest.fixture
-async def lms(admin: dict[str, str], app: Any, make_client: ClientFactory) -> dict[str, str]:
-    creds = await make_client(scopes=COMPLETION_SCOPES, name="LMS")
-    async with app.state.sessionmaker() as session:
-        await session.execute(
-            update(ApiClient)
-            .where(ApiClient.client_id == creds["client_id"])
-            .values(xapi_account_home_page=HOME_PAGE)
-        )
-        await session.commit()
-    return creds
-
-
-@pytest.fixture
-async def learner(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
-    body = person("13936749", workEmail="Example.Learner@adlnet.gov")
-    response = await client.put("/staff/13936749", json=body, headers=auth(admin))
-    assert response.status_code == 201
-    return dict(response.json())
-
-
-async def send(
-    client: httpx.AsyncClient, creds: dict[str, str], body: Any, **headers: str
-) -> httpx.Response:
-    return await client.post("/xapi/statements", json=body, headers={**auth(creds), **V, **headers})
-
-
-async def only_completion(client: httpx.AsyncClient, creds: dict[str, str]) -> dict[str, Any]:
-    [found] = (await client.get("/completions", headers=auth(creds))).json()["data"]
-    return dict(found)
 
 
 @pytest.mark.parametrize("actor", [ACCOUNT, MBOX, SHA1], ids=["account", "mbox", "mbox_sha1sum"])
@@ -238,104 +171,3 @@ async def test_put_refuses_a_body_id_other_than_the_statement_id(
     )
     assert missing.status_code == 400
     assert missing.json()["invalidParams"][0]["name"] == "statementId"
-
-
-@pytest.mark.parametrize("version", [None, "0.95", "3.0.0", "1.1.0"])
-async def test_the_version_header_is_required(
-    client: httpx.AsyncClient, app: Any, lms: dict[str, str], version: str | None
-) -> None:
-    headers = auth(lms) | ({"X-Experience-API-Version": version} if version else {})
-    response = await client.post("/xapi/statements", json=statement(ACCOUNT), headers=headers)
-    assert response.status_code == 400
-    assert response.json()["invalidParams"][0]["name"] == "X-Experience-API-Version"
-    assert await count_completions(app) == 0
-
-
-def _broken(path: str, value: Any) -> dict[str, Any]:
-    body = statement(MBOX)
-    *parents, last = path.split(".")
-    target = body
-    for name in parents:
-        target = target[name]
-    if value is KeyError:
-        del target[last]
-    else:
-        target[last] = value
-    return body
-
-
-@pytest.mark.parametrize(
-    ("body", "name"),
-    [
-        (_broken("verb", KeyError), "verb"),
-        (_broken("verb.id", "completed"), "verb.id"),
-        (_broken("actor.mbox", "example.learner@adlnet.gov"), "actor.mbox"),
-        (_broken("actor.openid", "http://toby.openid.example.org/"), "actor"),
-        (
-            _broken("actor.mbox", KeyError) | {"actor": {"mbox_sha1sum": "xyz"}},
-            "actor.mbox_sha1sum",
-        ),
-        (_broken("result.score.scaled", "0.95"), "result.score.scaled"),
-        (_broken("result.score.scaled", 1.5), "result.score.scaled"),
-        (_broken("result.success", "true"), "result.success"),
-        (_broken("id", "not-a-uuid"), "id"),
-        (_broken("timestamp", "yesterday"), "timestamp"),
-        (_broken("context", None), "context"),
-        (_broken("result.response", None), "result.response"),
-        (_broken("mood", "happy"), "mood"),
-    ],
-)
-async def test_a_malformed_statement_is_400_naming_the_property(
-    client: httpx.AsyncClient, app: Any, lms: dict[str, str], body: dict[str, Any], name: str
-) -> None:
-    response = await send(client, lms, body)
-    assert response.status_code == 400, response.text
-    assert response.json()["invalidParams"][0]["name"] == name
-    assert response.headers["x-experience-api-version"] == "1.0.3"
-    assert await count_completions(app) == 0
-
-
-async def test_in_an_array_the_statement_is_named_by_its_position(
-    client: httpx.AsyncClient, lms: dict[str, str]
-) -> None:
-    second = _broken("verb.id", "completed")
-    second["id"] = "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"
-    response = await send(client, lms, [statement(MBOX), second])
-    assert response.json()["invalidParams"][0]["name"] == "1.verb.id"
-
-
-async def test_the_same_id_twice_in_one_array_is_400(
-    client: httpx.AsyncClient, lms: dict[str, str]
-) -> None:
-    response = await send(client, lms, [statement(MBOX), statement(MBOX)])
-    assert response.status_code == 400
-    assert response.json()["invalidParams"][0]["name"] == "1.id"
-
-
-async def test_an_account_on_another_home_page_is_refused(
-    client: httpx.AsyncClient, app: Any, lms: dict[str, str], platform: dict[str, str]
-) -> None:
-    other = {"account": {"homePage": "http://cloud.scorm.com/", "name": "13936749"}}
-    response = await send(client, lms, statement(other))
-    assert response.status_code == 400
-    assert response.json()["invalidParams"][0]["name"] == "actor.account.homePage"
-    # A client with no homePage configured cannot use accounts at all.
-    response = await send(client, platform, statement(ACCOUNT))
-    assert response.json()["invalidParams"][0]["name"] == "actor.account.homePage"
-    assert await count_completions(app) == 0
-
-
-async def test_a_negative_scaled_score_on_a_course_is_refused(
-    client: httpx.AsyncClient, lms: dict[str, str]
-) -> None:
-    body = statement(ACCOUNT, result={"score": {"scaled": -0.2}})
-    response = await send(client, lms, body)
-    assert response.status_code == 400
-    assert response.json()["invalidParams"][0]["name"] == "result.score.scaled"
-
-
-async def test_another_media_type_is_415(client: httpx.AsyncClient, lms: dict[str, str]) -> None:
-    response = await client.post(
-        "/xapi/statements", content=b"x", headers={**auth(lms), **V, "Content-Type": "text/plain"}
-    )
-    assert response.status_code == 415

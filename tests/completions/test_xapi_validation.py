@@ -1,0 +1,112 @@
+"""xAPI requests this service refuses: the version header, malformed statements (400 naming
+the property), actors it cannot identify, media types."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.completions.factories import count_completions
+from tests.completions.xapi_examples import ACCOUNT, MBOX, V, send, statement
+from tests.conftest import auth
+
+
+@pytest.mark.parametrize("version", [None, "0.95", "3.0.0", "1.1.0"])
+async def test_the_version_header_is_required(
+    client: httpx.AsyncClient, app: Any, lms: dict[str, str], version: str | None
+) -> None:
+    headers = auth(lms) | ({"X-Experience-API-Version": version} if version else {})
+    response = await client.post("/xapi/statements", json=statement(ACCOUNT), headers=headers)
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "X-Experience-API-Version"
+    assert await count_completions(app) == 0
+
+
+def _broken(path: str, value: Any) -> dict[str, Any]:
+    body = statement(MBOX)
+    *parents, last = path.split(".")
+    target = body
+    for name in parents:
+        target = target[name]
+    if value is KeyError:
+        del target[last]
+    else:
+        target[last] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        (_broken("verb", KeyError), "verb"),
+        (_broken("verb.id", "completed"), "verb.id"),
+        (_broken("actor.mbox", "example.learner@adlnet.gov"), "actor.mbox"),
+        (_broken("actor.openid", "http://toby.openid.example.org/"), "actor"),
+        (
+            _broken("actor.mbox", KeyError) | {"actor": {"mbox_sha1sum": "xyz"}},
+            "actor.mbox_sha1sum",
+        ),
+        (_broken("result.score.scaled", "0.95"), "result.score.scaled"),
+        (_broken("result.score.scaled", 1.5), "result.score.scaled"),
+        (_broken("result.success", "true"), "result.success"),
+        (_broken("id", "not-a-uuid"), "id"),
+        (_broken("timestamp", "yesterday"), "timestamp"),
+        (_broken("context", None), "context"),
+        (_broken("result.response", None), "result.response"),
+        (_broken("mood", "happy"), "mood"),
+    ],
+)
+async def test_a_malformed_statement_is_400_naming_the_property(
+    client: httpx.AsyncClient, app: Any, lms: dict[str, str], body: dict[str, Any], name: str
+) -> None:
+    response = await send(client, lms, body)
+    assert response.status_code == 400, response.text
+    assert response.json()["invalidParams"][0]["name"] == name
+    assert response.headers["x-experience-api-version"] == "1.0.3"
+    assert await count_completions(app) == 0
+
+
+async def test_in_an_array_the_statement_is_named_by_its_position(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    second = _broken("verb.id", "completed")
+    second["id"] = "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"
+    response = await send(client, lms, [statement(MBOX), second])
+    assert response.json()["invalidParams"][0]["name"] == "1.verb.id"
+
+
+async def test_the_same_id_twice_in_one_array_is_400(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    response = await send(client, lms, [statement(MBOX), statement(MBOX)])
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "1.id"
+
+
+async def test_another_media_type_is_415(client: httpx.AsyncClient, lms: dict[str, str]) -> None:
+    response = await client.post(
+        "/xapi/statements", content=b"x", headers={**auth(lms), **V, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415
+
+
+async def test_an_account_on_another_home_page_is_refused(
+    client: httpx.AsyncClient, app: Any, lms: dict[str, str], platform: dict[str, str]
+) -> None:
+    other = {"account": {"homePage": "http://cloud.scorm.com/", "name": "13936749"}}
+    response = await send(client, lms, statement(other))
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "actor.account.homePage"
+    # A client with no homePage configured cannot use accounts at all.
+    response = await send(client, platform, statement(ACCOUNT))
+    assert response.json()["invalidParams"][0]["name"] == "actor.account.homePage"
+    assert await count_completions(app) == 0
+
+
+async def test_a_negative_scaled_score_on_a_course_is_refused(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    body = statement(ACCOUNT, result={"score": {"scaled": -0.2}})
+    response = await send(client, lms, body)
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "result.score.scaled"
