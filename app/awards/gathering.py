@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -86,6 +86,46 @@ async def people_after(
     if lock and is_postgresql(session):
         query = query.with_for_update()
     return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
+
+
+async def ids_after(session: AsyncSession, after: int, limit: int) -> list[int]:
+    query = select(StaffMember.id).where(StaffMember.id > after).order_by(StaffMember.id)
+    return [r[0] for r in (await _core(session, query.limit(limit))).all()]
+
+
+async def may_gain(session: AsyncSession, staff_ids: Sequence[int]) -> list[int]:
+    """Those of these people whom some rules could grant a level they do not hold: on an
+    approved project's team and not holding all three levels, or holding no Bronze and having
+    a completion. (Silver and Gold need a project, Bronze a completion.) A rules change is
+    evaluated for them only: it grants, and never revokes."""
+    member = StaffMember
+    active = (Award.staff_id == member.id, Award.status == "active")
+    on_project = (
+        select(ProjectTeamMember.id)
+        .join(ImprovementProject, ImprovementProject.id == ProjectTeamMember.project_id)
+        .where(ProjectTeamMember.staff_id == member.id, ImprovementProject.status == "approved")
+        .exists()
+    )
+    levels_held = select(func.count(Award.id)).where(*active).scalar_subquery()
+    holds_bronze = select(Award.id).where(*active, Award.level == "bronze").exists()
+    has_completion = (
+        select(Completion.id)
+        .where(
+            Completion.staff_id == member.id,
+            Completion.match_status == "matched",
+            Completion.retracted_at.is_(None),
+        )
+        .exists()
+    )
+    query = (
+        select(member.id)
+        .where(
+            column_in(session, member.id, staff_ids),
+            or_(and_(on_project, levels_held < 3), and_(~holds_bronze, has_completion)),
+        )
+        .order_by(member.id)
+    )
+    return [r[0] for r in (await _core(session, query)).all()]
 
 
 async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:

@@ -102,20 +102,22 @@ async def run_step(
             return None
         if held.done == 0 and held.last_staff_id is None:
             held.total = int(await session.scalar(select(func.count(StaffMember.id))) or 0)
-        people = await gathering.people_after(session, held.last_staff_id or 0, chunk, lock=True)
+        ids = await gathering.ids_after(session, held.last_staff_id or 0, chunk)
         granted = 0
-        if people:
+        if ids:
+            # Only those the new rules could grant something are locked and evaluated.
+            people = await gathering.lock_people(session, await gathering.may_gain(session, ids))
             outcome = await evaluate_people(session, people, None, rules_version=held.rules_version)
             granted = outcome.granted
-            held.last_staff_id = max(people)
-            held.done += len(people)
+            held.last_staff_id = ids[-1]
+            held.done += len(ids)
             held.granted += granted
         else:
             held.status, held.finished_at = "done", now
             held.total = held.done
             held.lease_owner, held.lease_expires_at = None, None
         held.error = None
-        step = Step(held.id, held.rules_version, len(people), granted, not people)
+        step = Step(held.id, held.rules_version, len(ids), granted, not ids)
         await session.commit()
         return step
 

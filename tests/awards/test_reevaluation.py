@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.awards import jobs
+from app.awards import gathering, jobs
 from app.awards.rules_document import DEFAULT_RULES_JSON
 from app.core.clock import utcnow
 from app.models import Award, AwardEvaluationJob
+from tests.awards.conftest import staff_id
 from tests.awards.evidence import (
     active_levels,
     add_approved_project,
@@ -189,3 +190,19 @@ async def test_a_limited_client_previews_its_own_organisations_only(
     )
     assert bad.status_code == 422
     assert bad.json()["invalidParams"][0]["name"] == "levels.gold.minimumMentoredProjects"
+
+
+async def test_a_rules_change_evaluates_only_people_it_could_grant_something(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    await add_staff(client, admin, "100002", "100003", "100004")
+    course = await add_course(session)
+    for number in ("100001", "100002", "100003"):
+        await add_completion(session, admin, number, course)
+    await add_approved_project(session, [("100003", "lead")])
+    await evaluate(session, "100001", "100003")  # 100001 Bronze; 100003 Bronze and Silver
+    ids = {n: await staff_id(session, n) for n in ("100001", "100002", "100003", "100004")}
+    candidates = await gathering.may_gain(session, sorted(ids.values()))
+    await session.rollback()
+    # 100002 has a completion and no Bronze; 100003 is on a project and could reach Gold.
+    assert candidates == [ids["100002"], ids["100003"]]
