@@ -112,7 +112,8 @@ async def generate(database_url: str, client_id: str, seed: int = 5) -> None:
         )
         # Everyone is evaluated under version 1 first, as the service would have done.
         await connection.execute(
-            "INSERT INTO award_evaluation_jobs (rules_version, status, total, done, granted, created_at) "
+            "INSERT INTO award_evaluation_jobs "
+            "(rules_version, status, total, done, granted, created_at) "
             "VALUES (1, 'pending', 0, 0, 0, now())"
         )
         await connection.execute("ANALYZE")
@@ -157,7 +158,7 @@ def reevaluate(base_url: str, bearer: str) -> tuple[float, dict[str, Any]]:
                 return time.perf_counter() - started, job
             if time.perf_counter() - started > 600:
                 raise RuntimeError(f"the re-evaluation did not finish: {job}")
-            time.sleep(0.05)
+            time.sleep(0.25)
 
 
 def main() -> None:

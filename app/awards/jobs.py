@@ -31,7 +31,7 @@ from app.models import AwardEvaluationJob, StaffMember
 
 CHUNK = 2000
 LEASE = timedelta(seconds=60)
-IDLE_SECONDS = 0.5
+IDLE_SECONDS = 0.25
 RETRY_SECONDS = 5.0
 ACTIVE = ("pending", "running")
 
