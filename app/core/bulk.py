@@ -30,6 +30,9 @@ from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+# Below this many rows a plain INSERT ... VALUES is cheaper than building the arrays.
+UNNEST_FROM_ROWS = 20
+
 _POSTGRESQL = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
@@ -93,10 +96,11 @@ async def insert_rows(
         return None
     base = statement if statement is not None else insert(table)
     constants = constants or {}
-    if is_postgresql(session):
+    if is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS:
         columns = list(rows[0])
         source = unnest_rows(table, columns, rows).add_columns(
             *(expression.label(name) for name, expression in constants.items())
         )
         return await session.execute(base.from_select([*columns, *constants], source))
-    return await session.execute(base.values(constants) if constants else base, list(rows))
+    statement = base.values(constants) if constants else base
+    return await session.execute(statement, rows[0] if len(rows) == 1 else list(rows))
