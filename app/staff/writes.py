@@ -19,6 +19,9 @@ from app.staff.records import References, Rejection
 from app.staff.repository import HISTORY_FIELDS, STAFF_FIELDS
 from app.uptake.summary import refresh_uptake
 
+# What the uptake figures depend on: where a person is counted, and from when until when.
+UPTAKE_FIELDS = (*HISTORY_FIELDS, "start_date", "end_date")
+
 _WIRE_NAMES = {
     "given_name": "givenName",
     "family_name": "familyName",
@@ -105,6 +108,7 @@ async def apply_staff_rows(
     moved: list[int] = []
     events: list[dict[str, Any]] = []
     identified: list[StaffIdentity] = []
+    counted: list[int] = []  # people whose place in the uptake figures may have changed
     for row in to_write:
         number = row["employee_number"]
         staff_id = ids[number]
@@ -113,6 +117,7 @@ async def apply_staff_rows(
             history.append(_history_row(staff_id, row, row["start_date"]))
             events.append(_event("staffCreated", row, {"employeeNumber": number}))
             identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
+            counted.append(staff_id)
             if row["end_date"] is not None:
                 applied.end_dated += 1
             continue
@@ -120,6 +125,8 @@ async def apply_staff_rows(
         applied.updated.append(number)
         if any(f in changed for f in HISTORY_FIELDS):
             moved.append(staff_id)
+        if any(f in changed for f in UPTAKE_FIELDS):
+            counted.append(staff_id)
         if "work_email" in changed:
             identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
         other = [_WIRE_NAMES[f] for f in changed if f != "end_date"]
@@ -130,7 +137,8 @@ async def apply_staff_rows(
             events.append(_event("staffEndDated", row, {"endDate": row["end_date"].isoformat()}))
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
-    await refresh_uptake(session, ids.values())
+    # The rows just written are locked by this transaction already.
+    await refresh_uptake(session, counted, locked=True)
     await record_events(session, events, caller=caller)
     await staff_identified(session, identified)
     return applied
@@ -216,7 +224,7 @@ async def write_leavers(
         by_end.setdefault(end, []).append(staff_id)
     for end, staff_ids in by_end.items():
         await repository.end_date_staff(session, staff_ids, end)
-    await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers])
+    await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers], locked=True)
     await record_events(
         session,
         [

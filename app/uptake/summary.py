@@ -54,16 +54,24 @@ def bucket_starts(day: date) -> tuple[tuple[str, date], ...]:
     return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
 
 
-async def refresh_uptake(session: AsyncSession, staff_ids: Iterable[int]) -> None:
-    """Brings the uptake summary up to date for these people (any number; in chunks)."""
+async def refresh_uptake(
+    session: AsyncSession, staff_ids: Iterable[int], *, locked: bool = False
+) -> None:
+    """Brings the uptake summary up to date for these people (any number; in chunks).
+
+    ``locked``: the caller already holds these people's staff rows locked in this transaction
+    (it has just written them), so they need not be locked again.
+    """
     ids = sorted(set(staff_ids))
     programme_start = get_settings().uptake_programme_start
     for index in range(0, len(ids), CHUNK):
-        await _refresh_chunk(session, ids[index : index + CHUNK], programme_start)
+        await _refresh_chunk(session, ids[index : index + CHUNK], programme_start, locked)
 
 
-async def _refresh_chunk(session: AsyncSession, ids: Sequence[int], programme_start: date) -> None:
-    if is_postgresql(session):
+async def _refresh_chunk(
+    session: AsyncSession, ids: Sequence[int], programme_start: date, locked: bool
+) -> None:
+    if is_postgresql(session) and not locked:
         # Two transactions refreshing one person take turns, so each applies new - old
         # against the other's committed result; ids in order, so they never deadlock.
         await session.execute(
