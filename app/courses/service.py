@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -62,8 +63,8 @@ async def put_course(
     if caller is not None:
         caller.note_audit("update" if existing else "create", "course", code, None)
     if existing is None:
-        if if_match is not None and if_match.strip() != "*":
-            check_if_match(if_match, 0)
+        if if_match is not None:
+            check_if_match(if_match, 0)  # nothing matches a course that does not exist
     else:
         check_if_match(if_match, existing.version)
     await _refuse_activities_of_other_courses(session, existing, data.xapi_activity_ids)
@@ -77,8 +78,15 @@ async def put_course(
     }
     if existing is None:
         course = Course(code=code, version=1, **values)
-        session.add(course)
-        await session.flush()
+        try:
+            async with session.begin_nested():
+                session.add(course)
+                await session.flush()
+        except IntegrityError:
+            raise Conflict(
+                f"Course {code} was created by another request at the same time; read it and "
+                "send your change with its ETag."
+            ) from None
         await repository.replace_activities(session, course.id, data.xapi_activity_ids)
         return CourseView(course, list(data.xapi_activity_ids), created=True)
 

@@ -1,3 +1,5 @@
+import asyncio
+
 import httpx
 import pytest
 
@@ -115,3 +117,31 @@ async def test_writing_needs_courses_write(
     response = await client.put("/courses/IQT-BRONZE", json=BRONZE_COURSE, headers=auth(reader))
     assert response.status_code == 403
     assert (await client.get("/courses", headers=auth(reader))).status_code == 200
+
+
+async def test_if_match_star_on_a_missing_course_is_412_and_creates_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.put(
+        "/courses/IQT-BRONZE", json=BRONZE_COURSE, headers={**auth(admin), "If-Match": "*"}
+    )
+    assert response.status_code == 412
+    assert (await client.get("/courses/IQT-BRONZE", headers=auth(admin))).status_code == 404
+
+
+async def test_concurrent_creates_of_one_course_never_answer_500(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            client.put(
+                "/courses/NEW-COURSE",
+                json=BRONZE_COURSE | {"xapiActivityIds": []},
+                headers=auth(admin),
+            )
+            for _ in range(8)
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) <= {200, 201, 409}, statuses
