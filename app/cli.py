@@ -151,8 +151,11 @@ def demo_data(
     """Fill an empty database with demo data through the service layer."""
     from app.uptake.demo_data import fill_demo_data
 
-    count = _in_transaction(lambda session: fill_demo_data(session, staff))
-    typer.echo(f"created {count} staff (see app/uptake/demo_data.py for what is not there yet)")
+    activity = _in_transaction(lambda session: fill_demo_data(session, staff))
+    typer.echo(
+        f"created {staff} staff, {activity.completions} completions and "
+        f"{activity.approved_projects} approved improvement projects"
+    )
 
 
 @uptake_cli.command("rebuild")

@@ -2,12 +2,10 @@
 
 Reference organisations, then staff (weighted by organisation and staff group, ~1% board
 members, some leavers, some movers) written by ``apply_staff_rows`` — the code HR batches use,
-which also keeps the uptake summary up to date.
-
-TODO(completions, projects, awards): once those domains are committed, record completions of the
-IQT e-learning through the completions service (awards then follow from the rules), register and
-approve some improvement projects with reviews, and import some legacy awards; until then the
-demo shows headcounts and no award holders.
+which also keeps the uptake summary up to date. Then the activity (``demo_activity``): about
+15% of active staff complete the IQT e-learning (Bronze follows from the rules), and pairs of
+them run improvement projects that are submitted and approved (Silver), a few mentors mentoring
+several (Gold).
 """
 
 import random
@@ -22,6 +20,7 @@ from app.core.problems import Conflict
 from app.models import StaffMember
 from app.organisations.service import load_reference_organisations
 from app.staff.writes import apply_staff_rows
+from app.uptake.demo_activity import Activity, fill_demo_activity
 
 ORGANISATIONS = {"7A1": 19, "7A2": 12, "7A3": 13, "7A4": 16, "7A5": 14, "7A6": 15, "7A7": 3,
                  "RQF": 4, "RT4": 4}  # fmt: skip
@@ -53,7 +52,7 @@ def _person(rng: random.Random, index: int) -> dict[str, Any]:
     }
 
 
-async def fill_demo_data(session: AsyncSession, staff: int, seed: int = 2026) -> int:
+async def fill_demo_data(session: AsyncSession, staff: int, seed: int = 2026) -> Activity:
     """Loads the demo into an empty database (refuses one that holds staff)."""
     if await session.scalar(select(func.count()).select_from(StaffMember)):
         raise Conflict("The database already holds staff: demo data goes into an empty one.")
@@ -73,4 +72,4 @@ async def fill_demo_data(session: AsyncSession, staff: int, seed: int = 2026) ->
     await apply_staff_rows(
         session, None, movers, list(range(1, len(movers) + 1)), effective_on=today()
     )
-    return staff
+    return await fill_demo_activity(session, rng, people)

@@ -1,0 +1,35 @@
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.problems import Conflict
+from app.models import Award
+from app.uptake.demo_data import fill_demo_data
+from tests.conftest import ClientFactory, auth
+
+
+async def test_demo_data_gives_staff_completions_projects_and_every_level(
+    session: AsyncSession, client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    dashboard = await make_client(scopes=["uptake:read", "staff:read"])
+    activity = await fill_demo_data(session, 1500)
+    await session.commit()
+    assert activity.completions > 0
+    assert activity.approved_projects >= 10
+    levels = dict(
+        (await session.execute(select(Award.level, func.count()).group_by(Award.level))).all()
+    )
+    assert levels["bronze"] == activity.completions
+    assert levels["silver"] > 0
+    assert levels["gold"] > 0
+    await session.commit()  # ends the read, so the app's own sessions may write
+    figures = (await client.get("/uptake", headers=auth(dashboard))).json()
+    assert figures["data"][0]["atLeastBronze"] == activity.completions, figures
+
+
+async def test_demo_data_refuses_a_database_that_holds_staff(session: AsyncSession) -> None:
+    await fill_demo_data(session, 50)
+    await session.commit()
+    with pytest.raises(Conflict):
+        await fill_demo_data(session, 50)
