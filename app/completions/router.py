@@ -1,9 +1,8 @@
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, ValidationError
+from pydantic import AwareDatetime
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -23,11 +22,11 @@ from app.completions.schemas import (
     RetractionIn,
 )
 from app.completions.xapi_router import router as xapi_router
+from app.core.batch_bodies import read_json_batch
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
-from app.core.problem_handlers import error_location
-from app.core.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.core.problems import UnsupportedMediaType, ValidationFailed
 from app.courses.router import router as courses_router
 from app.courses.schemas import COURSE_CODE_PATTERN
 from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
@@ -218,27 +217,10 @@ async def post_completion_batch(
     if content_type == "text/csv":
         records = parse_completion_csv(body, MAX_BATCH_RECORDS)
     elif content_type == "application/json":
-        records = _json_envelope(body).records
+        records = read_json_batch(body, CompletionBatchIn, MAX_BATCH_RECORDS).records
     else:
         raise UnsupportedMediaType("Send application/json or text/csv.")
     return await batches.apply_completion_batch(session, caller, records)
-
-
-def _json_envelope(body: bytes) -> CompletionBatchIn:
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
-    records = document.get("records") if isinstance(document, dict) else None
-    if isinstance(records, list) and len(records) > MAX_BATCH_RECORDS:
-        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_RECORDS} records.")
-    try:
-        return CompletionBatchIn.model_validate(document)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "The batch is not valid.",
-            invalid_params=[(error_location(e["loc"]), e["msg"]) for e in exc.errors()],
-        ) from None
 
 
 router = APIRouter()

@@ -1,18 +1,16 @@
 """POST /staffBatches: JSON or CSV batches of staff records, with per-record results."""
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import ValidationError
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
+from app.core.batch_bodies import read_json_batch
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
-from app.core.problem_handlers import error_location
-from app.core.problems import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.core.problems import UnsupportedMediaType, ValidationFailed
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff import batches
 from app.staff.csv_format import COLUMNS, parse_staff_csv
@@ -91,7 +89,7 @@ async def post_staff_batch(
             )
         records = parse_staff_csv(body, MAX_BATCH_RECORDS)
     elif content_type == "application/json":
-        envelope = _json_envelope(body)
+        envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS)
         mode, organisation = envelope.mode, envelope.organisation
         allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
         records = envelope.records
@@ -106,20 +104,3 @@ async def post_staff_batch(
         allow_mass_leavers=allow_mass_leavers,
         records=records,
     )
-
-
-def _json_envelope(body: bytes) -> StaffBatchIn:
-    try:
-        document = json.loads(body)
-    except ValueError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
-    records = document.get("records") if isinstance(document, dict) else None
-    if isinstance(records, list) and len(records) > MAX_BATCH_RECORDS:
-        raise PayloadTooLarge(f"A batch holds at most {MAX_BATCH_RECORDS} records.")
-    try:
-        return StaffBatchIn.model_validate(document)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "The batch is not valid.",
-            invalid_params=[(error_location(e["loc"]), e["msg"]) for e in exc.errors()],
-        ) from None

@@ -1,0 +1,86 @@
+"""Reading batch bodies (JSON or CSV) the same way for every domain that takes batches.
+
+A batch is checked record by record later, so one bad record never stops the others; here only
+the envelope is read: its size (413 over the limit), JSON syntax (400), the CSV's encoding and
+header (422 naming each unknown or missing column).
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from app.core.problem_handlers import error_location
+from app.core.problems import BadRequest, PayloadTooLarge, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+BOOLEANS = {"true": True, "yes": True, "y": True, "1": True}
+BOOLEANS.update({"false": False, "no": False, "n": False, "0": False})
+
+
+def read_json_batch(body: bytes, model: type[M], max_records: int) -> M:
+    """The JSON envelope of a batch; its ``records`` are left for per-record checks."""
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    records = document.get("records") if isinstance(document, dict) else None
+    if isinstance(records, list) and len(records) > max_records:
+        raise PayloadTooLarge(f"A batch holds at most {max_records} records.")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "The batch is not valid.",
+            invalid_params=[(error_location(e["loc"]), e["msg"]) for e in exc.errors()],
+        ) from None
+
+
+def read_csv_records(
+    body: bytes,
+    *,
+    columns: Sequence[str],
+    required: Sequence[str],
+    max_records: int,
+    convert: Callable[[str, str], Any],
+) -> list[dict[str, Any]]:
+    """Records as the JSON batch would carry them: UTF-8 with or without BOM, RFC 4180 quoting
+    (commas and newlines inside quotes), CRLF or LF, header names matched ignoring case.
+    Empty cells are left out; ``convert(column, text)`` turns a cell into its JSON value."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"The CSV is not UTF-8 (byte {exc.start}).") from None
+    canonical = {name.casefold(): name for name in columns}
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise ValidationFailed("The CSV is empty: it needs a header line.")
+    names = [canonical.get(h.strip().casefold()) for h in header]
+    unknown = [h for h, n in zip(header, names, strict=True) if n is None]
+    missing = [c for c in required if c not in names]
+    if unknown or missing:
+        raise ValidationFailed(
+            "The CSV header does not match the documented columns.",
+            invalid_params=[(h, "Unknown column.") for h in unknown]
+            + [(c, "Required column missing.") for c in missing],
+        )
+    records: list[dict[str, Any]] = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(records) >= max_records:
+            raise PayloadTooLarge(f"A batch holds at most {max_records} records.")
+        record: dict[str, Any] = {}
+        for name, cell in zip(names, cells, strict=False):
+            value = cell.strip()
+            if name is not None and value != "":
+                record[name] = convert(name, value)
+        if len(cells) > len(names):
+            record["_extraCells"] = len(cells) - len(names)
+        records.append(record)
+    return records
