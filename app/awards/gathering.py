@@ -64,10 +64,14 @@ def _people_query() -> Any:
 
 async def lock_people(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, Person]:
     """These people, locked in id order on PostgreSQL so two evaluations of one person queue
-    (and never deadlock); SQLite writers are serialised already."""
+    (and never deadlock); SQLite writers are serialised already.
+
+    The lock is FOR NO KEY UPDATE: it does not conflict with the FOR KEY SHARE locks that
+    inserting a completion or an award (foreign keys to the person) takes first, so two
+    requests that each inserted evidence for one person queue here instead of deadlocking."""
     query = _people_query().where(column_in(session, StaffMember.id, staff_ids))
     if is_postgresql(session):
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
 
 
@@ -84,7 +88,7 @@ async def people_after(
     if organisations is not None:
         query = query.where(StaffMember.organisation_ods_code.in_(sorted(organisations)))
     if lock and is_postgresql(session):
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
 
 

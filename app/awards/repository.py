@@ -45,7 +45,7 @@ async def lock_person(session: AsyncSession, staff_id: int) -> None:
     """Serialises award changes of one person (PostgreSQL; SQLite writers are serialised)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
-            select(StaffMember.id).where(StaffMember.id == staff_id).with_for_update()
+            select(StaffMember.id).where(StaffMember.id == staff_id).with_for_update(key_share=True)
         )
 
 

@@ -78,7 +78,7 @@ async def _refresh_chunk(
             select(StaffMember.id)
             .where(column_in(session, StaffMember.id, ids))
             .order_by(StaffMember.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
     facts = await load_facts(session, ids)
     old = await _stored_deltas(session, ids)
