@@ -25,21 +25,12 @@ from app.awards.rules import Decision
 from app.awards.rules_document import AwardRulesDocument
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
+from app.staff.parameters import EmployeeNumberPath
 
 router = APIRouter(tags=["Awards"], lifespan=background_runner)
 
 VersionPath = Annotated[
     int, Path(alias="version", ge=1, le=2**31 - 1, description="Rules version.", examples=[2])
-]
-EmployeeNumberPath = Annotated[
-    str,
-    Path(
-        alias="employeeNumber",
-        pattern=EMPLOYEE_NUMBER_PATTERN,
-        description="HR employee number.",
-        examples=["10293847"],
-    ),
 ]
 
 

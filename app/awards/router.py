@@ -27,7 +27,7 @@ from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.models import AwardRules
 from app.organisations.schemas import ODS_CODE_PATTERN
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
+from app.staff.parameters import EmployeeNumberPath
 
 router = APIRouter(tags=["Awards"])
 
@@ -36,15 +36,6 @@ VersionPath = Annotated[
 ]
 AwardIdPath = Annotated[
     int, Path(alias="awardId", ge=1, le=2**63 - 1, description="Award id.", examples=[812])
-]
-EmployeeNumberPath = Annotated[
-    str,
-    Path(
-        alias="employeeNumber",
-        pattern=EMPLOYEE_NUMBER_PATTERN,
-        description="HR employee number.",
-        examples=["10293847"],
-    ),
 ]
 LOCATION = {"Location": {"description": "URL of the new resource.", "schema": {"type": "string"}}}
 

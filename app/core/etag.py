@@ -1,6 +1,20 @@
 """ETags from a resource's version number, and If-Match checks (412 / 428)."""
 
+from typing import Annotated, Any
+
+from fastapi import Header
+
 from app.core.problems import PreconditionFailed, PreconditionRequired
+
+# The If-Match request header, as every conditional write declares it.
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
+]
+
+
+def etag_header(what: str) -> dict[str, Any]:
+    """The documented ``ETag`` response header of a resource (``what``: "the course")."""
+    return {"ETag": {"description": f"Version of {what}.", "schema": {"type": "string"}}}
 
 
 def etag_for(version: int) -> str:

@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
-from app.core.etag import etag_for
+from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.courses import service
@@ -24,7 +24,7 @@ CourseCodePath = Annotated[
         examples=["IQT-BRONZE"],
     ),
 ]
-ETAG_HEADER = {"ETag": {"description": "Version of the course.", "schema": {"type": "string"}}}
+ETAG_HEADER = etag_header("the course")
 
 
 def _read(course: Course, activity_ids: list[str]) -> CourseRead:
@@ -103,9 +103,7 @@ async def put_course(
     response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.COURSES_WRITE)],
-    if_match: Annotated[
-        str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
-    ] = None,
+    if_match: IfMatch = None,
 ) -> CourseRead:
     """Creates (201) or replaces (200) a course. An xAPI activity id already listed by another
     course is a 409; a stale If-Match is a 412."""

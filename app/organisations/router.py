@@ -1,13 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
-from app.core.etag import etag_for
+from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
 from app.organisations import service
@@ -24,7 +24,7 @@ OdsCode = Annotated[
     str,
     Path(alias="odsCode", pattern=ODS_CODE_PATTERN, description="ODS code.", examples=["7A4"]),
 ]
-ETAG_HEADER = {"ETag": {"description": "Version of the resource.", "schema": {"type": "string"}}}
+ETAG_HEADER = etag_header("the resource")
 
 
 @router.get(
@@ -91,9 +91,7 @@ async def put_organisation(
     response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.ORGANISATIONS_WRITE)],
-    if_match: Annotated[
-        str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
-    ] = None,
+    if_match: IfMatch = None,
 ) -> OrganisationRead:
     """Creates (201) or replaces (200) an organisation. A stale If-Match answers 412; a PUT that
     changes nothing answers 200 and writes no event."""

@@ -3,15 +3,13 @@
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Header, Path
+from fastapi import Path
 
+from app.core.etag import etag_header
 from app.core.openapi import problem_responses
 
 ProjectId = Annotated[int, Path(alias="projectId", ge=1, description="Project id.", examples=[42])]
-IfMatch = Annotated[
-    str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
-]
-ETAG_HEADER = {"ETag": {"description": "Version of the project.", "schema": {"type": "string"}}}
+ETAG_HEADER = etag_header("the project")
 STATE_CONFLICT = (
     "The project's state does not allow this; the problem's `currentState` and "
     "`allowedActions` say what does."

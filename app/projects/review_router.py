@@ -8,10 +8,11 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
+from app.core.etag import IfMatch
 from app.core.openapi import AUTHENTICATED
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.projects import reviews
-from app.projects.parameters import STATE_CONFLICT, IfMatch, ProjectId, problems
+from app.projects.parameters import STATE_CONFLICT, ProjectId, problems
 from app.projects.reviews import ReviewView
 from app.projects.schemas import ReviewIn, ReviewPage, ReviewRead
 

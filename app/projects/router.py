@@ -9,7 +9,7 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
-from app.core.etag import etag_for
+from app.core.etag import IfMatch, etag_for
 from app.core.openapi import AUTHENTICATED
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.organisations.schemas import ODS_CODE_PATTERN
@@ -19,7 +19,6 @@ from app.projects.parameters import (
     ETAG_HEADER,
     ORGANISATION_FORBIDDEN,
     STATE_CONFLICT,
-    IfMatch,
     ProjectId,
     problems,
 )

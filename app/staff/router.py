@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, ValidationError
 
 from app.auth.caller import Caller
@@ -8,7 +8,7 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.clock import today
 from app.core.database import SessionDep
-from app.core.etag import etag_for
+from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.problem_handlers import error_location
@@ -16,8 +16,8 @@ from app.core.problems import ValidationFailed
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff import service
 from app.staff.batch_router import router as batch_router
+from app.staff.parameters import EmployeeNumberPath
 from app.staff.schemas import (
-    EMPLOYEE_NUMBER_PATTERN,
     StaffHistoryPeriod,
     StaffHistoryRead,
     StaffPage,
@@ -29,19 +29,7 @@ from app.staff.service import StaffView
 
 router = APIRouter(tags=["Staff"])
 
-EmployeeNumberPath = Annotated[
-    str,
-    Path(
-        alias="employeeNumber",
-        pattern=EMPLOYEE_NUMBER_PATTERN,
-        description="HR employee number.",
-        examples=["10293847"],
-    ),
-]
-IfMatch = Annotated[
-    str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
-]
-ETAG_HEADER = {"ETag": {"description": "Version of the record.", "schema": {"type": "string"}}}
+ETAG_HEADER = etag_header("the record")
 
 
 def _read(view: StaffView) -> StaffRead:

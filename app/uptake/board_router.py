@@ -3,14 +3,14 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.clock import today
 from app.core.database import SessionDep
-from app.core.etag import etag_for
+from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
 from app.organisations.schemas import ODS_CODE_PATTERN
@@ -30,7 +30,7 @@ from app.uptake.schemas import (
 )
 
 router = APIRouter(tags=["Uptake"])
-ETAG_HEADER = {"ETag": {"description": "Version of the meeting.", "schema": {"type": "string"}}}
+ETAG_HEADER = etag_header("the meeting")
 Organisation = Annotated[
     str | None, Query(pattern=ODS_CODE_PATTERN, description="ODS code.", examples=["7A4"])
 ]
@@ -145,9 +145,7 @@ async def put_board_meeting(
     response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.ORGANISATIONS_WRITE)],
-    if_match: Annotated[
-        str | None, Header(alias="If-Match", max_length=200, description="ETag last read.")
-    ] = None,
+    if_match: IfMatch = None,
 ) -> BoardMeetingRead:
     """Records (201) or replaces (200) a board meeting and whether it discussed QI."""
     result = await board.put_board_meeting(session, caller, meeting_id, body, if_match)
