@@ -21,6 +21,7 @@ from app.health.router import router as health_router
 from app.organisations.router import router as organisations_router
 from app.projects.router import router as projects_router
 from app.staff.router import router as staff_router
+from app.uptake import figure_cache
 from app.uptake.router import router as uptake_router
 
 DESCRIPTION = """\
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.logger = get_logger("iqt")
+    figure_cache.install(app.state, settings.uptake_cache_seconds)
 
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)

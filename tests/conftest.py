@@ -64,6 +64,7 @@ def settings(database_url: str) -> Settings:
         environment="development",
         token_signing_key="test-signing-key-0123456789abcdef0123456789",
         secret_hash_profile="CHEAPEST",
+        uptake_cache_seconds=0,  # tests read their own writes; tests/uptake/test_figure_cache.py
         _env_file=None,  # type: ignore[call-arg]
     )
 

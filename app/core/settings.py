@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     uptake_programme_start: date = date(2015, 1, 1)
     # Disclosure control: counts from 1 to this are suppressed for callers without staff:read.
     uptake_suppression_threshold: int = Field(default=4, ge=0)
+    # Each process keeps an uptake answer this many seconds, so a change shows in every
+    # dashboard within this time; 0 reads the summary on every request.
+    uptake_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     # Each API process runs the award re-evaluation jobs in the background (a lease makes one
     # process work on a job at a time); false leaves them to `iqt awards reevaluate`.

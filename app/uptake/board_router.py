@@ -17,6 +17,7 @@ from app.organisations.schemas import ODS_CODE_PATTERN
 from app.uptake import board, projects
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE
+from app.uptake.figure_cache import FRESHNESS, cached
 from app.uptake.schemas import (
     MEETING_ID_PATTERN,
     BoardMeetingPage,
@@ -29,7 +30,7 @@ from app.uptake.schemas import (
     ProjectsRow,
 )
 
-router = APIRouter(tags=["Uptake"])
+router = APIRouter()  # tagged "Uptake" by the uptake router that includes it
 ETAG_HEADER = etag_header("the meeting")
 Organisation = Annotated[
     str | None, Query(pattern=ODS_CODE_PATTERN, description="ODS code.", examples=["7A4"])
@@ -58,6 +59,7 @@ _CSV = " Send `Accept: text/csv` for the same rows as CSV (header line; empty fo
     "and how many discussed QI. `organisationsBelowTarget` lists those below target at the end "
     "of the last period. Coverage counts are under disclosure control (`belowTarget` is null "
     "when the number of board members is withheld); meeting counts are not."
+    + FRESHNESS
     + _CSV
     + "\n\n"
     + DISCLOSURE,
@@ -76,14 +78,19 @@ async def get_board_uptake(
     """Board members holding Bronze, and board meetings discussing QI, per organisation."""
     last = to or today()
     first = from_ or last.replace(year=last.year - 1, day=1)
-    report = await board.board_report(
-        session,
+    report = await cached(
+        request,
         caller,
-        request.app.state.settings,
-        interval=interval,
-        first=first,
-        last=last,
-        organisation=organisation,
+        ("board", interval, first, last, organisation),
+        lambda: board.board_report(
+            session,
+            caller,
+            request.app.state.settings,
+            interval=interval,
+            first=first,
+            last=last,
+            organisation=organisation,
+        ),
     )
     return csv_response(BoardRow, report.data) if wants_csv(request) else report
 
@@ -103,7 +110,7 @@ async def get_board_uptake(
     },
     description="Counts of improvement projects per organisation, status and outcome; with "
     "`interval`, per period of creation; `from`/`to` bound the creation date. Project counts "
-    "describe projects, not people, and are not suppressed." + _CSV,
+    "describe projects, not people, and are not suppressed." + FRESHNESS + _CSV,
 )
 async def get_project_uptake(
     request: Request,
@@ -115,8 +122,13 @@ async def get_project_uptake(
     to: Annotated[date | None, Query()] = None,
 ) -> ProjectsReport | Response:
     """Improvement projects by status and outcome, per organisation."""
-    report = await projects.projects_report(
-        session, caller, organisation=organisation, interval=interval, first=from_, last=to
+    report = await cached(
+        request,
+        caller,
+        ("projects", organisation, interval, from_, to),
+        lambda: projects.projects_report(
+            session, caller, organisation=organisation, interval=interval, first=from_, last=to
+        ),
     )
     return csv_response(ProjectsRow, report.data) if wants_csv(request) else report
 

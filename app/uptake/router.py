@@ -15,6 +15,7 @@ from app.uptake import service
 from app.uptake.board_router import router as board_router
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE
+from app.uptake.figure_cache import FRESHNESS, cached
 from app.uptake.schemas import (
     Dimension,
     Interval,
@@ -29,10 +30,6 @@ router = APIRouter(tags=["Uptake"])
 _CSV = (
     " Send `Accept: text/csv` for the same rows as CSV (a header line of the JSON names; "
     "empty for null)."
-)
-_FRESHNESS = (
-    " Figures are exact and current: the summary they are read from changes in the same "
-    "transaction as the staff record or award that changes them."
 )
 
 GroupBy = Annotated[
@@ -85,7 +82,7 @@ _UPTAKE_CSV = (
     "staff group and board they were in on that date) and how many held at least Bronze, at "
     "least Silver, and Gold on that date, with percentages and the Bronze target (100%). "
     "Organisation-restricted clients see their organisations only."
-    + _FRESHNESS
+    + FRESHNESS
     + _CSV
     + "\n\n"
     + DISCLOSURE,
@@ -104,14 +101,20 @@ async def get_uptake(
     ] = None,
 ) -> UptakeReport | Response:
     """Headcount and holders of each level, by organisation, staff group or board."""
-    report = await service.uptake_as_of(
-        session,
+    dimensions = parse_group_by(group_by)
+    report = await cached(
+        request,
         caller,
-        request.app.state.settings,
-        group_by=parse_group_by(group_by),
-        organisation=organisation,
-        staff_group=staff_group,
-        as_of=as_of,
+        ("uptake", tuple(dimensions), organisation, staff_group, as_of),
+        lambda: service.uptake_as_of(
+            session,
+            caller,
+            request.app.state.settings,
+            group_by=dimensions,
+            organisation=organisation,
+            staff_group=staff_group,
+            as_of=as_of,
+        ),
     )
     return csv_response(UptakeRow, report.data) if wants_csv(request) else report
 
@@ -126,7 +129,7 @@ async def get_uptake(
     ),
     description="The figures of `GET /uptake` at the end of each month, quarter or year from "
     "the period holding `from` to the one holding `to` (today's figures for the period still "
-    "running; periods not yet begun are left out)." + _FRESHNESS + _CSV + "\n\n" + DISCLOSURE,
+    "running; periods not yet begun are left out)." + FRESHNESS + _CSV + "\n\n" + DISCLOSURE,
 )
 async def get_uptake_time_series(
     request: Request,
@@ -144,15 +147,20 @@ async def get_uptake_time_series(
     last = to or today()
     first = from_ or last.replace(year=last.year - 1, day=1)
     dimensions = parse_group_by(group_by)
-    rows = await service.uptake_series(
-        session,
+    rows = await cached(
+        request,
         caller,
-        request.app.state.settings,
-        interval=interval,
-        first=first,
-        last=last,
-        group_by=dimensions,
-        organisation=organisation,
+        ("timeSeries", interval, first, last, tuple(dimensions), organisation),
+        lambda: service.uptake_series(
+            session,
+            caller,
+            request.app.state.settings,
+            interval=interval,
+            first=first,
+            last=last,
+            group_by=dimensions,
+            organisation=organisation,
+        ),
     )
     if wants_csv(request):
         return csv_response(UptakeSeriesRow, rows)
