@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.audit.router import router as audit_router
+from app.auth.active_clients import ActiveClients
 from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
 from app.completions.router import router as completions_router
@@ -63,10 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     engine = create_engine(settings)
+    clients = ActiveClients()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        clients.start(settings.async_database_url)
         yield
+        await clients.stop()
         await engine.dispose()
 
     app = FastAPI(
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.clients = clients
     app.state.logger = get_logger("iqt")
     figure_cache.install(app.state, settings.uptake_cache_seconds)
 

@@ -6,7 +6,6 @@ from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
 
-from app.auth import repository
 from app.auth.caller import Caller
 from app.auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from app.auth.tokens import InvalidToken, read_token
@@ -60,15 +59,15 @@ async def authenticate(
         claims = read_token(settings, token.strip())
     except InvalidToken:
         raise _unauthorised("The access token is not valid or has expired.") from None
-    client = await repository.get_active_client(session, claims.client_id)
+    client = await request.app.state.clients.lookup(session, claims.client_id)
     if client is None:
         raise _unauthorised("The client of this token is revoked or unknown.")
     request.state.client_id = client.client_id
-    granted = claims.scopes & frozenset(client.scopes)
+    granted = claims.scopes & client.scopes
     caller = Caller(
         client_id=client.client_id,
         scopes=granted,
-        organisations=frozenset(client.organisations) if client.organisations is not None else None,
+        organisations=client.organisations,
         request_id=request.state.request_id,
     )
     # Set before the scope check, so that a refused write is audited with its client.

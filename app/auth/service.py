@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
+from app.auth.active_clients import announce_revocation
 from app.auth.scopes import ALL_SCOPES
 from app.auth.tokens import issue_token
 from app.core.problems import NotFound, ProblemError, ValidationFailed
@@ -101,6 +102,7 @@ async def revoke_client(session: AsyncSession, client_id: str) -> ApiClient:
     if client.revoked_at is None:
         client.revoked_at = datetime.now(UTC)
         await session.flush()
+        await announce_revocation(session, client_id)
     return client
 
 
