@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
 from app.auth.caller import AuditNote, Caller
+from app.core.database_faults import is_database_unavailable
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import ProblemError
 from app.models import AuditRecord
@@ -39,7 +40,10 @@ async def write_noted_audit_records(
         return False
     status_code = None
     if failure is not None:
-        status_code = failure.status if isinstance(failure, ProblemError) else 500
+        if isinstance(failure, ProblemError):
+            status_code = failure.status
+        else:
+            status_code = 503 if is_database_unavailable(failure) else 500
     session.add_all(
         AuditRecord(
             client_id=caller.client_id,

@@ -34,7 +34,7 @@ basic_auth = ClientBasicAuth(
     "/oauth2/token",
     summary="Issue an access token (client credentials)",
     response_model=TokenResponse,
-    responses=problem_responses(400, 401, 413, 422, 500),
+    responses=problem_responses(400, 401, 413, 422, 500, 503),
 )
 async def issue_access_token(
     request: Request,

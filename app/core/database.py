@@ -63,6 +63,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     Services never commit. Audit entries noted during the request are written here, in the
     same transaction on success, or in a transaction of their own after a rollback.
+
+    When the database goes away mid-request (or during the COMMIT itself), the rollback only
+    discards the dead connection and the original error goes on to become a 503: the whole
+    transaction is then either stored or not, never a part of it, and a COMMIT whose answer
+    was lost is resent safely by the client (every write here is idempotent).
     """
     from app.audit.service import write_noted_audit_records
 
@@ -73,9 +78,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await write_noted_audit_records(session, request, failure=None)
             await session.commit()
         except Exception as exc:
-            await session.rollback()
+            await _roll_back(session, request)
             await _write_failure_audit(sessionmaker, request, exc)
             raise
+
+
+async def _roll_back(session: AsyncSession, request: Request) -> None:
+    """Rolls back; a rollback that fails too (the connection is gone) must not hide the error
+    that caused it, and leaves nothing behind: the server drops an unfinished transaction."""
+    try:
+        await session.rollback()
+    except Exception as error:
+        request.app.state.logger.warning("database.rollback_failed", error=type(error).__name__)
 
 
 async def _write_failure_audit(

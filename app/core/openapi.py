@@ -83,14 +83,17 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
         "The service could not complete the request. Quote the requestId when reporting it.",
     ),
     503: (
-        "Database unavailable or not migrated.",
-        "service-unavailable",
-        "Service unavailable",
-        "The database is not reachable.",
+        "The database is unreachable or restarting (`database-unavailable`: retry after "
+        "Retry-After seconds; resend a write unchanged, it is idempotent), or not migrated "
+        "(`service-unavailable`).",
+        "database-unavailable",
+        "Database unavailable",
+        "The database cannot be reached just now. Retry after the number of seconds in "
+        "Retry-After.",
     ),
 }
 
-AUTHENTICATED = (400, 401, 403, 500)
+AUTHENTICATED = (400, 401, 403, 500, 503)
 
 # Request bodies read by hand (JSON or CSV) that the document must still describe.
 EXTRA_SCHEMAS: list[type[BaseModel]] = []

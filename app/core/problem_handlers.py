@@ -8,10 +8,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.core.database_faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, is_database_unavailable
 from app.core.problems import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_BASE,
     BadRequest,
+    DatabaseUnavailable,
     Forbidden,
     MethodNotAllowed,
     NotFound,
@@ -158,7 +160,31 @@ def _reason(error: Any) -> str:
     return str(error.get("msg", "Not valid."))
 
 
+DATABASE_UNAVAILABLE_DETAIL = (
+    "The database cannot be reached just now. Retry after the number of seconds in "
+    "Retry-After. A write whose answer was this may or may not have been stored: send it again "
+    "unchanged (the same Idempotency-Key, externalId or PUT), which never stores it twice."
+)
+
+
+def database_unavailable(detail: str = DATABASE_UNAVAILABLE_DETAIL) -> DatabaseUnavailable:
+    return DatabaseUnavailable(detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database that is down or restarting is a 503 to retry; any other database error is
+    a bug, left to the 500 of the request middleware."""
+    if not is_database_unavailable(exc):
+        raise exc
+    request.app.state.logger.warning(
+        "database.unavailable", error=type(exc).__name__, path=request.url.path
+    )
+    return await _problem_error(request, database_unavailable())
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_error)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

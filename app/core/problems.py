@@ -122,6 +122,10 @@ class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
+class DatabaseUnavailable(ProblemError):
+    status, slug, title = 503, "database-unavailable", "Database unavailable"
+
+
 def status_title(status: int) -> str:
     try:
         return HTTPStatus(status).phrase

@@ -5,6 +5,7 @@ from pydantic import Field
 
 from app import __version__
 from app.core.openapi import problem_responses
+from app.core.problem_handlers import database_unavailable
 from app.core.problems import ServiceUnavailable
 from app.core.schemas import ApiModel
 from app.health import service
@@ -41,7 +42,7 @@ async def status(request: Request) -> Status:
     try:
         revision = await service.current_revision(request.app.state.engine)
     except Exception:
-        raise ServiceUnavailable("The database is not reachable.") from None
+        raise database_unavailable("The database is not reachable.") from None
     if revision != service.head_revision():
         raise ServiceUnavailable(
             f"The database schema is at {revision}, not at the latest migration "

@@ -71,8 +71,9 @@ async def test_status_is_503_problem_when_the_database_is_unreachable(
     response = await unreachable_client.get("/_status")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"].isdigit()
     body = response.json()
-    assert body["type"].endswith("/service-unavailable")
+    assert body["type"].endswith("/database-unavailable")
     assert body["requestId"] == response.headers["x-request-id"]
     for leak in ("127.0.0.1", "postgres", "iqt.db", "Traceback", "Errno"):
         assert leak not in response.text

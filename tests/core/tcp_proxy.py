@@ -1,0 +1,126 @@
+"""A TCP proxy a test controls, between the app and PostgreSQL, to cut the database off.
+
+``cut()`` aborts every open connection and stops listening, so new connections are refused;
+``restore()`` listens again on the same port. ``cut_when(...)`` arms a cut at a chosen moment
+of the wire protocol: once the server has received some bytes (say the text of an INSERT),
+or instead of relaying some bytes of the server's answer back (say the ``COMMIT`` command
+tag, so that the transaction is committed but the client never hears it).
+"""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class Step:
+    """A pattern the proxy must see, in one direction, before the next step counts."""
+
+    to_server: bool
+    pattern: bytes
+
+
+def sends(pattern: bytes) -> Step:
+    """The client sends ``pattern`` to the server (it is relayed, then the next step counts)."""
+    return Step(True, pattern)
+
+
+def answers(pattern: bytes) -> Step:
+    """The server answers ``pattern`` (as the last step: the answer is dropped, and cut)."""
+    return Step(False, pattern)
+
+
+class FaultyProxy:
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target_host, self.target_port = target_host, target_port
+        self.port = 0
+        self.cuts = 0
+        self.cut_done = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._steps: list[Step] = []
+        self._tails: dict[tuple[int, bool], bytes] = {}
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve, "127.0.0.1", self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        await self.cut()
+
+    async def cut(self) -> None:
+        """Every connection aborted (a reset, as when the server dies); new ones refused."""
+        self._steps = []
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+        self.cuts += 1
+        self.cut_done.set()
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    async def restore(self) -> None:
+        if self._server is None:
+            await self.start()
+
+    def cut_when(self, *steps: Step) -> None:
+        """Cut once these are seen in order, on any connection (one step may match at a time)."""
+        self._steps = list(steps)
+        self._tails.clear()
+        self.cut_done.clear()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+        try:
+            await asyncio.gather(
+                self._pump(reader, up_writer, to_server=True),
+                self._pump(up_reader, writer, to_server=False),
+            )
+        finally:
+            for end in (writer, up_writer):
+                self._writers.discard(end)
+                end.transport.abort()
+
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, to_server: bool
+    ) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while data := await reader.read(CHUNK):
+                last = self._advance(id(writer), to_server, data)
+                if last and not to_server:
+                    await self.cut()  # the server's answer is never relayed
+                    return
+                writer.write(data)
+                await writer.drain()
+                if last:
+                    await self.cut()  # the server has the bytes; the client hears nothing more
+                    return
+        writer.transport.abort()
+
+    def _advance(self, stream: int, to_server: bool, data: bytes) -> bool:
+        """Advances the armed steps; True when the last one has just been seen."""
+        if not self._steps or self._steps[0].to_server != to_server:
+            return False
+        key = (stream, to_server)
+        window = self._tails.get(key, b"") + data
+        pattern = self._steps[0].pattern
+        self._tails[key] = window[-max(len(pattern) - 1, 1) :]
+        if pattern not in window:
+            return False
+        self._steps.pop(0)
+        self._tails.clear()
+        return not self._steps
