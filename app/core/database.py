@@ -76,7 +76,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await write_noted_audit_records(session, request, failure=None)
-            await session.commit()
+            if session.in_transaction() or session.new or session.dirty or session.deleted:
+                await session.commit()
         except Exception as exc:
             await _roll_back(session, request)
             await _write_failure_audit(sessionmaker, request, exc)
