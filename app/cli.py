@@ -102,6 +102,12 @@ def create_client(
             help="xAPI: the account homePage whose account names are employee numbers.",
         ),
     ] = None,
+    rate_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="Requests allowed to this client, e.g. 5000/minute (else IQT_RATE_LIMIT)."
+        ),
+    ] = None,
 ) -> None:
     """Create a client; prints its id and secret once, as JSON."""
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
@@ -109,7 +115,13 @@ def create_client(
     settings = get_settings()
     new = _in_transaction(
         lambda session: auth_service.create_client(
-            session, settings, name, scope_list, orgs, xapi_account_home_page=xapi_home_page
+            session,
+            settings,
+            name,
+            scope_list,
+            orgs,
+            xapi_account_home_page=xapi_home_page,
+            rate_limit=rate_limit,
         )
     )
     typer.echo(json.dumps({"clientId": new.client_id, "clientSecret": new.client_secret}))
@@ -127,6 +139,7 @@ def list_clients() -> None:
                 "scopes": c.scopes,
                 "organisations": c.organisations,
                 "xapiAccountHomePage": c.xapi_account_home_page,
+                "rateLimit": c.rate_limit,
                 "createdAt": c.created_at.isoformat(),
                 "revokedAt": c.revoked_at.isoformat() if c.revoked_at else None,
             }

@@ -21,6 +21,8 @@ from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.organisations.router import router as organisations_router
 from app.projects.router import router as projects_router
+from app.ratelimits.middleware import RateLimitMiddleware
+from app.ratelimits.service import create_rate_limiter
 from app.staff.router import router as staff_router
 from app.uptake import figure_cache
 from app.uptake.router import router as uptake_router
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     engine = create_engine(settings)
+    rate_limiter = create_rate_limiter(settings, engine)
     clients = ActiveClients()
 
     @asynccontextmanager
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clients.start(settings.async_database_url)
         yield
         await clients.stop()
+        await rate_limiter.store.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -87,9 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.clients = clients
     app.state.logger = get_logger("iqt")
+    app.state.rate_limiter = rate_limiter
     figure_cache.install(app.state, settings.uptake_cache_seconds)
 
     install_problem_handlers(app)
+    app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 

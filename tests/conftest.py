@@ -65,6 +65,9 @@ def settings(database_url: str) -> Settings:
         token_signing_key="test-signing-key-0123456789abcdef0123456789",
         secret_hash_profile="CHEAPEST",
         uptake_cache_seconds=0,  # tests read their own writes; tests/uptake/test_figure_cache.py
+        # High enough that only the tests of tests/ratelimits meet a rate limit.
+        rate_limit="1000000/minute",
+        token_rate_limit="1000000/minute",
         _env_file=None,  # type: ignore[call-arg]
     )
 

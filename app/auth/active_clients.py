@@ -32,6 +32,8 @@ class ActiveClient:
     client_id: str
     scopes: frozenset[str]
     organisations: frozenset[str] | None
+    # Overrides IQT_RATE_LIMIT for this client (app/ratelimits).
+    rate_limit: str | None = None
 
 
 async def announce_revocation(session: AsyncSession, client_id: str) -> None:
@@ -65,6 +67,7 @@ class ActiveClients:
             client_id=row.client_id,
             scopes=frozenset(row.scopes),
             organisations=frozenset(row.organisations) if row.organisations is not None else None,
+            rate_limit=row.rate_limit,
         )
         if self._listening and generation == self._generation:
             self._known[client_id] = client

@@ -11,6 +11,7 @@ from app.auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from app.auth.tokens import InvalidToken, read_token
 from app.core.database import SessionDep
 from app.core.problems import BadRequest, Forbidden, Unauthorised
+from app.ratelimits.service import enforce_rate_limit
 
 oauth2_scheme = OAuth2(
     flows=OAuthFlows(
@@ -62,6 +63,7 @@ async def authenticate(
     client = await request.app.state.clients.lookup(session, claims.client_id)
     if client is None:
         raise _unauthorised("The client of this token is revoked or unknown.")
+    await enforce_rate_limit(request, client)
     request.state.client_id = client.client_id
     granted = claims.scopes & client.scopes
     caller = Caller(

@@ -9,6 +9,7 @@ from app.auth.schemas import TokenResponse
 from app.auth.service import OAuthError
 from app.core.database import SessionDep
 from app.core.openapi import problem_responses
+from app.ratelimits.service import enforce_token_rate_limit
 
 router = APIRouter(tags=["Authentication"])
 
@@ -34,7 +35,7 @@ basic_auth = ClientBasicAuth(
     "/oauth2/token",
     summary="Issue an access token (client credentials)",
     response_model=TokenResponse,
-    responses=problem_responses(400, 401, 413, 422, 500, 503),
+    responses=problem_responses(400, 401, 413, 422, 429, 500, 503),
 )
 async def issue_access_token(
     request: Request,
@@ -60,6 +61,7 @@ async def issue_access_token(
         client_id, client_secret = basic.username, basic.password
     if not client_id or not client_secret:
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
+    await enforce_token_rate_limit(request, client_id)
     issued = await service.grant_client_credentials(
         session, request.app.state.settings, client_id, client_secret, scope
     )

@@ -17,6 +17,7 @@ from app.auth.tokens import issue_token
 from app.core.problems import NotFound, ProblemError, ValidationFailed
 from app.core.settings import Settings
 from app.models import ApiClient
+from app.ratelimits.quotas import parse_quota
 
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 
@@ -61,6 +62,7 @@ async def create_client(
     organisations: Sequence[str] | None,
     *,
     xapi_account_home_page: str | None = None,
+    rate_limit: str | None = None,
 ) -> NewClient:
     unknown = sorted(set(scopes) - ALL_SCOPES)
     if unknown:
@@ -75,6 +77,14 @@ async def create_client(
             "The xAPI account homePage is an IRI.",
             invalid_params=[("xapiAccountHomePage", "Not an IRI, e.g. https://learning.example.")],
         )
+    if rate_limit is not None:
+        try:
+            parse_quota("client", rate_limit)
+        except ValueError:
+            raise ValidationFailed(
+                "The rate limit is a number of requests per period.",
+                invalid_params=[("rateLimit", "Not a rate limit, e.g. 5000/minute.")],
+            ) from None
     client_id = "iqt_" + secrets.token_hex(10)
     client_secret = secrets.token_urlsafe(32)
     session.add(
@@ -85,6 +95,7 @@ async def create_client(
             scopes=sorted(set(scopes)),
             organisations=sorted(set(organisations)) if organisations is not None else None,
             xapi_account_home_page=xapi_account_home_page,
+            rate_limit=rate_limit,
         )
     )
     await session.flush()

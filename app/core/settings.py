@@ -4,8 +4,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.ratelimits.quotas import parse_quota
 
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"
 
@@ -27,6 +29,30 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1)
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    # Rate limits (the `limits` notation: "1200/minute", "50 per 10 seconds"), per fixed window,
+    # shared by all processes through the database, or through Redis when redis_url is set.
+    rate_limit: str = Field(
+        default="1200/minute",
+        description="Requests per client; a client's own rate limit (iqt clients create "
+        "--rate-limit) overrides it.",
+    )
+    token_rate_limit: str = Field(
+        default="30/minute",
+        description="POST /oauth2/token requests per client id, and per address.",
+    )
+    rate_limit_flush_seconds: float = Field(
+        default=0.2,
+        ge=0,
+        le=10,
+        description="Database store only: each process adds its counts to the shared row at "
+        "most this often, deciding meanwhile from the last shared total plus its own. So the "
+        "limit may be overshot by what the processes admit in one such interval (processes x "
+        "interval x rate per process); one process alone never overshoots.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0: count rate limits in Redis instead."
+    )
 
     # A full staff snapshot that would end-date more than this share of an organisation's
     # active staff is refused (409) unless the request says allowMassLeavers=true.
@@ -50,6 +76,12 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     commit_sha: str | None = None
+
+    @field_validator("rate_limit", "token_rate_limit")
+    @classmethod
+    def _one_rate_limit(cls, value: str) -> str:
+        parse_quota("setting", value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -10,6 +10,7 @@ from app.models.event import Event
 from app.models.idempotency_record import IdempotencyRecord
 from app.models.organisation import Organisation
 from app.models.project import ImprovementProject, ProjectReview, ProjectTeamMember
+from app.models.rate_limit_window import RateLimitWindow
 from app.models.staff import StaffGroup, StaffHistory, StaffMember
 from app.models.uptake import BoardMeeting, UptakeBucket, UptakePersonDelta
 
@@ -30,6 +31,7 @@ __all__ = [
     "Organisation",
     "ProjectReview",
     "ProjectTeamMember",
+    "RateLimitWindow",
     "StaffGroup",
     "StaffHistory",
     "StaffMember",

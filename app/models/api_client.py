@@ -20,5 +20,7 @@ class ApiClient(Base):
     organisations: Mapped[list[str] | None] = mapped_column(JSON)
     # xAPI: the account homePage whose account names are this client's employee numbers.
     xapi_account_home_page: Mapped[str | None] = mapped_column(String(500))
+    # Overrides IQT_RATE_LIMIT for this client (a `limits` string such as "5000/minute").
+    rate_limit: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
