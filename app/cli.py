@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -12,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import service as auth_service
 from app.awards.jobs import new_owner, run_pending_jobs
 from app.core.database import create_engine, create_sessionmaker
+from app.core.metrics import MULTIPROCESS_DIRECTORY
 from app.core.migrations import upgrade_to_head
 from app.core.problems import ProblemError
 from app.core.settings import get_settings
@@ -68,16 +72,33 @@ def serve(
 ) -> None:
     """Migrate, then serve the API with uvicorn."""
     upgrade_to_head(get_settings().database_url)
-    uvicorn.run(
-        "app.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    metrics_directory = _shared_metrics_directory(workers)
+    try:
+        uvicorn.run(
+            "app.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+        )
+    finally:
+        if metrics_directory is not None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
+            del os.environ[MULTIPROCESS_DIRECTORY]
+
+
+def _shared_metrics_directory(workers: int) -> str | None:
+    """Several workers write their metrics to files in a fresh directory that /metrics adds up
+    (set before they start; they inherit it). One worker keeps them in memory. A directory the
+    operator set is used as it is, and kept."""
+    if workers < 2 or os.environ.get(MULTIPROCESS_DIRECTORY):
+        return None
+    directory = tempfile.mkdtemp(prefix="iqt-metrics-")
+    os.environ[MULTIPROCESS_DIRECTORY] = directory
+    return directory
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.audit.router import router as audit_router
@@ -12,13 +13,17 @@ from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
 from app.completions.router import router as completions_router
 from app.core.database import create_engine, create_sessionmaker
+from app.core.docs import install_docs
 from app.core.logging import configure_logging, get_logger
+from app.core.metrics import RequestMetricsMiddleware, forget_this_worker
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import build_openapi, operation_id
 from app.core.problem_handlers import install_problem_handlers
+from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.settings import Settings, get_settings
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.metrics.router import router as metrics_router
 from app.organisations.router import router as organisations_router
 from app.projects.router import router as projects_router
 from app.ratelimits.middleware import RateLimitMiddleware
@@ -59,6 +64,27 @@ TAGS = [
     {"name": "Events", "description": "The change feed other systems follow."},
     {"name": "Audit", "description": "Who did what, when."},
     {"name": "Health", "description": "Liveness and readiness."},
+    {"name": "Metrics", "description": "Prometheus metrics for operators (no personal data)."},
+]
+
+OPENAPI_URL = "/openapi.json"
+# What a browser page on an allowed origin may send and read (IQT_CORS_ORIGINS).
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
+    "X-Correlation-ID",
+]
+CORS_RESPONSE_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    "RateLimit",
+    "RateLimit-Policy",
+    "X-Request-ID",
+    "X-Correlation-ID",
 ]
 
 
@@ -76,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await clients.stop()
         await rate_limiter.store.close()
         await engine.dispose()
+        forget_this_worker()
 
     app = FastAPI(
         title="IQT Records API",
@@ -85,6 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        openapi_url=OPENAPI_URL if settings.serves_docs else None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -98,6 +128,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_RESPONSE_HEADERS,
+            max_age=600,
+        )
+    if settings.metrics_enabled:
+        app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     for router in (
         auth_router,
@@ -112,5 +154,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
     ):
         app.include_router(router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
+    if settings.serves_docs:
+        install_docs(app, OPENAPI_URL)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

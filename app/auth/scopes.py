@@ -20,6 +20,7 @@ class Scope(StrEnum):
     UPTAKE_READ = "uptake:read"
     EVENTS_READ = "events:read"
     AUDIT_READ = "audit:read"
+    METRICS_READ = "metrics:read"
 
 
 ALL_SCOPES = frozenset(s.value for s in Scope)
@@ -41,4 +42,5 @@ SCOPE_DESCRIPTIONS = {
     Scope.UPTAKE_READ: "Read uptake aggregates (no personal data)",
     Scope.EVENTS_READ: "Follow the event feed",
     Scope.AUDIT_READ: "Read the audit trail",
+    Scope.METRICS_READ: "Read the Prometheus metrics (no personal data)",
 }

@@ -33,6 +33,7 @@ from app.awards.changes import (
 from app.awards.gathering import Person
 from app.core.bulk import column_in, insert_rows, insert_statement
 from app.core.clock import utcnow
+from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.service import record_events
 from app.models import Award, AwardRules
 from app.uptake.summary import refresh_uptake
@@ -96,6 +97,7 @@ async def evaluate_people(
     events = await _revoke(session, plans, people, now, outcome)
     events += await _grant(session, plans, people, now, outcome)
     await record_events(session, events, caller=caller)
+    _count_changes(session, events)
     outcome.changed_staff_ids = sorted(plans)
     await refresh_uptake(session, outcome.changed_staff_ids)
     return outcome
@@ -193,6 +195,20 @@ async def _grant(
         events.append(_event("awardGranted", award_id, people[row["staff_id"]], data))
     outcome.granted += len(events)
     return events
+
+
+def _count_changes(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> None:
+    """awardGranted / awardRevoked events, counted by level (and cause) on commit."""
+    count_each_on_commit(
+        session,
+        AWARDS_GRANTED,
+        ((e["data"]["level"], "rules") for e in events if e["type"] == "awardGranted"),
+    )
+    count_each_on_commit(
+        session,
+        AWARDS_REVOKED,
+        ((e["data"]["level"], e["data"]["cause"]) for e in events if e["type"] == "awardRevoked"),
+    )
 
 
 def _event(event_type: str, award_id: int, person: Person, data: dict[str, Any]) -> dict[str, Any]:

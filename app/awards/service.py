@@ -14,6 +14,7 @@ from app.awards.facts import Level
 from app.awards.rules_document import AwardRulesDocument
 from app.awards.schemas import LegacyAwardIn
 from app.core.clock import utcnow
+from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit, count_on_commit
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from app.events.service import record_events
@@ -179,6 +180,7 @@ async def record_legacy_award(
     await refresh_uptake(session, [member.id])
     view = AwardView(award, member.employee_number, member.organisation_ods_code)
     await record_events(session, [award_granted_event(view)], caller=caller)
+    count_on_commit(session, AWARDS_GRANTED.labels(award.level, "legacy"))
     await evaluate_awards(session, [member.id], caller)
     return view, True
 
@@ -220,6 +222,10 @@ async def revoke_award(
     events = [award_revoked_event(view)]
     events += [award_revoked_event(above, cascaded_from=award_id) for above in higher]
     await record_events(session, events, caller=caller)
+    count_on_commit(session, AWARDS_REVOKED.labels(view.award.level, "administrator"))
+    count_each_on_commit(
+        session, AWARDS_REVOKED, ((a.award.level, "levelBelowRevoked") for a in higher)
+    )
     return view, higher
 
 

@@ -10,6 +10,7 @@ from app.completions import service
 from app.completions.records import Rejection, validate_batch_records
 from app.completions.schemas import CompletionBatchResult, CompletionRejection, MatchStatus
 from app.core.clock import utcnow
+from app.core.metrics import BATCH_RECORDS_RECEIVED, BATCH_RECORDS_REJECTED, count_on_commit
 from app.courses.repository import course_ids_by_code
 
 
@@ -40,6 +41,8 @@ async def apply_completion_batch(
     ]
     rejections.sort(key=lambda r: r.row)
     matched = sum(1 for row in recorded.created if row["match_status"] == MatchStatus.MATCHED)
+    count_on_commit(session, BATCH_RECORDS_RECEIVED.labels("completions"), len(records))
+    count_on_commit(session, BATCH_RECORDS_REJECTED.labels("completions"), len(rejections))
     return CompletionBatchResult(
         received=len(records),
         recorded=len(recorded.created),

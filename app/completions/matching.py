@@ -23,6 +23,7 @@ from app.awards import evaluation
 from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
 from app.core.bulk import column_in
 from app.core.clock import utcnow
+from app.core.metrics import COMPLETIONS_MATCHED, count_on_commit
 from app.events.service import record_events
 from app.models import Completion, Course, StaffMember
 from app.staff.records import mbox_sha1sum
@@ -178,6 +179,7 @@ async def match_unmatched_completions(
     matched += await _match_by_key(session, Completion.email_sha1, candidates, now)
     if matched:
         await _announce_matches(session, matched, caller)
+        count_on_commit(session, COMPLETIONS_MATCHED, len(matched))
 
 
 async def _candidates(

@@ -13,6 +13,12 @@ from app.completions import idempotency, matching, repository
 from app.completions.records import differing_fields, refusals, to_row
 from app.completions.schemas import Channel, CompletionIn, CompletionRead, MatchStatus
 from app.core.clock import utcnow
+from app.core.metrics import (
+    COMPLETIONS_RECORDED,
+    COMPLETIONS_RETRACTED,
+    count_each_on_commit,
+    count_on_commit,
+)
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, NotFound, ProblemError, ValidationFailed
 from app.courses.repository import course_ids_by_code
@@ -88,6 +94,11 @@ async def record_completions(
         else:
             recorded.unchanged.append(existing)
     await record_events(session, [_recorded_event(row) for row in recorded.created], caller=caller)
+    count_each_on_commit(
+        session,
+        COMPLETIONS_RECORDED,
+        ((str(row["channel"]), str(row["match_status"])) for row in recorded.created),
+    )
     staff_ids = sorted({row["staff_id"] for row in recorded.created if row["staff_id"]})
     if staff_ids:
         await evaluation.evaluate_awards(session, staff_ids, caller)
@@ -253,6 +264,7 @@ async def retract_completion(
     )
     if not retracted:
         return view
+    count_on_commit(session, COMPLETIONS_RETRACTED)
     await record_events(
         session,
         [

@@ -1,11 +1,12 @@
 """Service configuration, read from the environment (prefix ``IQT_``) or a ``.env`` file."""
 
+import json
 from datetime import date
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.ratelimits.quotas import parse_quota
 
@@ -77,6 +78,24 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     commit_sha: str | None = None
 
+    # Browser origins allowed to call the API (CORS), comma-separated or a JSON list; none by
+    # default, and then no CORS headers are sent at all.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # /docs, /redoc and /openapi.json: on in development, off in production unless true.
+    docs_enabled: bool | None = None
+    # GET /metrics (Prometheus text format, bearer token with the scope metrics:read).
+    metrics_enabled: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
     @field_validator("rate_limit", "token_rate_limit")
     @classmethod
     def _one_rate_limit(cls, value: str) -> str:
@@ -97,6 +116,13 @@ class Settings(BaseSettings):
         if self.default_page_size > self.max_page_size:
             raise ValueError("IQT_DEFAULT_PAGE_SIZE must not exceed IQT_MAX_PAGE_SIZE")
         return self
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment == "development"
 
     @property
     def async_database_url(self) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.core.clock import today
+from app.core.metrics import BATCH_RECORDS_RECEIVED, BATCH_RECORDS_REJECTED, count_on_commit
 from app.core.problems import NotFound, ValidationFailed
 from app.core.settings import Settings
 from app.staff import writes
@@ -63,6 +64,8 @@ async def apply_staff_batch(
     if snapshot_of is not None:
         await writes.write_leavers(session, caller, snapshot_of, leavers)
     rejections = sorted(validated.rejections + applied.rejections, key=lambda r: r.row)
+    count_on_commit(session, BATCH_RECORDS_RECEIVED.labels("staff"), len(records))
+    count_on_commit(session, BATCH_RECORDS_REJECTED.labels("staff"), len(rejections))
     return StaffBatchResult(
         mode=mode.value,
         organisation=organisation,

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.core.clock import today
+from app.core.metrics import STAFF_RECORDS_WRITTEN, count_on_commit
 from app.core.problems import Conflict
 from app.events.service import record_events
 from app.staff import repository
@@ -141,6 +142,8 @@ async def apply_staff_rows(
     await refresh_uptake(session, counted, locked=True)
     await record_events(session, events, caller=caller)
     await staff_identified(session, identified)
+    count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("created"), len(applied.created))
+    count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("updated"), len(applied.updated))
     return applied
 
 
