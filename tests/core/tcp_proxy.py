@@ -1,10 +1,11 @@
 """A TCP proxy a test controls, between the app and PostgreSQL, to cut the database off.
 
-``cut()`` aborts every open connection and stops listening, so new connections are refused;
-``restore()`` listens again on the same port. ``cut_when(...)`` arms a cut at a chosen moment
-of the wire protocol: once the server has received some bytes (say the text of an INSERT),
-or instead of relaying some bytes of the server's answer back (say the ``COMMIT`` command
-tag, so that the transaction is committed but the client never hears it).
+``cut()`` aborts every open connection and resets every new one until ``restore()`` (the
+port stays bound: once closed, the system could hand it to an outgoing connection).
+``cut_when(...)`` arms a cut at a chosen moment of the wire protocol: once the server has
+received some bytes (say the text of an INSERT), or instead of relaying some bytes of the
+server's answer back (say the ``COMMIT`` command tag, so that the transaction is committed
+but the client never hears it).
 """
 
 import asyncio
@@ -37,8 +38,8 @@ class FaultyProxy:
         self.target_host, self.target_port = target_host, target_port
         self.port = 0
         self.cuts = 0
-        self.cut_done = asyncio.Event()
         self._server: asyncio.Server | None = None
+        self._refusing = False
         self._writers: set[asyncio.StreamWriter] = set()
         self._steps: list[Step] = []
         self._tails: dict[tuple[int, bool], bytes] = {}
@@ -51,34 +52,35 @@ class FaultyProxy:
 
     async def close(self) -> None:
         await self.cut()
-
-    async def cut(self) -> None:
-        """Every connection aborted (a reset, as when the server dies); new ones refused."""
-        self._steps = []
         if self._server is not None:
             self._server.close()
-            self._server = None
+            await self._server.wait_closed()
+
+    async def cut(self) -> None:
+        """Every connection aborted (a reset, as when the server dies); new ones reset."""
+        self._steps = []
+        self._refusing = True
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
         self.cuts += 1
-        self.cut_done.set()
 
     @property
-    def listening(self) -> bool:
-        return self._server is not None
+    def refusing(self) -> bool:
+        return self._refusing
 
     async def restore(self) -> None:
-        if self._server is None:
-            await self.start()
+        self._refusing = False
 
     def cut_when(self, *steps: Step) -> None:
         """Cut once these are seen in order, on any connection (one step may match at a time)."""
         self._steps = list(steps)
         self._tails.clear()
-        self.cut_done.clear()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._refusing:
+            writer.transport.abort()
+            return
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
