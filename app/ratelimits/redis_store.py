@@ -26,7 +26,13 @@ def limits_storage_url(redis_url: str) -> str:
 class RedisRateLimitStore:
     def __init__(self, redis_url: str) -> None:
         self.storage = RedisStorage(
-            limits_storage_url(redis_url), implementation="coredis", key_prefix=KEY_PREFIX
+            limits_storage_url(redis_url),
+            implementation="coredis",
+            key_prefix=KEY_PREFIX,
+            # A Redis that does not answer must not hold requests up for long (they are then
+            # served uncounted).
+            connect_timeout=1.0,
+            stream_timeout=1.0,
         )
         # Each key's window end, once read (valid until then: a key expires only at its end).
         self._ends: dict[str, float] = {}

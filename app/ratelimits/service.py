@@ -4,7 +4,8 @@
 override, else ``IQT_RATE_LIMIT``); ``enforce_token_rate_limit`` counts a token request against
 ``IQT_TOKEN_RATE_LIMIT`` twice, by client id and by address, the credential-guessing surface.
 Over a quota the request is refused with a 429 problem. What was counted is left on
-``request.state.rate_limit`` for the middleware to answer with the RateLimit headers.
+``request.state.rate_limit`` for the middleware to answer with the RateLimit headers. When the
+store cannot be reached (Redis down) requests are served uncounted, and a warning is logged.
 """
 
 import hashlib
@@ -16,12 +17,15 @@ from typing import Protocol
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.logging import get_logger
 from app.core.problems import ProblemError
 from app.core.settings import Settings
 from app.ratelimits.database_store import DatabaseRateLimitStore
 from app.ratelimits.quotas import Count, Quota, parse_quota
 from app.ratelimits.redis_store import RedisRateLimitStore
 from app.ratelimits.stores import RateLimitStore
+
+log = get_logger("iqt.ratelimits")
 
 CLIENT_POLICY = "default"
 TOKEN_POLICY = "token"  # noqa: S105 - a policy name
@@ -78,7 +82,12 @@ class RateLimiter:
         outcome: RateLimitOutcome = getattr(request.state, "rate_limit", None) or RateLimitOutcome()
         request.state.rate_limit = outcome
         for key, quota in counted:
-            outcome.add(key, await self.store.hit(key, quota, now))
+            try:
+                count = await self.store.hit(key, quota, now)
+            except Exception as exc:  # the store is down: serve, uncounted, rather than fail
+                log.warning("ratelimits.store_unavailable", error=type(exc).__name__)
+                continue
+            outcome.add(key, count)
         refused = outcome.tightest
         if refused is not None and not refused.allowed:
             raise RateLimited(

@@ -3,6 +3,7 @@ overrides, the token endpoint's stricter limit, and windows that reset."""
 
 import asyncio
 import re
+import socket
 
 import pytest
 
@@ -149,3 +150,18 @@ async def test_the_limit_is_in_the_token_operations_document(
 ) -> None:
     responses = make_limited_app().openapi()["paths"]["/oauth2/token"]["post"]["responses"]
     assert "429" in responses
+
+
+@pytest.mark.parametrize("store", ["redis"])
+async def test_requests_are_served_uncounted_while_redis_is_unreachable(
+    store: str, make_limited_app: AppFactory, settings: Settings
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    app = make_limited_app(rate_limit="1/minute", redis_url=f"redis://127.0.0.1:{port}/0")
+    creds = await new_client(app, settings)
+    async with http(app) as client:
+        answers = [await client.get("/organisations", headers=creds) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert "RateLimit" not in answers[-1].headers
