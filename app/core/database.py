@@ -66,8 +66,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
     When the database goes away mid-request (or during the COMMIT itself), the rollback only
     discards the dead connection and the original error goes on to become a 503: the whole
-    transaction is then either stored or not, never a part of it, and a COMMIT whose answer
-    was lost is resent safely by the client (every write here is idempotent).
+    transaction is then either stored or not, never a part of it. A COMMIT whose answer was
+    lost may have been stored: the problem's detail tells the client how to resend safely.
     """
     from app.audit.service import write_noted_audit_records
 

@@ -84,7 +84,7 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
     ),
     503: (
         "The database is unreachable or restarting (`database-unavailable`: retry after "
-        "Retry-After seconds; resend a write unchanged, it is idempotent), or not migrated "
+        "Retry-After seconds; a write may have been stored, see the detail), or not migrated "
         "(`service-unavailable`).",
         "database-unavailable",
         "Database unavailable",

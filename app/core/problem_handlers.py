@@ -162,8 +162,9 @@ def _reason(error: Any) -> str:
 
 DATABASE_UNAVAILABLE_DETAIL = (
     "The database cannot be reached just now. Retry after the number of seconds in "
-    "Retry-After. A write whose answer was this may or may not have been stored: send it again "
-    "unchanged (the same Idempotency-Key, externalId or PUT), which never stores it twice."
+    "Retry-After. A write that answered this was stored whole or not at all, but may have been "
+    "stored: send a PUT, a batch or a completion (same externalId or Idempotency-Key) again "
+    "unchanged, which never stores it twice; read other writes back before repeating them."
 )
 
 
