@@ -10,6 +10,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 CSV_MEDIA_TYPE = "text/csv"
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection, OWASP).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def wants_csv(request: Request) -> bool:
@@ -24,7 +26,16 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str):
+        return neutralise_formula(value)
     return str(value)
+
+
+def neutralise_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, prefixed with a single quote so that it is
+    shown as text. Numbers are written by ``_cell`` without it: a negative count stays a number.
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def csv_response(row_model: type[BaseModel], rows: Sequence[BaseModel]) -> Response:
