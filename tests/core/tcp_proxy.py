@@ -42,6 +42,7 @@ class FaultyProxy:
         self._refusing = False
         self._writers: set[asyncio.StreamWriter] = set()
         self._steps: list[Step] = []
+        self._progress: dict[int, int] = {}  # per connection: how many steps it has shown
         self._tails: dict[tuple[int, bool], bytes] = {}
 
     async def start(self) -> None:
@@ -73,8 +74,9 @@ class FaultyProxy:
         self._refusing = False
 
     def cut_when(self, *steps: Step) -> None:
-        """Cut once these are seen in order, on any connection (one step may match at a time)."""
+        """Cut once one connection has shown these, in order (one step per chunk at most)."""
         self._steps = list(steps)
+        self._progress.clear()
         self._tails.clear()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -87,10 +89,11 @@ class FaultyProxy:
             writer.transport.abort()
             return
         self._writers |= {writer, up_writer}
+        connection = id(writer)
         try:
             await asyncio.gather(
-                self._pump(reader, up_writer, to_server=True),
-                self._pump(up_reader, writer, to_server=False),
+                self._pump(reader, up_writer, connection, to_server=True),
+                self._pump(up_reader, writer, connection, to_server=False),
             )
         finally:
             for end in (writer, up_writer):
@@ -98,11 +101,16 @@ class FaultyProxy:
                 end.transport.abort()
 
     async def _pump(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, to_server: bool
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        connection: int,
+        *,
+        to_server: bool,
     ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(CHUNK):
-                last = self._advance(id(writer), to_server, data)
+                last = self._advance(connection, to_server, data)
                 if last and not to_server:
                     await self.cut()  # the server's answer is never relayed
                     return
@@ -113,16 +121,17 @@ class FaultyProxy:
                     return
         writer.transport.abort()
 
-    def _advance(self, stream: int, to_server: bool, data: bytes) -> bool:
-        """Advances the armed steps; True when the last one has just been seen."""
-        if not self._steps or self._steps[0].to_server != to_server:
+    def _advance(self, connection: int, to_server: bool, data: bytes) -> bool:
+        """Advances this connection through the armed steps; True when it has shown them all."""
+        done = self._progress.get(connection, 0)
+        if done >= len(self._steps) or self._steps[done].to_server != to_server:
             return False
-        key = (stream, to_server)
+        key = (connection, to_server)
         window = self._tails.get(key, b"") + data
-        pattern = self._steps[0].pattern
+        pattern = self._steps[done].pattern
         self._tails[key] = window[-max(len(pattern) - 1, 1) :]
         if pattern not in window:
             return False
-        self._steps.pop(0)
-        self._tails.clear()
-        return not self._steps
+        self._progress[connection] = done + 1
+        self._tails.pop(key, None)
+        return done + 1 == len(self._steps)

@@ -276,7 +276,7 @@ async def test_a_completion_burst_through_a_cut_loses_nothing_acknowledged(
             # a batch of requests has been refused.
             if statuses[201] >= BURST // 4 and not armed:
                 armed.append(True)
-                proxy.cut_when(answers(b"COMMIT\x00"))
+                proxy.cut_when(sends(b"completionRecorded"), answers(b"COMMIT\x00"))
             if statuses[503] >= PARALLEL and proxy.refusing:
                 await proxy.restore()
 
