@@ -8,7 +8,10 @@ from fastapi import Path
 from app.core.etag import etag_header
 from app.core.openapi import problem_responses
 
-ProjectId = Annotated[int, Path(alias="projectId", ge=1, description="Project id.", examples=[42])]
+# Bounded to the database's BIGINT: a larger id is a 422, not a driver overflow (500).
+ProjectId = Annotated[
+    int, Path(alias="projectId", ge=1, le=2**63 - 1, description="Project id.", examples=[42])
+]
 ETAG_HEADER = etag_header("the project")
 STATE_CONFLICT = (
     "The project's state does not allow this; the problem's `currentState` and "
