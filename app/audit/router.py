@@ -1,7 +1,6 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.schemas import AuditRecordPage, AuditRecordRead
@@ -11,6 +10,7 @@ from app.auth.scopes import Scope
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
+from app.core.schemas import IsoDateTime
 
 router = APIRouter(tags=["Audit"])
 
@@ -32,9 +32,9 @@ async def list_audit_records(
     action: Annotated[str | None, Query(max_length=20)] = None,
     outcome: Annotated[Literal["success", "failure"] | None, Query()] = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="Occurred at or after (RFC 3339).")
+        IsoDateTime | None, Query(description="Occurred at or after (RFC 3339).")
     ] = None,
-    until: Annotated[AwareDatetime | None, Query(description="Occurred before (RFC 3339).")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Occurred before (RFC 3339).")] = None,
 ) -> AuditRecordPage:
     """The append-only audit trail of writes and personal-data reads, oldest first."""
     result = await service.list_audit_records(

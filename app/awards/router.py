@@ -1,7 +1,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -25,6 +24,7 @@ from app.awards.service import AwardView
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
+from app.core.schemas import IsoDateTime
 from app.models import AwardRules
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff.parameters import EmployeeNumberPath
@@ -37,7 +37,12 @@ VersionPath = Annotated[
 AwardIdPath = Annotated[
     int, Path(alias="awardId", ge=1, le=2**63 - 1, description="Award id.", examples=[812])
 ]
-LOCATION = {"Location": {"description": "URL of the new resource.", "schema": {"type": "string"}}}
+LOCATION = {
+    "Location": {
+        "description": "URL of the new resource.",
+        "schema": {"type": "string", "maxLength": 2048},
+    }
+}
 
 
 def _rules_read(rules: AwardRules, current: bool) -> AwardRulesRead:
@@ -87,7 +92,7 @@ async def get_current_award_rules(
 
 
 @router.get(
-    "/awardRules/{version}",
+    "/awardRules/{version:int}",
     summary="Get one version of the award rules",
     response_model=AwardRulesRead,
     responses=problem_responses(*AUTHENTICATED, 404, 422),
@@ -145,10 +150,10 @@ async def list_awards(
     ] = None,
     status: Annotated[AwardStatus | None, Query()] = None,
     granted_since: Annotated[
-        AwareDatetime | None, Query(alias="grantedSince", description="Granted at or after.")
+        IsoDateTime | None, Query(alias="grantedSince", description="Granted at or after.")
     ] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        IsoDateTime | None,
         Query(alias="updatedSince", description="Granted or revoked at or after, for sync."),
     ] = None,
 ) -> AwardPage:

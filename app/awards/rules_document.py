@@ -27,10 +27,18 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values
 
 
-Roles = Annotated[tuple[ProjectRole, ...], Field(min_length=1), AfterValidator(_distinct)]
+Roles = Annotated[
+    tuple[ProjectRole, ...],
+    Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct),
+]
 Outcomes = Annotated[
     tuple[ProjectOutcome, ...],
-    Field(min_length=1, description="Project outcomes that count (`worse` counts too)."),
+    Field(
+        min_length=1,
+        description="Project outcomes that count (`worse` counts too).",
+        json_schema_extra={"uniqueItems": True},
+    ),
     AfterValidator(_distinct),
 ]
 

@@ -17,7 +17,14 @@ REQUIRED_COLUMNS = ("externalId", "courseCode", "completedAt")
 
 
 def _convert(name: str, value: str) -> Any:
-    return BOOLEANS.get(value.casefold(), value) if name == "passed" else value
+    if name == "passed":
+        return BOOLEANS.get(value.casefold(), value)
+    if name == "scoreScaled":
+        try:
+            return float(value)
+        except ValueError:
+            return value  # refused by the record's validation, which names the field
+    return value
 
 
 def parse_completion_csv(body: bytes, max_records: int) -> list[dict[str, object]]:

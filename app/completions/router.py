@@ -2,7 +2,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -27,6 +26,7 @@ from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.problems import UnsupportedMediaType, ValidationFailed
+from app.core.schemas import IsoDateTime
 from app.courses.router import router as courses_router
 from app.courses.schemas import COURSE_CODE_PATTERN
 from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
@@ -61,6 +61,10 @@ async def record_completion(
         Header(
             alias=IDEMPOTENCY_KEY,
             max_length=300,
+            # Documented only: parse_key refuses anything else with its own 400.
+            json_schema_extra={
+                "pattern": r'^"?[\x21\x23-\x5b\x5d-\x7e][\x20\x21\x23-\x5b\x5d-\x7e]{0,254}"?$'
+            },
             description="Optional (IETF draft): a retry with the same key replays the first "
             "answer; the same key with another payload is 422; a retry while the first is "
             "still processed is 409. Keys are kept 24 hours.",
@@ -108,7 +112,7 @@ async def list_completions(
     match_status: Annotated[MatchStatus | None, Query(alias="matchStatus")] = None,
     retracted: Annotated[bool | None, Query(description="Only retracted (or kept) ones.")] = None,
     since: Annotated[
-        AwareDatetime | None,
+        IsoDateTime | None,
         Query(description="Recorded, matched or retracted at or after (RFC 3339), for sync."),
     ] = None,
 ) -> CompletionPage:

@@ -38,7 +38,7 @@ def _not_blank(value: str) -> str:
 
 ExternalId = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=200),
+    StringConstraints(min_length=1, max_length=200, pattern=r"\S"),
     AfterValidator(_not_blank),
     Field(description="The platform's own id for this completion (deduplication key)."),
 ]

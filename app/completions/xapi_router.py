@@ -39,17 +39,30 @@ _BODY = {
     "Other statements are acknowledged and not stored.",
 }
 _VERSION_RESPONSE_HEADER = {
-    VERSION_HEADER: {"description": "The xAPI version answered.", "schema": {"type": "string"}}
+    VERSION_HEADER: {
+        "description": "The xAPI version answered.",
+        "schema": {"type": "string", "maxLength": 20},
+    }
 }
-VersionHeader = Annotated[
-    str | None,
-    Header(
-        alias=VERSION_HEADER,
-        max_length=20,
-        description="Required: 1.0.x or 2.0.x.",
-        examples=["1.0.3"],
-    ),
-]
+# Read by hand, so that a missing or unknown version is the 400 xAPI requires (not a 422), and
+# documented below as the required parameter it is.
+VersionHeader = Annotated[str | None, Header(alias=VERSION_HEADER, include_in_schema=False)]
+_VERSION_PARAMETER = {
+    "name": VERSION_HEADER,
+    "in": "header",
+    "required": True,
+    "description": "1.0.x or 2.0.x; anything else (or nothing) is a 400.",
+    "schema": {"type": "string", "pattern": r"^(1\.0|2\.0)(\.\d+)?$", "maxLength": 20},
+    "example": "1.0.3",
+}
+_STATEMENT_ID_PARAMETER = {
+    "name": "statementId",
+    "in": "query",
+    "required": True,
+    "description": "The statement's id (a UUID).",
+    "schema": {"type": "string", "format": "uuid", "maxLength": 36},
+    "example": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
+}
 
 
 def _answered_version(requested: str | None) -> str:
@@ -88,7 +101,7 @@ async def _json_body(request: Request) -> Any:
         },
         **problem_responses(*AUTHENTICATED, 409, 413, 415, 422),
     },
-    openapi_extra={"requestBody": _BODY},
+    openapi_extra={"requestBody": _BODY, "parameters": [_VERSION_PARAMETER]},
 )
 async def post_xapi_statements(
     request: Request,
@@ -115,16 +128,17 @@ async def post_xapi_statements(
         204: {"description": "Stored, or acknowledged.", "headers": _VERSION_RESPONSE_HEADER},
         **problem_responses(*AUTHENTICATED, 409, 413, 415, 422),
     },
-    openapi_extra={"requestBody": _BODY},
+    openapi_extra={
+        "requestBody": _BODY,
+        "parameters": [_VERSION_PARAMETER, _STATEMENT_ID_PARAMETER],
+    },
 )
 async def put_xapi_statement(
     request: Request,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
     version: VersionHeader = None,
-    statement_id: Annotated[
-        str | None, Query(alias="statementId", max_length=36, description="The statement's id.")
-    ] = None,
+    statement_id: Annotated[str | None, Query(alias="statementId", include_in_schema=False)] = None,
 ) -> Response:
     """xAPI Statement Resource: stores one statement under `statementId` (a repeat with the
     same content is 204 again; other content is 409)."""

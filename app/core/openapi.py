@@ -155,5 +155,24 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         components[model.__name__] = extra
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
+    _parameters_never_null(schema)
     app.openapi_schema = schema
     return schema
+
+
+def _parameters_never_null(schema: dict[str, Any]) -> None:
+    """``str | None = None`` makes FastAPI document a parameter as ``anyOf [string, null]``, but
+    a query, header or path parameter is absent or text: it is never JSON null."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                parameter_schema = parameter.get("schema", {})
+                choices = parameter_schema.get("anyOf")
+                if not choices or {"type": "null"} not in choices:
+                    continue
+                rest = [choice for choice in choices if choice != {"type": "null"}]
+                del parameter_schema["anyOf"]
+                if len(rest) == 1:
+                    parameter_schema.update(rest[0])
+                else:
+                    parameter_schema["anyOf"] = rest

@@ -50,7 +50,11 @@ def page_request(collection: str) -> Any:
         request: Request,
         pageSize: Annotated[  # noqa: N803 - the wire name
             int | None,
-            Query(description="Items per page (default 100, maximum 1000).", examples=[100]),
+            Query(
+                description="Items per page (default 100, maximum 1000).",
+                examples=[100],
+                json_schema_extra={"minimum": 1, "maximum": 1000},
+            ),
         ] = None,
         pageToken: Annotated[  # noqa: N803
             str | None,

@@ -1,7 +1,50 @@
 """Base Pydantic models: snake_case in Python, lowerCamelCase on the wire."""
 
-from pydantic import BaseModel, ConfigDict
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, get_args
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
+
+# Every string on the wire is bounded: this is the default (free text); names, e-mails and codes
+# declare their own, shorter, limits.
+FREE_TEXT_MAX_LENGTH = 4000
+
+_ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_text(value: Any) -> Any:
+    """Dates and times arrive as ISO 8601 / RFC 3339 text. Pydantic alone would also read a
+    number, or a numeric string, as a Unix timestamp: ``0`` would be 1970-01-01."""
+    if isinstance(value, str) and not _ISO_DATE_START.match(value):
+        raise ValueError("Input should be an ISO 8601 date (YYYY-MM-DD) or RFC 3339 date-time")
+    if isinstance(value, int | float):
+        raise ValueError("Input should be an ISO 8601 date or RFC 3339 date-time, as a string")
+    return value
+
+
+IsoText = BeforeValidator(iso_text)
+
+
+def json_boolean(value: Any) -> Any:
+    """``true`` or ``false``: Pydantic alone would also take ``"yes"``, ``"0"`` or ``1``."""
+    if not isinstance(value, bool) and value is not None:
+        raise ValueError("Input should be a JSON boolean (true or false)")
+    return value
+
+
+def json_number(value: Any) -> Any:
+    """A JSON number: Pydantic alone would also take ``"12"`` or ``true``."""
+    if isinstance(value, str | bool):
+        raise ValueError("Input should be a JSON number")
+    return value
+
+
+def _mentions(annotation: Any, types: tuple[Any, ...]) -> bool:
+    if annotation in types:
+        return True
+    return any(_mentions(argument, types) for argument in get_args(annotation))
 
 
 class ApiModel(BaseModel):
@@ -13,11 +56,14 @@ class ApiModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         from_attributes=True,
+        str_max_length=FREE_TEXT_MAX_LENGTH,
     )
 
 
 class ApiInput(BaseModel):
-    """A request body: lowerCamelCase names only, and unknown fields are refused."""
+    """A request body: lowerCamelCase names only, unknown fields are refused, dates and times
+    are ISO 8601 text (never numbers), and booleans and numbers are JSON booleans and numbers
+    (never ``"yes"`` or ``"1"``)."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -25,4 +71,27 @@ class ApiInput(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="forbid",
+        str_max_length=FREE_TEXT_MAX_LENGTH,
     )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        changed = False
+        for field in cls.model_fields.values():
+            if _mentions(field.annotation, (date, datetime, AwareDatetime)):
+                field.metadata.append(IsoText)
+            elif _mentions(field.annotation, (bool,)):
+                field.metadata.append(BeforeValidator(json_boolean))
+            elif _mentions(field.annotation, (int, float)):
+                field.metadata.append(BeforeValidator(json_number))
+            else:
+                continue
+            changed = True
+        if changed:
+            cls.model_rebuild(force=True)
+
+
+# Query parameters: the same rule as bodies, for ``date`` and ``AwareDatetime`` parameters.
+IsoDate = Annotated[date, IsoText]
+IsoDateTime = Annotated[AwareDatetime, IsoText]

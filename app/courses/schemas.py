@@ -22,7 +22,11 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Text = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=r"\S"),
+    AfterValidator(_not_blank),
+]
 CourseCode = Annotated[str, StringConstraints(pattern=COURSE_CODE_PATTERN)]
 ActivityId = Annotated[str, StringConstraints(max_length=500, pattern=IRI_PATTERN)]
 
@@ -59,6 +63,7 @@ class CoursePut(ApiInput):
     xapi_activity_ids: list[ActivityId] = Field(
         default_factory=list,
         max_length=50,
+        json_schema_extra={"uniqueItems": True},
         description="xAPI activity ids (IRIs) whose completed/passed/failed statements are "
         "completions of this course. Each belongs to one course at most.",
     )

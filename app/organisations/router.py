@@ -1,7 +1,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -10,6 +9,7 @@ from app.core.database import SessionDep
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
+from app.core.schemas import IsoDateTime
 from app.organisations import service
 from app.organisations.schemas import (
     ODS_CODE_PATTERN,
@@ -40,7 +40,7 @@ async def list_organisations(
     page: Annotated[PageRequest, page_request("organisations")],
     active: Annotated[bool | None, Query()] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        IsoDateTime | None,
         Query(alias="updatedSince", description="Only those changed at or after (RFC 3339)."),
     ] = None,
 ) -> OrganisationPage:
@@ -79,7 +79,10 @@ async def get_organisation(
         201: {
             "description": "Created.",
             "model": OrganisationRead,
-            "headers": {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}},
+            "headers": {
+                **ETAG_HEADER,
+                "Location": {"schema": {"type": "string", "maxLength": 2048}},
+            },
         },
         **problem_responses(*AUTHENTICATED, 404, 412, 413, 422),
     },

@@ -3,15 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
-from app.core.etag import IfMatch, etag_for
+from app.core.etag import REQUIRED_IF_MATCH, IfMatch, RequiredIfMatch, etag_for
 from app.core.openapi import AUTHENTICATED
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
+from app.core.schemas import IsoDateTime
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.projects import service
 from app.projects.lifecycle import ProjectStatus, allowed_actions
@@ -69,7 +69,12 @@ def _with_etag(response: Response, view: ProjectView) -> ProjectRead:
     status_code=201,
     response_model=ProjectRead,
     responses={
-        201: {"headers": {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}}},
+        201: {
+            "headers": {
+                **ETAG_HEADER,
+                "Location": {"schema": {"type": "string", "maxLength": 2048}},
+            }
+        },
         **problems(*AUTHENTICATED, 413, 422, described={403: ORGANISATION_FORBIDDEN}),
     },
 )
@@ -110,7 +115,7 @@ async def list_improvement_projects(
         ),
     ] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        IsoDateTime | None,
         Query(alias="updatedSince", description="Changed at or after (RFC 3339), for sync."),
     ] = None,
 ) -> ProjectPage:
@@ -164,6 +169,7 @@ async def get_improvement_project(
             described={403: ORGANISATION_FORBIDDEN, 409: STATE_CONFLICT},
         ),
     },
+    openapi_extra=REQUIRED_IF_MATCH,
 )
 async def patch_improvement_project(
     project_id: ProjectId,
@@ -171,7 +177,7 @@ async def patch_improvement_project(
     response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.PROJECTS_WRITE)],
-    if_match: IfMatch = None,
+    if_match: RequiredIfMatch = None,
 ) -> ProjectRead:
     """Changes the fields sent (merge patch; lists replaced whole). If-Match is required: 428
     without it, 412 when stale. Approved and withdrawn projects are not editable (409)."""

@@ -1,7 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime, ValidationError
+from pydantic import ValidationError
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -13,6 +13,7 @@ from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.problem_handlers import error_location
 from app.core.problems import ValidationFailed
+from app.core.schemas import IsoDateTime
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff import service
 from app.staff.batch_router import router as batch_router
@@ -71,7 +72,7 @@ async def list_staff(
         bool | None, Query(description="true: started and not left; false: leavers.")
     ] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        IsoDateTime | None,
         Query(alias="updatedSince", description="Changed at or after (RFC 3339), for sync."),
     ] = None,
 ) -> StaffPage:

@@ -21,7 +21,11 @@ def _not_blank(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=r"\S"),
+    AfterValidator(_not_blank),
+]
 EmployeeNumber = Annotated[str, StringConstraints(pattern=EMPLOYEE_NUMBER_PATTERN)]
 StaffGroupRef = Annotated[
     str,

@@ -1,6 +1,5 @@
 """HTTP for board coverage, board meetings and project counts (mounted by app/uptake/router)."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -13,6 +12,7 @@ from app.core.database import SessionDep
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
+from app.core.schemas import IsoDate
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.uptake import board, projects
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
@@ -70,9 +70,9 @@ async def get_board_uptake(
     caller: Annotated[Caller, requires(Scope.UPTAKE_READ)],
     interval: Annotated[Interval, Query(description="month, quarter or year.")] = Interval.QUARTER,
     from_: Annotated[
-        date | None, Query(alias="from", description="Default: a year before `to`.")
+        IsoDate | None, Query(alias="from", description="Default: a year before `to`.")
     ] = None,
-    to: Annotated[date | None, Query(description="Default: today.")] = None,
+    to: Annotated[IsoDate | None, Query(description="Default: today.")] = None,
     organisation: Organisation = None,
 ) -> BoardReport | Response:
     """Board members holding Bronze, and board meetings discussing QI, per organisation."""
@@ -118,8 +118,8 @@ async def get_project_uptake(
     caller: Annotated[Caller, requires(Scope.UPTAKE_READ)],
     organisation: Organisation = None,
     interval: Annotated[Interval | None, Query(description="Count per period.")] = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: Annotated[date | None, Query()] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to: Annotated[IsoDate | None, Query()] = None,
 ) -> ProjectsReport | Response:
     """Improvement projects by status and outcome, per organisation."""
     report = await cached(
@@ -179,8 +179,8 @@ async def list_board_meetings(
     caller: Annotated[Caller, requires(Scope.ORGANISATIONS_READ)],
     page: Annotated[PageRequest, page_request("boardMeetings")],
     organisation: Organisation = None,
-    from_: Annotated[date | None, Query(alias="from", description="Held on or after.")] = None,
-    to: Annotated[date | None, Query(description="Held on or before.")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="Held on or after.")] = None,
+    to: Annotated[IsoDate | None, Query(description="Held on or before.")] = None,
 ) -> BoardMeetingPage:
     """Board meetings visible to this client, ordered by id."""
     result = await board.list_board_meetings(

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,6 +9,7 @@ from app.core.clock import today
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import ValidationFailed
+from app.core.schemas import IsoDate
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.uptake import service
 from app.uptake.board_router import router as board_router
@@ -32,6 +32,13 @@ _CSV = (
     "empty for null)."
 )
 
+_DIMENSIONS = ("organisation", "staffGroup", "boardMember")
+# Documented only (empty: no grouping): parse_group_by refuses anything else with its own 422.
+_GROUP_BY_PATTERN = (
+    "^(|"
+    + "|".join([*_DIMENSIONS, *(f"{a},{b}" for a in _DIMENSIONS for b in _DIMENSIONS if a != b)])
+    + ")$"
+)
 GroupBy = Annotated[
     str | None,
     Query(
@@ -40,6 +47,7 @@ GroupBy = Annotated[
         description="One or two of organisation, staffGroup, boardMember, comma-separated; "
         "none: the whole service (or what the filters select).",
         examples=["organisation,staffGroup"],
+        json_schema_extra={"pattern": _GROUP_BY_PATTERN},
     ),
 ]
 Organisation = Annotated[
@@ -97,7 +105,7 @@ async def get_uptake(
         str | None, Query(alias="staffGroup", max_length=100, description="Name or code.")
     ] = None,
     as_of: Annotated[
-        date | None, Query(alias="asOf", description="Default: today.", examples=["2026-03-31"])
+        IsoDate | None, Query(alias="asOf", description="Default: today.", examples=["2026-03-31"])
     ] = None,
 ) -> UptakeReport | Response:
     """Headcount and holders of each level, by organisation, staff group or board."""
@@ -137,9 +145,9 @@ async def get_uptake_time_series(
     caller: Annotated[Caller, requires(Scope.UPTAKE_READ)],
     interval: Annotated[Interval, Query(description="month, quarter or year.")] = Interval.MONTH,
     from_: Annotated[
-        date | None, Query(alias="from", description="Default: a year before `to`.")
+        IsoDate | None, Query(alias="from", description="Default: a year before `to`.")
     ] = None,
-    to: Annotated[date | None, Query(description="Default: today.")] = None,
+    to: Annotated[IsoDate | None, Query(description="Default: today.")] = None,
     group_by: GroupBy = None,
     organisation: Organisation = None,
 ) -> UptakeTimeSeries | Response:
