@@ -82,6 +82,8 @@ class RateLimiter:
         outcome: RateLimitOutcome = getattr(request.state, "rate_limit", None) or RateLimitOutcome()
         request.state.rate_limit = outcome
         for key, quota in counted:
+            if key in outcome.keys:  # authenticated twice in one request: counted once
+                continue
             try:
                 count = await self.store.hit(key, quota, now)
             except Exception as exc:  # the store is down: serve, uncounted, rather than fail

@@ -4,9 +4,12 @@ overrides, the token endpoint's stricter limit, and windows that reset."""
 import asyncio
 import re
 import socket
+from typing import Annotated
 
 import pytest
 
+from app.auth.dependencies import Caller, requires
+from app.auth.scopes import Scope
 from app.core.settings import Settings
 from tests.ratelimits.conftest import (
     STORES,
@@ -165,3 +168,20 @@ async def test_requests_are_served_uncounted_while_redis_is_unreachable(
         answers = [await client.get("/organisations", headers=creds) for _ in range(2)]
     assert [a.status_code for a in answers] == [200, 200]
     assert "RateLimit" not in answers[-1].headers
+
+
+async def test_a_request_that_authenticates_twice_is_counted_once(
+    make_limited_app: AppFactory, settings: Settings
+) -> None:
+    app = make_limited_app(rate_limit="2/minute")
+
+    @app.get("/twice")
+    async def twice(
+        _read: Annotated[Caller, requires(Scope.ORGANISATIONS_READ)],
+        _write: Annotated[Caller, requires(Scope.ORGANISATIONS_WRITE)],
+    ) -> dict[str, str]:
+        return {}
+
+    creds = await new_client(app, settings)
+    async with http(app) as client:
+        assert await statuses(client, creds, 3, path="/twice") == [200, 200, 429]
