@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.completions import service
 from app.completions.records import CLOCK_SKEW, completion_row
-from app.completions.schemas import Channel
+from app.completions.schemas import MAX_BATCH_RECORDS, Channel
 from app.completions.xapi_statements import Malformed, Statement, parse_statement
 from app.core.clock import utcnow
-from app.core.problems import Conflict
+from app.core.problems import Conflict, PayloadTooLarge
 from app.courses.repository import courses_by_activity
 from app.models import ApiClient
 from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
@@ -42,6 +42,8 @@ async def receive_statements(
     caller.note_audit("create", "xapiStatement", statement_id, None)
     many = isinstance(raw, list)
     items = raw if many else [raw]
+    if len(items) > MAX_BATCH_RECORDS:  # as for completion batches
+        raise PayloadTooLarge(f"At most {MAX_BATCH_RECORDS} statements per request.")
     statements = [
         parse_statement(item, f"{index}." if many else "", statement_id)
         for index, item in enumerate(items)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app.completions.schemas import MAX_BATCH_RECORDS
 from tests.conftest import ClientFactory, auth
 from tests.security.models import request_models
 from tests.security.test_function_level import PATH_VALUES
@@ -125,3 +126,23 @@ async def test_an_overlong_email_address_is_422(
     response = await client.post("/completions", json=body, headers=auth(admin))
     assert response.status_code == 422
     assert "workEmail" in [p["name"] for p in response.json()["invalidParams"]]
+
+
+async def test_more_than_10000_xapi_statements_in_one_request_is_413(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    admin = await make_client()
+    one = {
+        "actor": {"mbox": "mailto:a@wales.nhs.uk"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"id": "https://learning.nhs.wales/xapi/activities/iqt-bronze"},
+    }
+    response = await client.post(
+        "/xapi/statements",
+        json=[one] * (MAX_BATCH_RECORDS + 1),
+        headers={**auth(admin), "X-Experience-API-Version": "1.0.3"},
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["type"].endswith("/payload-too-large")
+    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+    assert (await client.get("/completions", headers=auth(admin))).json()["data"] == []
