@@ -35,7 +35,8 @@ completions_router = APIRouter(tags=["Completions"])
 EXTRA_SCHEMAS.append(CompletionBatch)
 
 CompletionId = Annotated[
-    int, Path(alias="completionId", ge=1, description="Completion id.", examples=[4711])
+    int,
+    Path(alias="completionId", ge=1, le=2**63 - 1, description="Completion id.", examples=[4711]),
 ]
 LOCATION_HEADER = {"Location": {"description": "The completion.", "schema": {"type": "string"}}}
 
