@@ -21,7 +21,11 @@ oauth2_scheme = OAuth2(
         )
     ),
     scheme_name="oauth2",
-    description="OAuth2 client credentials (RFC 6749 §4.4). Tokens are short-lived JWTs.",
+    description=(
+        "OAuth2 client credentials (RFC 6749 §4.4). Tokens are short-lived JWTs (15 minutes by "
+        "default) following RFC8725: one algorithm (HS256) accepted, issuer, audience and expiry "
+        "checked on every use; a client asks for a new token rather than refreshing one."
+    ),
     auto_error=False,
 )
 

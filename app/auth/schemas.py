@@ -15,7 +15,7 @@ class TokenResponse(BaseModel):
         }
     )
 
-    access_token: str
-    token_type: str = Field(default="Bearer", examples=["Bearer"])
-    expires_in: int = Field(description="Seconds until the token expires.")
-    scope: str = Field(description="Space-separated scopes granted.")
+    access_token: str = Field(max_length=4000)
+    token_type: str = Field(default="Bearer", examples=["Bearer"], max_length=20)
+    expires_in: int = Field(description="Seconds until the token expires.", ge=1, le=86_400)
+    scope: str = Field(description="Space-separated scopes granted.", max_length=1000)

@@ -27,7 +27,8 @@ from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.staff.parameters import EmployeeNumberPath
 
-router = APIRouter(tags=["Awards"], lifespan=background_runner)
+# Tagged "Awards" by the awards router that includes it.
+router = APIRouter(lifespan=background_runner)
 
 VersionPath = Annotated[
     int, Path(alias="version", ge=1, le=2**31 - 1, description="Rules version.", examples=[2])

@@ -29,13 +29,14 @@ def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 Roles = Annotated[
     tuple[ProjectRole, ...],
-    Field(min_length=1, json_schema_extra={"uniqueItems": True}),
+    Field(min_length=1, max_length=len(ProjectRole), json_schema_extra={"uniqueItems": True}),
     AfterValidator(_distinct),
 ]
 Outcomes = Annotated[
     tuple[ProjectOutcome, ...],
     Field(
         min_length=1,
+        max_length=len(ProjectOutcome),
         description="Project outcomes that count (`worse` counts too).",
         json_schema_extra={"uniqueItems": True},
     ),

@@ -38,7 +38,9 @@ CompletionId = Annotated[
     int,
     Path(alias="completionId", ge=1, le=2**63 - 1, description="Completion id.", examples=[4711]),
 ]
-LOCATION_HEADER = {"Location": {"description": "The completion.", "schema": {"type": "string"}}}
+LOCATION_HEADER = {
+    "Location": {"description": "The completion.", "schema": {"type": "string", "maxLength": 2048}}
+}
 
 
 @completions_router.post(

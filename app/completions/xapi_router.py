@@ -63,6 +63,8 @@ _STATEMENT_ID_PARAMETER = {
     "schema": {"type": "string", "format": "uuid", "maxLength": 36},
     "example": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
 }
+# Statement ids answered at most: the 10 MB body limit holds fewer (a statement is over 100 bytes).
+MAX_STATEMENTS = 100_000
 
 
 def _answered_version(requested: str | None) -> str:
@@ -94,7 +96,11 @@ async def _json_body(request: Request) -> Any:
             "headers": _VERSION_RESPONSE_HEADER,
             "content": {
                 "application/json": {
-                    "schema": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+                    "schema": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "uuid"},
+                        "maxItems": MAX_STATEMENTS,
+                    },
                     "example": ["fd41c918-b88b-4b20-a0a5-a4c32391aaa0"],
                 }
             },

@@ -7,6 +7,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from app.core.openapi_examples import complete_examples
 from app.core.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, InvalidParam, Problem
 
 _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
@@ -71,8 +72,9 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
         "Send If-Match with the ETag you last read.",
     ),
     429: (
-        "Too many requests from this client.",
-        "too-many-requests",
+        "Over this client's rate limit (`RateLimit-Policy` gives the quota); retry after "
+        "`Retry-After` seconds.",
+        "rate-limited",
         "Too many requests",
         "Slow down: retry after the number of seconds in Retry-After.",
     ),
@@ -93,7 +95,26 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
     ),
 }
 
-AUTHENTICATED = (400, 401, 403, 500, 503)
+AUTHENTICATED = (400, 401, 403, 429, 500, 503)
+
+# draft-ietf-httpapi-ratelimit-headers, as app/ratelimits/middleware.py sends them.
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Policy": {
+        "description": "The quota counted against: policy name, quota `q`, window `w` seconds.",
+        "schema": {"type": "string", "maxLength": 200},
+        "example": '"default";q=1200;w=60',
+    },
+    "RateLimit": {
+        "description": "What remains of the quota `r`, and the seconds `t` until it resets.",
+        "schema": {"type": "string", "maxLength": 200},
+        "example": '"default";r=17;t=42',
+    },
+}
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "minimum": 0, "maximum": 86400},
+    "example": 42,
+}
 
 # Request bodies read by hand (JSON or CSV) that the document must still describe.
 EXTRA_SCHEMAS: list[type[BaseModel]] = []
@@ -122,6 +143,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                 }
             },
         }
+        if status == 429:
+            responses[status]["headers"] = {"Retry-After": RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS}
     return responses
 
 
@@ -156,6 +179,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     _parameters_never_null(schema)
+    _rate_limit_headers_on_success(schema)
+    complete_examples(schema)
     app.openapi_schema = schema
     return schema
 
@@ -176,3 +201,16 @@ def _parameters_never_null(schema: dict[str, Any]) -> None:
                     parameter_schema.update(rest[0])
                 else:
                     parameter_schema["anyOf"] = rest
+
+
+def _rate_limit_headers_on_success(schema: dict[str, Any]) -> None:
+    """A rate-limited operation (one that documents 429) answers every success with the
+    RateLimit headers of the quota it was counted against."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if "429" not in responses:
+                continue
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)

@@ -11,14 +11,14 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.problems import BadRequest
-from app.core.schemas import ApiModel
+from app.core.schemas import FREE_TEXT_MAX_LENGTH, LIST_MAX_ITEMS, ApiModel
 
 T = TypeVar("T")
 
 
 class Link(BaseModel):
-    rel: str = Field(description="`self` or `next`.", examples=["next"])
-    href: str
+    rel: str = Field(description="`self` or `next`.", examples=["next"], max_length=20)
+    href: str = Field(max_length=FREE_TEXT_MAX_LENGTH)
 
 
 class PageMeta(ApiModel):
@@ -27,8 +27,10 @@ class PageMeta(ApiModel):
 
 
 class Page(ApiModel, Generic[T]):
-    data: list[T]
-    links: list[Link]
+    data: list[T] = Field(max_length=LIST_MAX_ITEMS)
+    links: list[Link] = Field(
+        max_length=2, description="`self`, and `next` unless this is the last page."
+    )
     meta: PageMeta
 
 

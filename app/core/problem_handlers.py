@@ -10,6 +10,7 @@ from starlette.routing import Match
 
 from app.core.database_faults import DATABASE_ERRORS, RETRY_AFTER_SECONDS, is_database_unavailable
 from app.core.problems import (
+    MAX_INVALID_PARAMS,
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_BASE,
     BadRequest,
@@ -67,7 +68,9 @@ def problem_response(
         if request_id:
             body["requestId"] = request_id
     if invalid_params:
-        body["invalidParams"] = [{"name": n, "reason": r} for n, r in invalid_params]
+        body["invalidParams"] = [
+            {"name": n, "reason": r} for n, r in invalid_params[:MAX_INVALID_PARAMS]
+        ]
     if extensions:
         body.update(extensions)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)

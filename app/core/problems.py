@@ -12,13 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_TYPE_BASE = "https://iqt.nhs.wales/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# A problem names at most this many invalid fields (the first ones found).
+MAX_INVALID_PARAMS = 100
 
 
 class InvalidParam(BaseModel):
     name: str = Field(
-        description="The field or parameter, as a dotted path (`records.3.workEmail`)."
+        description="The field or parameter, as a dotted path (`records.3.workEmail`).",
+        max_length=1000,
     )
-    reason: str
+    reason: str = Field(max_length=4000)
 
 
 class Problem(BaseModel):
@@ -39,13 +42,15 @@ class Problem(BaseModel):
         },
     )
 
-    type: str = Field(description="A stable URI naming the kind of problem.")
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    requestId: str | None = None  # noqa: N815 - the wire name
-    invalidParams: list[InvalidParam] | None = None  # noqa: N815
+    type: str = Field(description="A stable URI naming the kind of problem.", max_length=200)
+    title: str = Field(max_length=200)
+    status: int = Field(ge=400, le=599)
+    detail: str | None = Field(default=None, max_length=4000)
+    instance: str | None = Field(default=None, max_length=4000)
+    requestId: str | None = Field(default=None, max_length=200)  # noqa: N815 - the wire name
+    invalidParams: list[InvalidParam] | None = Field(  # noqa: N815
+        default=None, max_length=MAX_INVALID_PARAMS
+    )
 
 
 class ProblemError(Exception):

@@ -2,14 +2,19 @@
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 
+from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 # Every string on the wire is bounded: this is the default (free text); names, e-mails and codes
 # declare their own, shorter, limits.
 FREE_TEXT_MAX_LENGTH = 4000
+# The largest integer every JSON client reads exactly (IEEE 754 doubles in JavaScript).
+SAFE_INTEGER_MAX = 2**53 - 1
+# No response list is longer than a batch of records.
+LIST_MAX_ITEMS = 10_000
 
 _ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -58,6 +63,41 @@ class ApiModel(BaseModel):
         from_attributes=True,
         str_max_length=FREE_TEXT_MAX_LENGTH,
     )
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if _bound_unbounded_fields(cls):
+            cls.model_rebuild(force=True)
+
+
+def _bound_unbounded_fields(model: type[BaseModel]) -> bool:
+    """Every integer and list of a response is bounded, in the document and when it is built:
+    integers are counts, ids and versions (0 to ``SAFE_INTEGER_MAX``), and no list is longer
+    than a batch (``LIST_MAX_ITEMS``), unless the field declares its own bounds."""
+    changed = False
+    for field in model.model_fields.values():
+        kinds = {type(constraint) for constraint in field.metadata}
+        if _is_list(field.annotation):
+            if MaxLen not in kinds:
+                field.metadata.append(MaxLen(LIST_MAX_ITEMS))
+                changed = True
+            if field.annotation == list[int]:
+                field.annotation = list[Annotated[int, Ge(0), Le(SAFE_INTEGER_MAX)]]
+                changed = True
+        elif _mentions(field.annotation, (int,)) and not _mentions(field.annotation, (bool,)):
+            if not kinds & {Ge, Gt}:
+                field.metadata.append(Ge(0))
+            if not kinds & {Le, Lt}:
+                field.metadata.append(Le(SAFE_INTEGER_MAX))
+            changed = True
+    return changed
+
+
+def _is_list(annotation: Any) -> bool:
+    if get_origin(annotation) is list:
+        return True
+    return any(_is_list(argument) for argument in get_args(annotation))
 
 
 class ApiInput(BaseModel):

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     secret_hash_profile: str = "RFC_9106_LOW_MEMORY"  # noqa: S105
 
     default_page_size: int = Field(default=100, ge=1)
-    max_page_size: int = Field(default=1000, ge=1)
+    max_page_size: int = Field(default=1000, ge=1, le=10_000)  # Page.data holds at most 10,000
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     # Rate limits (the `limits` notation: "1200/minute", "50 per 10 seconds"), per fixed window,

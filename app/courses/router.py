@@ -91,7 +91,10 @@ async def get_course(
         201: {
             "description": "Created.",
             "model": CourseRead,
-            "headers": {**ETAG_HEADER, "Location": {"schema": {"type": "string"}}},
+            "headers": {
+                **ETAG_HEADER,
+                "Location": {"schema": {"type": "string", "maxLength": 2048}},
+            },
         },
         **problem_responses(*AUTHENTICATED, 409, 412, 413, 422),
     },

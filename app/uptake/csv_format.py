@@ -52,4 +52,6 @@ def csv_response(row_model: type[BaseModel], rows: Sequence[BaseModel]) -> Respo
 
 def csv_content(example: str) -> dict[str, Any]:
     """The OpenAPI ``content`` entry of a CSV answer."""
-    return {CSV_MEDIA_TYPE: {"schema": {"type": "string"}, "example": example}}
+    return {
+        CSV_MEDIA_TYPE: {"schema": {"type": "string", "maxLength": 100_000_000}, "example": example}
+    }
