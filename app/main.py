@@ -12,6 +12,7 @@ from app.auth.active_clients import ActiveClients
 from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
 from app.completions.router import router as completions_router
+from app.core.collector import settle_after_startup
 from app.core.database import create_engine, create_sessionmaker
 from app.core.docs import install_docs
 from app.core.logging import configure_logging, get_logger
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         clients.start(settings.async_database_url)
+        settle_after_startup()
         yield
         await clients.stop()
         await rate_limiter.store.close()
