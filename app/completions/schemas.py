@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, EmailStr, Field, StringConstraints
 
 from app.core.pagination import Page
-from app.core.schemas import ApiInput, ApiModel
+from app.core.schemas import ApiInput, ApiModel, Echoed
 from app.courses.schemas import CourseCode
 from app.staff.schemas import EmployeeNumber
 
@@ -146,7 +146,7 @@ class CompletionBatch(CompletionBatchIn):
 
 class CompletionRejection(ApiModel):
     row: int = Field(description="1-based position of the record in the batch (CSV: data row).")
-    external_id: str | None
+    external_id: Echoed | None = Field(description="As sent (cut to 200 characters when longer).")
     reasons: list[dict[str, str]] = Field(description="`name` of the field and `reason`.")
 
 

@@ -31,6 +31,19 @@ def iso_text(value: Any) -> Any:
 
 IsoText = BeforeValidator(iso_text)
 
+# A value the client sent, echoed back to name a rejected record: cut short when it is longer
+# than any valid one could be (the rejection says what was wrong with it).
+ECHO_MAX_LENGTH = 200
+
+
+def _cut_short(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > ECHO_MAX_LENGTH:
+        return value[: ECHO_MAX_LENGTH - 1] + "…"
+    return value
+
+
+Echoed = Annotated[str, BeforeValidator(_cut_short), MaxLen(ECHO_MAX_LENGTH)]
+
 
 def json_boolean(value: Any) -> Any:
     """``true`` or ``false``: Pydantic alone would also take ``"yes"``, ``"0"`` or ``1``."""

@@ -186,14 +186,14 @@ class ProjectRead(ApiModel):
     id: int
     title: str
     organisation: str
-    area: str | None
-    problem: str | None
-    aim: str | None
+    area: ShortText | None
+    problem: LongText | None
+    aim: LongText | None
     measures: list[Measure]
     changes: list[ChangeTested]
     outcome: Outcome | None
-    learning: str | None
-    sustainability_and_spread: str | None
+    learning: LongText | None
+    sustainability_and_spread: LongText | None
     team: list[TeamMember]
     links: list[ProjectLink]
     status: ProjectStatus

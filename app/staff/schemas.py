@@ -8,7 +8,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from app.core.email import WorkEmail
 from app.core.pagination import Page
-from app.core.schemas import ApiInput, ApiModel
+from app.core.schemas import ApiInput, ApiModel, Echoed
 from app.organisations.schemas import ODS_CODE_PATTERN
 
 EMPLOYEE_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{0,29}$"
@@ -201,7 +201,9 @@ class StaffBatch(StaffBatchIn):
 
 class RecordRejection(ApiModel):
     row: int = Field(description="1-based position of the record in the batch (CSV: data row).")
-    employee_number: str | None
+    employee_number: Echoed | None = Field(
+        description="As sent (cut to 200 characters when longer)."
+    )
     reasons: list[dict[str, str]] = Field(description="`name` of the field and `reason`.")
 
 

@@ -155,3 +155,13 @@ async def test_a_batch_writes_with_the_same_statements_whatever_its_size(
         event.remove(engine, "before_cursor_execute", count)
     assert result["recorded"] == size
     assert len(statements) <= 12, statements
+
+
+async def test_an_overlong_external_id_is_rejected_and_echoed_cut_short(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    response = await post_batch(client, platform, [completion("x" * 5000)])
+    assert response.status_code == 200, response.text
+    (rejection,) = response.json()["rejections"]
+    assert rejection["reasons"][0]["name"] == "externalId"
+    assert len(rejection["externalId"]) == 200 and rejection["externalId"].endswith("…")

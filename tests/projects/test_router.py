@@ -279,3 +279,15 @@ async def test_reads_and_writes_are_audited(
         ("read", "success"),
         ("submit", "success"),
     ]
+
+
+async def test_long_texts_are_answered_whole(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    long_text = "Spread to every ward in the health board. " * 400  # 16,800 characters
+    body = {**project(), "sustainabilityAndSpread": long_text, "learning": long_text}
+    response = await client.post("/improvementProjects", json=body, headers=auth(admin))
+    assert response.status_code == 201, response.text
+    fetched = (await client.get(response.headers["location"], headers=auth(admin))).json()
+    assert fetched["sustainabilityAndSpread"] == long_text
+    assert fetched["learning"] == long_text

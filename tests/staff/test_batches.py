@@ -238,3 +238,14 @@ async def test_unsupported_media_type_is_415(
         headers={**auth(admin), "Content-Type": "application/xml"},
     )
     assert response.status_code == 415
+
+
+async def test_an_overlong_employee_number_is_rejected_and_echoed_cut_short(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await post_batch(client, admin, [batch_record("4" * 5000), batch_record("400001")])
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["created"], result["rejected"]) == (1, 1)
+    echoed = result["rejections"][0]["employeeNumber"]
+    assert len(echoed) == 200 and echoed.startswith("4444") and echoed.endswith("…")
