@@ -109,7 +109,8 @@ async def put_course(
     if_match: IfMatch = None,
 ) -> CourseRead:
     """Creates (201) or replaces (200) a course. An xAPI activity id already listed by another
-    course is a 409; a stale If-Match is a 412."""
+    course is a 409; a stale If-Match is a 412. The catalogue is programme-wide: a client
+    restricted to some organisations is refused (403) even with `courses:write`."""
     view = await service.put_course(session, caller, course_code, body, if_match)
     response.headers["ETag"] = etag_for(view.course.version)
     if view.created:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
-from app.core.problems import Conflict, NotFound
+from app.core.problems import Conflict, Forbidden, NotFound
 from app.courses import repository
 from app.courses.schemas import IQT_BRONZE_ACTIVITY_ID, CountsTowards, CoursePut
 from app.models import Course
@@ -62,6 +62,11 @@ async def put_course(
     existing = await repository.get_by_code(session, code)
     if caller is not None:
         caller.note_audit("update" if existing else "create", "course", code, None)
+        if caller.is_restricted:
+            raise Forbidden(
+                "The course catalogue is programme-wide: only a client without an "
+                "organisation restriction may change it."
+            )
     if existing is None:
         if if_match is not None:
             check_if_match(if_match, 0)  # nothing matches a course that does not exist

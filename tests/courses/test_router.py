@@ -119,6 +119,16 @@ async def test_writing_needs_courses_write(
     assert (await client.get("/courses", headers=auth(reader))).status_code == 200
 
 
+async def test_a_restricted_client_cannot_change_the_programme_wide_catalogue(
+    client: httpx.AsyncClient, make_client: ClientFactory, admin: dict[str, str]
+) -> None:
+    restricted = await make_client(scopes=["courses:read", "courses:write"], organisations=["7A4"])
+    response = await client.put("/courses/IQT-BRONZE", json=BRONZE_COURSE, headers=auth(restricted))
+    assert response.status_code == 403
+    assert "programme-wide" in response.json()["detail"]
+    assert (await client.get("/courses/IQT-BRONZE", headers=auth(admin))).status_code == 404
+
+
 async def test_if_match_star_on_a_missing_course_is_412_and_creates_nothing(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
