@@ -7,14 +7,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.clock import today
 from app.core.database import SessionDep
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
 from app.core.schemas import IsoDate
 from app.organisations.schemas import ODS_CODE_PATTERN
-from app.uptake import board, projects
+from app.uptake import board, projects, service
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE
 from app.uptake.figure_cache import FRESHNESS, cached
@@ -76,8 +75,7 @@ async def get_board_uptake(
     organisation: Organisation = None,
 ) -> BoardReport | Response:
     """Board members holding Bronze, and board meetings discussing QI, per organisation."""
-    last = to or today()
-    first = from_ or last.replace(year=last.year - 1, day=1)
+    first, last = service.span(from_, to)
     report = await cached(
         request,
         caller,

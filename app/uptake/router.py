@@ -5,7 +5,6 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.clock import today
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import ValidationFailed
@@ -152,8 +151,7 @@ async def get_uptake_time_series(
     organisation: Organisation = None,
 ) -> UptakeTimeSeries | Response:
     """Uptake at the end of each period, for trend charts."""
-    last = to or today()
-    first = from_ or last.replace(year=last.year - 1, day=1)
+    first, last = service.span(from_, to)
     dimensions = parse_group_by(group_by)
     rows = await cached(
         request,

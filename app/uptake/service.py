@@ -124,6 +124,14 @@ async def uptake_as_of(
     return UptakeReport(as_of=day, group_by=list(group_by), data=rows)
 
 
+def span(first: date | None, last: date | None) -> tuple[date, date]:
+    """``to`` defaults to today (or to ``from`` when that is later: its periods have not begun,
+    so the answer is empty rather than refused), ``from`` to the first of the month a year
+    before ``to``."""
+    end = last or max(today(), first or today())
+    return first or end.replace(year=end.year - 1, day=1), end
+
+
 def periods(interval: Interval, first: date, last: date) -> list[tuple[date, date]]:
     """The calendar periods from the one holding ``first`` to the one holding ``last``."""
     months = {Interval.MONTH: 1, Interval.QUARTER: 3, Interval.YEAR: 12}[interval]

@@ -63,6 +63,8 @@ BEYOND_THE_SCHEMA = {
     # Uptake dates start at IQT_UPTAKE_PROGRAMME_START, which is configuration.
     ("validation-error", "from"),
     ("validation-error", "asOf"),
+    # `to` not before `from`: a rule over two parameters.
+    ("validation-error", "to"),
     # References to what must already exist: a staff member, an organisation, a parent
     # organisation, an ESR staff group (reference data in the database).
     ("validation-error", "employeeNumber"),

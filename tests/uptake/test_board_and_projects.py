@@ -1,5 +1,7 @@
 """Board coverage and meetings, time series and project counts."""
 
+from datetime import date, timedelta
+
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +63,20 @@ async def test_time_series_gives_the_figures_at_each_period_end(
     )  # fmt: skip
     points = [(r["periodEnd"], r["headcount"], r["atLeastBronze"]) for r in response.json()["data"]]
     assert points == [("2024-11-30", 5, 2), ("2024-12-31", 5, 2), ("2025-01-31", 4, 2)]
+
+
+async def test_a_series_from_a_future_date_without_to_is_empty_not_refused(
+    client: httpx.AsyncClient, analyst: dict[str, str]
+) -> None:
+    later = (date.today() + timedelta(days=400)).isoformat()
+    for path in ("/uptake/timeSeries", "/uptake/board"):
+        response = await client.get(path, params={"from": later}, headers=auth(analyst))
+        assert response.status_code == 200, response.text
+        assert response.json()["data"] == []
+    explicit = await client.get(
+        "/uptake/timeSeries", params={"from": later, "to": "2025-01-31"}, headers=auth(analyst)
+    )
+    assert explicit.status_code == 422
 
 
 async def test_projects_are_counted_by_status_and_outcome(
