@@ -105,10 +105,8 @@ class ActiveClients:
                 await self._listen_once(dsn)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # any failure: stop keeping clients, then reconnect
+            except Exception as exc:  # _listen_once has stopped keeping clients; reconnect
                 log.warning("clients.revocation_listener_lost", error=type(exc).__name__)
-            finally:
-                self._stop_keeping()
             await asyncio.sleep(_RECONNECT_SECONDS)
 
     async def _listen_once(self, dsn: str) -> None:

@@ -12,9 +12,9 @@ from typing import TypeVar
 from fastapi import Request
 
 from app.auth.caller import Caller
-from app.auth.scopes import Scope
 from app.core.clock import today
 from app.core.short_cache import ShortCache
+from app.uptake.service import Disclosure
 
 T = TypeVar("T")
 
@@ -36,6 +36,6 @@ async def cached(
     question: tuple[Hashable, ...],
     compute: Callable[[], Awaitable[T]],
 ) -> T:
-    view = (caller.organisations, caller.has_scope(Scope.STAFF_READ))
+    view = (caller.organisations, Disclosure.for_caller(caller, request.app.state.settings))
     cache: ShortCache = request.app.state.uptake_figures
     return await cache.get((question, today(), view), compute)
