@@ -55,7 +55,6 @@ def to_row(
         "family_name": record.family_name,
         "work_email": email,
         "work_email_key": email.casefold() if email else None,
-        "work_email_sha1": mbox_sha1sum(email) if email else None,
         "organisation_ods_code": record.organisation,
         "staff_group_code": group[0],
         "job_title": record.job_title,

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence, Set
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, update
+from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import column_in, insert_rows, insert_statement
@@ -12,6 +12,7 @@ from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.core.problems import Conflict
 from app.models import Organisation, StaffGroup, StaffHistory, StaffMember
+from app.staff.records import mbox_sha1sum
 
 # The columns HR owns; a change to any of them is a change to the record.
 STAFF_FIELDS = (
@@ -52,18 +53,18 @@ async def get_by_employee_number(session: AsyncSession, employee_number: str) ->
 async def existing_by_employee_number(
     session: AsyncSession, employee_numbers: Sequence[str]
 ) -> dict[str, Row[Any]]:
-    """The current values (and version) of these people; nothing is locked: the upsert
-    writes a row only if its version is still the one read here."""
+    """The current values (STAFF_FIELDS first, in order), id and version of these people;
+    nothing is locked: the upsert writes a row only if its version is still the one read here."""
     if not employee_numbers:
         return {}
     query = select(
+        *(getattr(StaffMember, f) for f in STAFF_FIELDS),
         StaffMember.id,
         StaffMember.employee_number,
         StaffMember.version,
-        *(getattr(StaffMember, f) for f in STAFF_FIELDS),
     ).where(column_in(session, StaffMember.employee_number, employee_numbers))
-    rows = (await session.execute(query)).all()
-    return {row.employee_number: row for row in rows}
+    result: Result[Any] = await session.execute(query)
+    return {row.employee_number: row for row in result}
 
 
 async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -89,7 +90,16 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
         },
         where=StaffMember.version == statement.excluded.version,
     ).returning(StaffMember.id, StaffMember.employee_number)
-    params = [{"version": 1, **row, "created_at": now, "updated_at": now} for row in rows]
+    params = [
+        {
+            "version": 1,
+            **row,
+            "work_email_sha1": row["work_email_key"] and mbox_sha1sum(row["work_email_key"]),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
     result = await insert_rows(session, StaffMember.__table__, params, statement=statement)
     ids = {employee_number: staff_id for staff_id, employee_number in result.all()}
     if len(ids) != len(rows):

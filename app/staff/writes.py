@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -18,7 +19,8 @@ from app.staff import repository
 from app.staff.identity import StaffIdentity, staff_identified
 from app.staff.records import References, Rejection
 from app.staff.repository import HISTORY_FIELDS, STAFF_FIELDS
-from app.uptake.summary import refresh_uptake
+from app.uptake.contributions import Cell, PersonFacts
+from app.uptake.summary import new_person_facts, refresh_uptake
 
 # What the uptake figures depend on: where a person is counted, and from when until when.
 UPTAKE_FIELDS = (*HISTORY_FIELDS, "start_date", "end_date")
@@ -54,13 +56,14 @@ async def load_references(session: AsyncSession) -> References:
     )
 
 
-def _changed_fields(existing: Any, row: dict[str, Any]) -> list[str]:
-    before = existing._mapping
-    if all(before[name] == row[name] for name in STAFF_FIELDS):
+def _changed_fields(existing: Row[Any], row: dict[str, Any]) -> list[str]:
+    """The staff fields that differ (``existing`` holds STAFF_FIELDS first, in order)."""
+    before = tuple(existing)[: len(STAFF_FIELDS)]
+    if before == tuple(row[name] for name in STAFF_FIELDS):
         return []
     changed = []
-    for name in STAFF_FIELDS:
-        old, new = before[name], row[name]
+    for name, old in zip(STAFF_FIELDS, before, strict=True):
+        new = row[name]
         if name == "work_email" and old and new and old.casefold() == new.casefold():
             continue
         if old != new:
@@ -110,6 +113,7 @@ async def apply_staff_rows(
     events: list[dict[str, Any]] = []
     identified: list[StaffIdentity] = []
     counted: list[int] = []  # people whose place in the uptake figures may have changed
+    created: dict[int, PersonFacts] = {}  # what uptake needs to know of the people created
     for row in to_write:
         number = row["employee_number"]
         staff_id = ids[number]
@@ -119,6 +123,12 @@ async def apply_staff_rows(
             events.append(_event("staffCreated", row, {"employeeNumber": number}))
             identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
             counted.append(staff_id)
+            created[staff_id] = new_person_facts(
+                staff_id,
+                row["start_date"],
+                row["end_date"],
+                Cell(row["organisation_ods_code"], row["staff_group_code"], row["board_member"]),
+            )
             if row["end_date"] is not None:
                 applied.end_dated += 1
             continue
@@ -139,7 +149,7 @@ async def apply_staff_rows(
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
     # The rows just written are locked by this transaction already.
-    await refresh_uptake(session, counted, locked=True)
+    await refresh_uptake(session, counted, locked=True, known=created)
     await record_events(session, events, caller=caller)
     await staff_identified(session, identified)
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("created"), len(applied.created))

@@ -7,7 +7,7 @@ contribution (the pure ``person_deltas``), and applies new - old to ``uptake_buc
 additive upsert, so a dashboard never sees a stale or half-applied figure.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -55,21 +55,47 @@ def bucket_starts(day: date) -> tuple[tuple[str, date], ...]:
 
 
 async def refresh_uptake(
-    session: AsyncSession, staff_ids: Iterable[int], *, locked: bool = False
+    session: AsyncSession,
+    staff_ids: Iterable[int],
+    *,
+    locked: bool = False,
+    known: Mapping[int, PersonFacts] | None = None,
 ) -> None:
     """Brings the uptake summary up to date for these people (any number; in chunks).
 
     ``locked``: the caller already holds these people's staff rows locked in this transaction
     (it has just written them), so they need not be locked again.
+    ``known``: the facts of some of them as the caller has just written them (people it has
+    just created: their staff row and first history period, and no awards yet), so they need
+    not be read back.
     """
     ids = sorted(set(staff_ids))
     programme_start = get_settings().uptake_programme_start
     for index in range(0, len(ids), CHUNK):
-        await _refresh_chunk(session, ids[index : index + CHUNK], programme_start, locked)
+        chunk = ids[index : index + CHUNK]
+        await _refresh_chunk(session, chunk, programme_start, locked, known or {})
+
+
+def new_person_facts(
+    staff_id: int, start_date: date, end_date: date | None, cell: Cell
+) -> PersonFacts:
+    """The facts of a person just created: one period from the start, no awards yet."""
+    return PersonFacts(
+        staff_id=staff_id,
+        start_date=start_date,
+        end_date=end_date,
+        current_cell=cell,
+        periods=[Period(start_date, None, cell)],
+        awards=[],
+    )
 
 
 async def _refresh_chunk(
-    session: AsyncSession, ids: Sequence[int], programme_start: date, locked: bool
+    session: AsyncSession,
+    ids: Sequence[int],
+    programme_start: date,
+    locked: bool,
+    known: Mapping[int, PersonFacts],
 ) -> None:
     if is_postgresql(session) and not locked:
         # Two transactions refreshing one person take turns, so each applies new - old
@@ -80,7 +106,8 @@ async def _refresh_chunk(
             .order_by(StaffMember.id)
             .with_for_update(key_share=True)
         )
-    facts = await load_facts(session, ids)
+    facts = await load_facts(session, [i for i in ids if i not in known])
+    facts.update((i, known[i]) for i in ids if i in known)
     old = await _stored_deltas(session, ids)
     total: Deltas = {}
     changed: list[int] = []
@@ -101,9 +128,13 @@ async def _refresh_chunk(
             total[key] = tuple(a + b for a, b in zip(before, counts, strict=True))  # type: ignore[assignment]
     if not changed:
         return
-    await session.execute(
-        delete(UptakePersonDelta).where(column_in(session, UptakePersonDelta.staff_id, changed))
-    )
+    replaced = [staff_id for staff_id in changed if staff_id in old]
+    if replaced:
+        await session.execute(
+            delete(UptakePersonDelta).where(
+                column_in(session, UptakePersonDelta.staff_id, replaced)
+            )
+        )
     await insert_rows(session, UptakePersonDelta.__table__, new_rows)
     await apply_to_buckets(session, total)
 
@@ -154,6 +185,8 @@ async def apply_to_buckets(session: AsyncSession, deltas: Deltas) -> None:
 
 async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, PersonFacts]:
     """Staff rows, dated history and awards of these people: three queries."""
+    if not ids:
+        return {}
     staff = (
         await session.execute(
             select(
