@@ -77,12 +77,9 @@ async def evaluate_people(
     outcome = EvaluationOutcome()
     if not people:
         return outcome
-    version = rules_version or await current_rules_version(session)
     facts = await gathering.gather_facts(session, list(people))
-    needed = {version} | {
-        a.rules_version for f in facts.values() for a in f.awards if a.rules_version is not None
-    }
-    rules = await gathering.rules_documents(session, needed)
+    held = {a.rules_version for f in facts.values() for a in f.awards if a.rules_version}
+    version, rules = await gathering.rules_in_force(session, held, version=rules_version)
     courses = await gathering.course_catalogue(session)
     plans: dict[int, AwardChanges] = {}
     for staff_id, person in facts.items():
@@ -99,7 +96,7 @@ async def evaluate_people(
     await record_events(session, events, caller=caller)
     _count_changes(session, events)
     outcome.changed_staff_ids = sorted(plans)
-    await refresh_uptake(session, outcome.changed_staff_ids)
+    await refresh_uptake(session, outcome.changed_staff_ids, locked=True)
     return outcome
 
 

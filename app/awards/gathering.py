@@ -160,6 +160,30 @@ async def rules_documents(
     return {v: AwardRulesDocument.model_validate(d) for v, d in rows}
 
 
+async def rules_in_force(
+    session: AsyncSession, held: Iterable[int], *, version: int | None = None
+) -> tuple[int, dict[int, AwardRulesDocument]]:
+    """The version in force (``version``, or else the newest) and the documents of it and of
+    the versions awards are ``held`` under: one query. Version 0 when there are no rules."""
+    in_force: Any = version if version is not None else _newest_version()
+    rows = await _core(
+        session,
+        select(AwardRules.version, AwardRules.document, AwardRules.version == in_force).where(
+            or_(AwardRules.version == in_force, AwardRules.version.in_(sorted(set(held))))
+        ),
+    )
+    documents, current = {}, version or 0
+    for number, document, is_in_force in rows:
+        documents[number] = AwardRulesDocument.model_validate(document)
+        if is_in_force:
+            current = number
+    return current, documents
+
+
+def _newest_version() -> Any:
+    return select(func.max(AwardRules.version)).scalar_subquery()
+
+
 async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, PersonFacts]:
     """Every person's facts: four queries for the whole batch."""
     completions: dict[int, list[CompletionFact]] = {}
