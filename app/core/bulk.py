@@ -94,13 +94,29 @@ async def insert_rows(
     ``constants`` are SQL expressions given to every row (e.g. the transaction id)."""
     if not rows:
         return None
+    prepared, parameters = insert_rows_statement(
+        is_postgresql(session), table, rows, statement=statement, constants=constants
+    )
+    return await session.execute(prepared, parameters)
+
+
+def insert_rows_statement(
+    postgresql: bool,
+    table: Any,
+    rows: Sequence[dict[str, Any]],
+    *,
+    statement: Insert | None = None,
+    constants: dict[str, ColumnElement[Any]] | None = None,
+) -> tuple[Any, Any]:
+    """The statement and parameters ``insert_rows`` executes (for a synchronous session, as in
+    a ``before_commit`` hook)."""
     base = statement if statement is not None else insert(table)
     constants = constants or {}
-    if is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS:
+    if postgresql and len(rows) >= UNNEST_FROM_ROWS:
         columns = list(rows[0])
         source = unnest_rows(table, columns, rows).add_columns(
             *(expression.label(name) for name, expression in constants.items())
         )
-        return await session.execute(base.from_select([*columns, *constants], source))
+        return base.from_select([*columns, *constants], source), None
     statement = base.values(constants) if constants else base
-    return await session.execute(statement, rows[0] if len(rows) == 1 else list(rows))
+    return statement, rows[0] if len(rows) == 1 else list(rows)

@@ -10,14 +10,16 @@ set of dated deltas: +1 on the first day a count applies, -1 on the first day it
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 LEVEL_RANK = {"bronze": 0, "silver": 1, "gold": 2}
 # The measures, in the order of a Counts tuple.
 MEASURES = ("headcount", "bronze", "silver", "gold")
 
 
-@dataclass(frozen=True, order=True)
-class Cell:
+class Cell(NamedTuple):
+    """A tuple, so that hashing and comparing the many cells of a batch stays cheap."""
+
     organisation: str
     staff_group: str
     board_member: bool
@@ -113,6 +115,7 @@ def person_deltas(facts: PersonFacts) -> Deltas:
     holding = [
         _union((a.granted_on, a.revoked_on) for a in facts.awards if LEVEL_RANK[a.level] >= rank)
         for rank in range(3)
+        if facts.awards
     ]
     for span, cell in segments:
         _add(deltas, span, cell, 0)

@@ -3,18 +3,24 @@
 Whoever changes a person's staff record, dated history or awards calls
 ``refresh_uptake(session, staff_ids)`` in the same transaction, after the change is flushed. For
 the whole batch it loads the facts in a few set-based queries, recomputes each person's
-contribution (the pure ``person_deltas``), and applies new - old to ``uptake_buckets`` with one
-additive upsert, so a dashboard never sees a stale or half-applied figure.
+contribution (the pure ``person_deltas``), stores it, and keeps new - old with the session.
+When the transaction commits, everything it kept is added to ``uptake_buckets`` with one
+additive upsert, as part of the same transaction: a dashboard never sees a stale or
+half-applied figure, and the bucket rows every writer shares are locked only while a
+transaction commits, not from its first change until then.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, column, delete, func, select, table
+from sqlalchemy import String, column, delete, event, func, select, table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
-from app.core.bulk import column_in, insert_rows, insert_statement, is_postgresql
+from app.core.bulk import column_in, insert_rows, insert_rows_statement, is_postgresql
 from app.core.clock import UK
 from app.core.settings import get_settings
 from app.models import StaffHistory, StaffMember
@@ -24,6 +30,7 @@ from app.uptake.contributions import (
     MEASURES,
     AwardSpan,
     Cell,
+    Counts,
     Deltas,
     Period,
     PersonFacts,
@@ -42,6 +49,8 @@ AWARDS = table(
     column("revoked_at", UTCDateTime()),
 )
 _CELL_COLUMNS = ("organisation_ods_code", "staff_group_code", "board_member")
+# Session.info key: the (day, cell) deltas a transaction has yet to add to the buckets.
+_PENDING = "iqt.uptake.pending_deltas"
 
 
 def fold_day(day: date, programme_start: date) -> date:
@@ -124,8 +133,8 @@ async def _refresh_chunk(
         )
         for (day, cell), counts in change.items():
             key = (fold_day(day, programme_start), cell)
-            before = total.get(key, (0, 0, 0, 0))
-            total[key] = tuple(a + b for a, b in zip(before, counts, strict=True))  # type: ignore[assignment]
+            h, b, s, g = total.get(key, (0, 0, 0, 0))
+            total[key] = (h + counts[0], b + counts[1], s + counts[2], g + counts[3])
     if not changed:
         return
     replaced = [staff_id for staff_id in changed if staff_id in old]
@@ -136,7 +145,7 @@ async def _refresh_chunk(
             )
         )
     await insert_rows(session, UptakePersonDelta.__table__, new_rows)
-    await apply_to_buckets(session, total)
+    _defer(session, total)
 
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
@@ -156,8 +165,36 @@ def _cell_values(cell: Cell) -> dict[str, Any]:
     }
 
 
-async def apply_to_buckets(session: AsyncSession, deltas: Deltas) -> None:
-    """Adds these (day, cell) deltas to the day, month and year buckets: one statement."""
+def _defer(session: AsyncSession, deltas: Deltas) -> None:
+    """Keeps these (day, cell) deltas with the session until its transaction commits."""
+    sync_session = session.sync_session
+    assert not sync_session.in_nested_transaction(), "uptake is refreshed outside savepoints"
+    pending: dict[tuple[date, Cell], Counts] = sync_session.info.setdefault(_PENDING, {})
+    for key, counts in deltas.items():
+        h, b, s, g = pending.get(key, (0, 0, 0, 0))
+        pending[key] = (h + counts[0], b + counts[1], s + counts[2], g + counts[3])
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_pending(session: Session) -> None:
+    """Adds the transaction's deltas to the buckets as it commits: one statement, in the same
+    transaction, locking the (few, shared) bucket rows only for the commit itself."""
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        statement, parameters = bucket_upsert(session.get_bind().dialect.name, pending)
+        if statement is not None:
+            session.execute(statement, parameters)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def bucket_upsert(dialect: str, deltas: Deltas) -> tuple[Any, Any]:
+    """The statement adding these (day, cell) deltas to the day, month and year buckets (None
+    when they cancel out). Rows in key order, so that concurrent commits never deadlock."""
     buckets: dict[tuple[str, date, Cell], list[int]] = {}
     for (day, cell), counts in deltas.items():
         for grain, start in bucket_starts(day):
@@ -174,13 +211,16 @@ async def apply_to_buckets(session: AsyncSession, deltas: Deltas) -> None:
         for (grain, start, cell), sums in sorted(buckets.items())
         if any(sums)
     ]
-    table = UptakeBucket.__table__
-    statement = insert_statement(session, table)
+    if not rows:
+        return None, None
+    postgresql = dialect == "postgresql"
+    table: Any = UptakeBucket.__table__
+    statement = (pg_insert if postgresql else sqlite_insert)(table)
     statement = statement.on_conflict_do_update(
         index_elements=["grain", "period_start", *_CELL_COLUMNS],
         set_={m: table.c[m] + statement.excluded[m] for m in MEASURES},
     )
-    await insert_rows(session, table, rows, statement=statement)
+    return insert_rows_statement(postgresql, table, rows, statement=statement)
 
 
 async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, PersonFacts]:
