@@ -37,7 +37,15 @@ class Completion(TimestampedMixin, Base):
             name="score_scaled",
         ),
         Index("ix_completions_staff_id", "staff_id"),
-        Index("ix_completions_match_status_id", "match_status", "id"),
+        # Unmatched completions are listed (in id order) and matched later; matched ones are
+        # found by person. No index leads with match_status: with stale statistics the
+        # planner would take it for "this person's matched completions" and read them all.
+        Index(
+            "ix_completions_unmatched_id",
+            "id",
+            postgresql_where=_UNMATCHED,
+            sqlite_where=_UNMATCHED,
+        ),
         Index(
             "ix_completions_unmatched_employee_number",
             "employee_number",
