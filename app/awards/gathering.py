@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,7 +26,7 @@ from app.awards.facts import (
     ProjectRole,
 )
 from app.awards.rules_document import AwardRulesDocument
-from app.core.bulk import column_in, is_postgresql
+from app.core.bulk import BuiltOnce, column_in, in_parameter, is_postgresql
 from app.models import (
     Award,
     AwardRules,
@@ -49,11 +49,11 @@ class Person:
     organisation: str
 
 
-async def _core(session: AsyncSession, query: Any) -> Any:
+async def _core(session: AsyncSession, query: Any, parameters: Any = None) -> Any:
     """Runs a column query on the session's connection: plain rows, without the ORM's result
     machinery (a whole chunk of everyone's facts is hundreds of thousands of rows)."""
     connection = await session.connection()
-    return await connection.execute(query)
+    return await connection.execute(query, parameters)
 
 
 def _people_query() -> Any:
@@ -69,10 +69,16 @@ async def lock_people(session: AsyncSession, staff_ids: Sequence[int]) -> dict[i
     The lock is FOR NO KEY UPDATE: it does not conflict with the FOR KEY SHARE locks that
     inserting a completion or an award (foreign keys to the person) takes first, so two
     requests that each inserted evidence for one person queue here instead of deadlocking."""
-    query = _people_query().where(column_in(session, StaffMember.id, staff_ids))
-    if is_postgresql(session):
-        query = query.with_for_update(key_share=True)
-    return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
+    rows = await _core(session, _LOCK_PEOPLE(session), {"ids": list(staff_ids)})
+    return {r[0]: Person(*r) for r in rows.all()}
+
+
+def _lock_people_query(dialect: str) -> Any:
+    query = _people_query().where(in_parameter(dialect, StaffMember.id, "ids"))
+    return query.with_for_update(key_share=True) if dialect == "postgresql" else query
+
+
+_LOCK_PEOPLE = BuiltOnce(_lock_people_query)
 
 
 async def people_after(
@@ -133,10 +139,7 @@ async def may_gain(session: AsyncSession, staff_ids: Sequence[int]) -> list[int]
 
 
 async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:
-    rows = await _core(
-        session,
-        select(Course.code, Course.counts_towards, Course.pass_required, Course.minimum_score),
-    )
+    rows = await _core(session, _CATALOGUE)
     return {
         code: CourseFact(
             code=code,
@@ -146,6 +149,9 @@ async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:
         )
         for code, towards, pass_required, minimum in rows
     }
+
+
+_CATALOGUE = select(Course.code, Course.counts_towards, Course.pass_required, Course.minimum_score)
 
 
 async def rules_documents(
@@ -165,13 +171,11 @@ async def rules_in_force(
 ) -> tuple[int, dict[int, AwardRulesDocument]]:
     """The version in force (``version``, or else the newest) and the documents of it and of
     the versions awards are ``held`` under: one query. Version 0 when there are no rules."""
-    in_force: Any = version if version is not None else _newest_version()
-    rows = await _core(
-        session,
-        select(AwardRules.version, AwardRules.document, AwardRules.version == in_force).where(
-            or_(AwardRules.version == in_force, AwardRules.version.in_(sorted(set(held))))
-        ),
-    )
+    parameters: dict[str, Any] = {"held": sorted(set(held))}
+    if version is not None:
+        parameters["version"] = version
+    query = _RULES_OF_VERSION if version is not None else _RULES_NEWEST
+    rows = await _core(session, query, parameters)
     documents, current = {}, version or 0
     for number, document, is_in_force in rows:
         documents[number] = AwardRulesDocument.model_validate(document)
@@ -180,37 +184,31 @@ async def rules_in_force(
     return current, documents
 
 
-def _newest_version() -> Any:
-    return select(func.max(AwardRules.version)).scalar_subquery()
+def _rules_query(in_force: Any) -> Any:
+    return select(AwardRules.version, AwardRules.document, AwardRules.version == in_force).where(
+        or_(
+            AwardRules.version == in_force,
+            AwardRules.version.in_(bindparam("held", expanding=True)),
+        )
+    )
+
+
+_RULES_OF_VERSION = _rules_query(bindparam("version", type_=Integer()))
+_RULES_NEWEST = _rules_query(select(func.max(AwardRules.version)).scalar_subquery())
 
 
 async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[int, PersonFacts]:
     """Every person's facts: four queries for the whole batch."""
+    ids = {"ids": list(staff_ids)}
     completions: dict[int, list[CompletionFact]] = {}
-    rows = await _core(
-        session,
-        select(
-            Completion.staff_id,
-            Completion.id,
-            Course.code,
-            Completion.completed_at,
-            Completion.passed,
-            Completion.score_scaled,
-        )
-        .join(Course, Course.id == Completion.course_id)
-        .where(
-            column_in(session, Completion.staff_id, staff_ids),
-            Completion.match_status == "matched",
-            Completion.retracted_at.is_(None),
-        ),
-    )
+    rows = await _core(session, _COMPLETIONS(session), ids)
     for staff_id, completion_id, code, completed_at, passed, score in rows:
         if staff_id is not None:
             completions.setdefault(staff_id, []).append(
                 CompletionFact(completion_id, code, completed_at, passed, score)
             )
-    projects = await _projects(session, staff_ids)
-    active, refused = await _awards(session, staff_ids)
+    projects = await _projects(session, ids)
+    active, refused = await _awards(session, ids)
     return {
         staff_id: PersonFacts(
             staff_id=staff_id,
@@ -223,27 +221,28 @@ async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[
     }
 
 
-async def _projects(
-    session: AsyncSession, staff_ids: Sequence[int]
-) -> dict[int, list[ProjectFact]]:
-    lead = aliased(ProjectTeamMember)
-    rows = await _core(
-        session,
+_COMPLETIONS = BuiltOnce(
+    lambda dialect: (
         select(
-            ProjectTeamMember.staff_id,
-            ImprovementProject.id,
-            ImprovementProject.approved_at,
-            ProjectTeamMember.role,
-            lead.staff_id,
-            ImprovementProject.outcome,
+            Completion.staff_id,
+            Completion.id,
+            Course.code,
+            Completion.completed_at,
+            Completion.passed,
+            Completion.score_scaled,
         )
-        .join(ImprovementProject, ImprovementProject.id == ProjectTeamMember.project_id)
-        .outerjoin(lead, (lead.project_id == ImprovementProject.id) & (lead.role == "lead"))
+        .join(Course, Course.id == Completion.course_id)
         .where(
-            column_in(session, ProjectTeamMember.staff_id, staff_ids),
-            ImprovementProject.status == "approved",
-        ),
+            in_parameter(dialect, Completion.staff_id, "ids"),
+            Completion.match_status == "matched",
+            Completion.retracted_at.is_(None),
+        )
     )
+)
+
+
+async def _projects(session: AsyncSession, ids: dict[str, Any]) -> dict[int, list[ProjectFact]]:
+    rows = await _core(session, _PROJECTS(session), ids)
     projects: dict[int, list[ProjectFact]] = {}
     for staff_id, project_id, approved_at, role, lead_id, outcome in rows:
         if approved_at is None or outcome is None:
@@ -256,25 +255,34 @@ async def _projects(
     return projects
 
 
+def _projects_query(dialect: str) -> Any:
+    lead = aliased(ProjectTeamMember)
+    return (
+        select(
+            ProjectTeamMember.staff_id,
+            ImprovementProject.id,
+            ImprovementProject.approved_at,
+            ProjectTeamMember.role,
+            lead.staff_id,
+            ImprovementProject.outcome,
+        )
+        .join(ImprovementProject, ImprovementProject.id == ProjectTeamMember.project_id)
+        .outerjoin(lead, (lead.project_id == ImprovementProject.id) & (lead.role == "lead"))
+        .where(
+            in_parameter(dialect, ProjectTeamMember.staff_id, "ids"),
+            ImprovementProject.status == "approved",
+        )
+    )
+
+
+_PROJECTS = BuiltOnce(_projects_query)
+
+
 async def _awards(
-    session: AsyncSession, staff_ids: Sequence[int]
+    session: AsyncSession, ids: dict[str, Any]
 ) -> tuple[dict[int, list[AwardFact]], dict[int, list[AwardFact]]]:
     """Active awards, and awards an administrator revoked, of each person."""
-    rows = await _core(
-        session,
-        select(
-            Award.staff_id,
-            Award.id,
-            Award.level,
-            Award.granted_at,
-            Award.rules_version,
-            Award.evidence,
-            Award.status,
-        ).where(
-            column_in(session, Award.staff_id, staff_ids),
-            or_(Award.status == "active", Award.revocation_cause == "administrator"),
-        ),
-    )
+    rows = await _core(session, _AWARDS(session), ids)
     active: dict[int, list[AwardFact]] = {}
     refused: dict[int, list[AwardFact]] = {}
     for staff_id, award_id, level, granted_at, version, evidence, status in rows:
@@ -288,3 +296,19 @@ async def _awards(
         )
         (active if status == "active" else refused).setdefault(staff_id, []).append(fact)
     return active, refused
+
+
+_AWARDS = BuiltOnce(
+    lambda dialect: select(
+        Award.staff_id,
+        Award.id,
+        Award.level,
+        Award.granted_at,
+        Award.rules_version,
+        Award.evidence,
+        Award.status,
+    ).where(
+        in_parameter(dialect, Award.staff_id, "ids"),
+        or_(Award.status == "active", Award.revocation_cause == "administrator"),
+    )
+)

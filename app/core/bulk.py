@@ -6,7 +6,7 @@ runs as an executemany (SQLite has no network round trips to save).
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +47,32 @@ def column_in(session: AsyncSession, column: Any, values: Sequence[Any]) -> Colu
         array = bindparam(None, list(values), type_=ARRAY(element))
         return column == any_(array)  # type: ignore[no-any-return]
     return column.in_(list(values))  # type: ignore[no-any-return]
+
+
+def in_parameter(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
+    """``column`` is one of the list given as parameter ``name`` at execution:
+    ``= ANY(:name)`` on PostgreSQL (one array), an expanding ``IN`` on SQLite."""
+    if dialect == "postgresql":
+        array = bindparam(name, type_=ARRAY(_array_element_type(column.type)))
+        return column == any_(array)  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
+class BuiltOnce:
+    """A statement built once per dialect and executed with parameters after that: building
+    a select (columns, joins, aliases) costs more Python than running it, on the paths that
+    run once per request."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        self._build = build
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, session: AsyncSession) -> Any:
+        dialect = session.get_bind().dialect.name
+        built = self._built.get(dialect)
+        if built is None:
+            built = self._built[dialect] = self._build(dialect)
+        return built
 
 
 def _array_element_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:

@@ -20,7 +20,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from app.core.bulk import column_in, insert_rows, insert_rows_statement, is_postgresql
+from app.core.bulk import (
+    BuiltOnce,
+    column_in,
+    in_parameter,
+    insert_rows,
+    insert_rows_statement,
+    is_postgresql,
+)
 from app.core.clock import UK
 from app.core.settings import get_settings
 from app.models import StaffHistory, StaffMember
@@ -227,36 +234,18 @@ async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Per
     """Staff rows, dated history and awards of these people: three queries."""
     if not ids:
         return {}
-    staff = (
-        await session.execute(
-            select(
-                StaffMember.id,
-                StaffMember.start_date,
-                StaffMember.end_date,
-                *(getattr(StaffMember, c) for c in _CELL_COLUMNS),
-            ).where(column_in(session, StaffMember.id, ids))
-        )
-    ).all()
+    parameters = {"ids": list(ids)}
+    staff = (await session.execute(_STAFF(session), parameters)).all()
     periods: dict[int, list[Period]] = {}
-    history = await session.execute(
-        select(
-            StaffHistory.staff_id,
-            StaffHistory.valid_from,
-            StaffHistory.valid_to,
-            *(getattr(StaffHistory, c) for c in _CELL_COLUMNS),
-        ).where(column_in(session, StaffHistory.staff_id, ids))
-    )
+    history = await session.execute(_HISTORY(session), parameters)
     for staff_id, valid_from, valid_to, org, group, board in history:
         periods.setdefault(staff_id, []).append(
             Period(valid_from, valid_to, Cell(org, group, board))
         )
     awards: dict[int, list[AwardSpan]] = {}
-    rows = await session.execute(
-        select(AWARDS.c.staff_id, AWARDS.c.level, AWARDS.c.granted_at, AWARDS.c.revoked_at).where(
-            column_in(session, AWARDS.c.staff_id, ids)
-        )
-    )
-    for staff_id, level, granted_at, revoked_at in rows:
+    for staff_id, level, granted_at, revoked_at in await session.execute(
+        _AWARD_SPANS(session), parameters
+    ):
         revoked_on = revoked_at.astimezone(UK).date() if revoked_at is not None else None
         awards.setdefault(staff_id, []).append(
             AwardSpan(level, granted_at.astimezone(UK).date(), revoked_on)
@@ -274,25 +263,45 @@ async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Per
     }
 
 
+_STAFF = BuiltOnce(
+    lambda dialect: select(
+        StaffMember.id,
+        StaffMember.start_date,
+        StaffMember.end_date,
+        *(getattr(StaffMember, c) for c in _CELL_COLUMNS),
+    ).where(in_parameter(dialect, StaffMember.id, "ids"))
+)
+_HISTORY = BuiltOnce(
+    lambda dialect: select(
+        StaffHistory.staff_id,
+        StaffHistory.valid_from,
+        StaffHistory.valid_to,
+        *(getattr(StaffHistory, c) for c in _CELL_COLUMNS),
+    ).where(in_parameter(dialect, StaffHistory.staff_id, "ids"))
+)
+_AWARD_SPANS = BuiltOnce(
+    lambda dialect: select(
+        AWARDS.c.staff_id, AWARDS.c.level, AWARDS.c.granted_at, AWARDS.c.revoked_at
+    ).where(in_parameter(dialect, AWARDS.c.staff_id, "ids"))
+)
+
+
 async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int, Deltas]:
-    table = UptakePersonDelta
-    rows = await session.execute(
-        select(
-            table.staff_id,
-            table.day,
-            table.organisation_ods_code,
-            table.staff_group_code,
-            table.board_member,
-            table.headcount,
-            table.bronze,
-            table.silver,
-            table.gold,
-        ).where(column_in(session, table.staff_id, ids))
-    )
+    rows = await session.execute(_STORED(session), {"ids": list(ids)})
     stored: dict[int, Deltas] = {}
     for staff_id, day, org, group, board, *counts in rows:
-        stored.setdefault(staff_id, {})[(day, Cell(org, group, board))] = tuple(counts)  # type: ignore[assignment]
+        stored.setdefault(staff_id, {})[(day, Cell(org, group, board))] = tuple(counts)
     return stored
+
+
+_STORED = BuiltOnce(
+    lambda dialect: select(
+        UptakePersonDelta.staff_id,
+        UptakePersonDelta.day,
+        *(getattr(UptakePersonDelta, c) for c in _CELL_COLUMNS),
+        *(getattr(UptakePersonDelta, m) for m in MEASURES),
+    ).where(in_parameter(dialect, UptakePersonDelta.staff_id, "ids"))
+)
 
 
 async def rebuild_uptake(session: AsyncSession) -> int:
