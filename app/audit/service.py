@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import repository
 from app.auth.caller import AuditNote, Caller
+from app.core.bulk import insert_rows
+from app.core.clock import utcnow
 from app.core.database_faults import is_database_unavailable
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import ProblemError
@@ -29,7 +31,8 @@ def _refused_write(request: Request) -> AuditNote:
 async def write_noted_audit_records(
     session: AsyncSession, request: Request, failure: BaseException | None
 ) -> bool:
-    """Writes the request's noted audit entries; True when there were any."""
+    """Writes the request's noted audit entries (one Core statement, no unit of work); True
+    when there were any."""
     caller: Caller | None = getattr(request.state, "caller", None)
     if caller is None:
         return False
@@ -44,20 +47,24 @@ async def write_noted_audit_records(
             status_code = failure.status
         else:
             status_code = 503 if is_database_unavailable(failure) else 500
-    session.add_all(
-        AuditRecord(
-            client_id=caller.client_id,
-            action=note.action,
-            resource_type=note.resource_type,
-            resource_id=note.resource_id,
-            organisation_ods_code=note.organisation,
-            request_id=caller.request_id,
-            outcome="success" if failure is None else "failure",
-            status_code=status_code,
-        )
-        for note in notes
+    await insert_rows(
+        session,
+        AuditRecord.__table__,
+        [
+            {
+                "occurred_at": utcnow(),
+                "client_id": caller.client_id,
+                "action": note.action,
+                "resource_type": note.resource_type,
+                "resource_id": note.resource_id,
+                "organisation_ods_code": note.organisation,
+                "request_id": caller.request_id,
+                "outcome": "success" if failure is None else "failure",
+                "status_code": status_code,
+            }
+            for note in notes
+        ],
     )
-    await session.flush()
     return True
 
 
