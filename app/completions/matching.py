@@ -47,6 +47,8 @@ class Identified(Protocol):
     def employee_number(self) -> str: ...
     @property
     def work_email_key(self) -> str | None: ...
+    @property
+    def previous_work_email_key(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -160,13 +162,16 @@ async def _lock_identities(session: AsyncSession, identifiers: set[str], *, shar
 async def match_unmatched_completions(
     session: AsyncSession, people: Sequence[Identified], caller: Caller | None
 ) -> None:
-    """Matches the unmatched completions of people just created or re-identified, writes a
-    completionMatched event for each and re-evaluates their awards. When none of them has an
+    """Matches the unmatched completions of people just created or re-identified (and those
+    sent with an e-mail one of them has just left), writes a completionMatched event for each
+    and re-evaluates the awards of the people matched. When none of them has an
     unmatched completion (the usual case) this is two statements for the whole list."""
     if not people:
         return
     numbers = sorted({p.employee_number for p in people})
-    keys = sorted({p.work_email_key for p in people if p.work_email_key})
+    # The previous e-mail too: a completion held back because two people shared it is matched
+    # once one of them has moved to another address.
+    keys = sorted({k for p in people for k in (p.work_email_key, p.previous_work_email_key) if k})
     sha1s = sorted({mbox_sha1sum(k) for k in keys})
     if is_postgresql(session):
         await _lock_identities(session, {*numbers, *keys, *sha1s}, shared=True)

@@ -17,6 +17,9 @@ class StaffIdentity:
     staff_id: int
     employee_number: str
     work_email_key: str | None
+    # The work e-mail the person had before this change: completions held back because others
+    # shared it may now have a single owner.
+    previous_work_email_key: str | None = None
 
 
 async def staff_identified(session: AsyncSession, people: Sequence[StaffIdentity]) -> None:

@@ -139,7 +139,12 @@ async def apply_staff_rows(
         if any(f in changed for f in UPTAKE_FIELDS):
             counted.append(staff_id)
         if "work_email" in changed:
-            identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
+            previous = existing[number].work_email
+            identified.append(
+                StaffIdentity(
+                    staff_id, number, row["work_email_key"], previous and previous.casefold()
+                )
+            )
         other = [_WIRE_NAMES[f] for f in changed if f != "end_date"]
         if other:
             events.append(_event("staffUpdated", row, {"changed": other}))

@@ -86,6 +86,28 @@ async def test_an_ambiguous_email_stays_unmatched_with_a_reason(
     assert await count_events(app, "completionMatched") == 0
 
 
+async def test_an_ambiguous_email_is_matched_once_one_of_its_owners_moves_away(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    kept = (
+        await post(client, platform, completion(number=None, workEmail="W8@wales.nhs.uk"))
+    ).json()
+    records = [batch_record(n, workEmail="w8@wales.nhs.uk") for n in ("100001", "100002")]
+    body = {"mode": "upsert", "organisation": "7A4", "records": records}
+    assert (await client.post("/staffBatches", json=body, headers=auth(admin))).status_code == 200
+    assert (await _get(client, platform, kept["id"]))["matchStatus"] == "unmatched"
+
+    moved = await client.patch(
+        "/staff/100001", json={"workEmail": "elsewhere@wales.nhs.uk"}, headers=auth(admin)
+    )
+    assert moved.status_code == 200
+    after = await _get(client, platform, kept["id"])
+    assert (after["matchStatus"], after["matchedEmployeeNumber"]) == ("matched", "100002")
+    assert after["matchReason"] is None
+    [event_row] = await events_of(app, "completionMatched")
+    assert event_row.data["employeeNumber"] == "100002"
+
+
 async def test_patching_the_work_email_matches(
     client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
 ) -> None:
