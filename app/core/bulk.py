@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 # Below this many rows a plain INSERT ... VALUES is cheaper than building the arrays.
@@ -36,8 +37,14 @@ UNNEST_FROM_ROWS = 20
 _POSTGRESQL = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
+def dialect_name(session: AsyncSession | Session) -> str:
+    """``postgresql`` or ``sqlite``: of an async session, or of the synchronous one a session
+    event hands over."""
+    return session.get_bind().dialect.name
+
+
 def is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    return dialect_name(session) == "postgresql"
 
 
 def column_in(session: AsyncSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
@@ -68,7 +75,7 @@ class BuiltOnce:
         self._built: dict[str, Any] = {}
 
     def __call__(self, session: AsyncSession) -> Any:
-        dialect = session.get_bind().dialect.name
+        dialect = dialect_name(session)
         built = self._built.get(dialect)
         if built is None:
             built = self._built[dialect] = self._build(dialect)
@@ -103,9 +110,9 @@ def unnest_rows(table: Any, columns: Sequence[str], rows: Sequence[dict[str, Any
     return select(*selected)
 
 
-def insert_statement(session: AsyncSession, table: Any) -> Any:
+def insert_statement(session: AsyncSession | Session, table: Any) -> Any:
     """The dialect's INSERT (with ``on_conflict_*`` available on both)."""
-    return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
+    return (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table)
 
 
 async def insert_rows(
@@ -121,13 +128,13 @@ async def insert_rows(
     if not rows:
         return None
     prepared, parameters = insert_rows_statement(
-        is_postgresql(session), table, rows, statement=statement, constants=constants
+        session, table, rows, statement=statement, constants=constants
     )
     return await session.execute(prepared, parameters)
 
 
 def insert_rows_statement(
-    postgresql: bool,
+    session: AsyncSession | Session,
     table: Any,
     rows: Sequence[dict[str, Any]],
     *,
@@ -138,7 +145,7 @@ def insert_rows_statement(
     a ``before_commit`` hook)."""
     base = statement if statement is not None else insert(table)
     constants = constants or {}
-    if postgresql and len(rows) >= UNNEST_FROM_ROWS:
+    if dialect_name(session) == "postgresql" and len(rows) >= UNNEST_FROM_ROWS:
         columns = list(rows[0])
         source = unnest_rows(table, columns, rows).add_columns(
             *(expression.label(name) for name, expression in constants.items())

@@ -55,6 +55,12 @@ class PersonFacts:
 
 Counts = tuple[int, int, int, int]
 Deltas = dict[tuple[date, Cell], Counts]
+
+
+def add(a: Counts, b: Counts) -> Counts:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])
+
+
 Span = tuple[date, date | None]  # [start, end); None: open
 
 

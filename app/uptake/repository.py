@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import StaffGroup
 from app.models.uptake import UptakeBucket
+from app.uptake.contributions import Counts, add
 
 # (organisation, staff group name, board member)
 CellKey = tuple[str, str, bool]
-Counts = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,6 @@ async def staff_group_code(session: AsyncSession, name_or_code: str) -> str | No
         )
     )
     return str(found) if found is not None else None
-
-
-def add(a: Counts, b: Counts) -> Counts:
-    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3])
 
 
 def accumulate(

@@ -12,8 +12,9 @@ from app.core.clock import today
 from app.core.problems import NotFound, ValidationFailed
 from app.core.settings import Settings
 from app.uptake import repository
+from app.uptake.contributions import Counts, add
 from app.uptake.disclosure import suppressed_cells
-from app.uptake.repository import CellFilter, CellKey, Counts
+from app.uptake.repository import CellFilter, CellKey
 from app.uptake.schemas import Dimension, Interval, UptakeReport, UptakeRow, UptakeSeriesRow
 
 _AXIS = {Dimension.ORGANISATION: 0, Dimension.STAFF_GROUP: 1, Dimension.BOARD_MEMBER: 2}
@@ -75,7 +76,7 @@ def figure_rows(
     groups: dict[tuple[str | bool, ...], Counts] = {}
     for cell, counts in totals.items():
         key = tuple(cell[_AXIS[d]] for d in group_by)
-        groups[key] = repository.add(groups.get(key, (0, 0, 0, 0)), counts)
+        groups[key] = add(groups.get(key, (0, 0, 0, 0)), counts)
     groups = {k: v for k, v in groups.items() if any(v)}
     hidden: list[set[tuple[str | bool, ...]]] = [set(), set(), set(), set()]
     if not disclosure.exact:

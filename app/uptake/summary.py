@@ -15,8 +15,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import String, column, delete, event, func, select, table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -26,6 +24,7 @@ from app.core.bulk import (
     in_parameter,
     insert_rows,
     insert_rows_statement,
+    insert_statement,
     is_postgresql,
 )
 from app.core.clock import UK
@@ -37,10 +36,10 @@ from app.uptake.contributions import (
     MEASURES,
     AwardSpan,
     Cell,
-    Counts,
     Deltas,
     Period,
     PersonFacts,
+    add,
     difference,
     person_deltas,
 )
@@ -125,7 +124,7 @@ async def _refresh_chunk(
     facts = await load_facts(session, [i for i in ids if i not in known])
     facts.update((i, known[i]) for i in ids if i in known)
     old = await _stored_deltas(session, ids)
-    total: Deltas = {}
+    pending = _pending(session)
     changed: list[int] = []
     new_rows: list[dict[str, Any]] = []
     for staff_id in ids:
@@ -140,8 +139,7 @@ async def _refresh_chunk(
         )
         for (day, cell), counts in change.items():
             key = (fold_day(day, programme_start), cell)
-            h, b, s, g = total.get(key, (0, 0, 0, 0))
-            total[key] = (h + counts[0], b + counts[1], s + counts[2], g + counts[3])
+            pending[key] = add(pending.get(key, (0, 0, 0, 0)), counts)
     if not changed:
         return
     replaced = [staff_id for staff_id in changed if staff_id in old]
@@ -152,7 +150,6 @@ async def _refresh_chunk(
             )
         )
     await insert_rows(session, UptakePersonDelta.__table__, new_rows)
-    _defer(session, total)
 
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
@@ -172,14 +169,12 @@ def _cell_values(cell: Cell) -> dict[str, Any]:
     }
 
 
-def _defer(session: AsyncSession, deltas: Deltas) -> None:
-    """Keeps these (day, cell) deltas with the session until its transaction commits."""
+def _pending(session: AsyncSession) -> Deltas:
+    """The (day, cell) deltas this session's transaction adds to the buckets as it commits."""
     sync_session = session.sync_session
     assert not sync_session.in_nested_transaction(), "uptake is refreshed outside savepoints"
-    pending: dict[tuple[date, Cell], Counts] = sync_session.info.setdefault(_PENDING, {})
-    for key, counts in deltas.items():
-        h, b, s, g = pending.get(key, (0, 0, 0, 0))
-        pending[key] = (h + counts[0], b + counts[1], s + counts[2], g + counts[3])
+    pending: Deltas = sync_session.info.setdefault(_PENDING, {})
+    return pending
 
 
 @event.listens_for(Session, "before_commit")
@@ -188,7 +183,7 @@ def _apply_pending(session: Session) -> None:
     transaction, locking the (few, shared) bucket rows only for the commit itself."""
     pending = session.info.pop(_PENDING, None)
     if pending:
-        statement, parameters = bucket_upsert(session.get_bind().dialect.name, pending)
+        statement, parameters = bucket_upsert(session, pending)
         if statement is not None:
             session.execute(statement, parameters)
 
@@ -199,7 +194,7 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def bucket_upsert(dialect: str, deltas: Deltas) -> tuple[Any, Any]:
+def bucket_upsert(session: Session, deltas: Deltas) -> tuple[Any, Any]:
     """The statement adding these (day, cell) deltas to the day, month and year buckets (None
     when they cancel out). Rows in key order, so that concurrent commits never deadlock."""
     buckets: dict[tuple[str, date, Cell], list[int]] = {}
@@ -220,14 +215,13 @@ def bucket_upsert(dialect: str, deltas: Deltas) -> tuple[Any, Any]:
     ]
     if not rows:
         return None, None
-    postgresql = dialect == "postgresql"
     table: Any = UptakeBucket.__table__
-    statement = (pg_insert if postgresql else sqlite_insert)(table)
+    statement = insert_statement(session, table)
     statement = statement.on_conflict_do_update(
         index_elements=["grain", "period_start", *_CELL_COLUMNS],
         set_={m: table.c[m] + statement.excluded[m] for m in MEASURES},
     )
-    return insert_rows_statement(postgresql, table, rows, statement=statement)
+    return insert_rows_statement(session, table, rows, statement=statement)
 
 
 async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, PersonFacts]:
