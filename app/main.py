@@ -11,10 +11,12 @@ from app.audit.router import router as audit_router
 from app.auth.active_clients import ActiveClients
 from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
+from app.completions import service as completions
 from app.completions.router import router as completions_router
 from app.core.collector import settle_after_startup
 from app.core.database import create_engine, create_sessionmaker
 from app.core.docs import install_docs
+from app.core.group_commit import GroupCommit
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import RequestMetricsMiddleware, forget_this_worker
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -124,6 +126,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clients = clients
     app.state.logger = get_logger("iqt")
     app.state.rate_limiter = rate_limiter
+    app.state.completion_groups = GroupCommit(
+        app.state.sessionmaker,
+        completions.record_group,
+        key=completions.same_completion,
+        max_items=settings.completion_group_max,
+    )
     figure_cache.install(app.state, settings.uptake_cache_seconds)
 
     install_problem_handlers(app)

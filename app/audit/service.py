@@ -47,25 +47,41 @@ async def write_noted_audit_records(
             status_code = failure.status
         else:
             status_code = 503 if is_database_unavailable(failure) else 500
+    outcome = "success" if failure is None else "failure"
     await insert_rows(
         session,
         AuditRecord.__table__,
-        [
-            {
-                "occurred_at": utcnow(),
-                "client_id": caller.client_id,
-                "action": note.action,
-                "resource_type": note.resource_type,
-                "resource_id": note.resource_id,
-                "organisation_ods_code": note.organisation,
-                "request_id": caller.request_id,
-                "outcome": "success" if failure is None else "failure",
-                "status_code": status_code,
-            }
-            for note in notes
-        ],
+        [_audit_row(caller, note, outcome, status_code) for note in notes],
     )
     return True
+
+
+async def write_audit_records(
+    session: AsyncSession, entries: Sequence[tuple[Caller, AuditNote]]
+) -> None:
+    """Writes successful actions of several requests at once (one Core statement), for the
+    requests that share a transaction (a group commit)."""
+    await insert_rows(
+        session,
+        AuditRecord.__table__,
+        [_audit_row(caller, note, "success", None) for caller, note in entries],
+    )
+
+
+def _audit_row(
+    caller: Caller, note: AuditNote, outcome: str, status_code: int | None
+) -> dict[str, object]:
+    return {
+        "occurred_at": utcnow(),
+        "client_id": caller.client_id,
+        "action": note.action,
+        "resource_type": note.resource_type,
+        "resource_id": note.resource_id,
+        "organisation_ods_code": note.organisation,
+        "request_id": caller.request_id,
+        "outcome": outcome,
+        "status_code": status_code,
+    }
 
 
 async def list_audit_records(
@@ -95,4 +111,4 @@ async def list_audit_records(
     )
 
 
-__all__: Sequence[str] = ["list_audit_records", "write_noted_audit_records"]
+__all__: Sequence[str] = ["list_audit_records", "write_audit_records", "write_noted_audit_records"]

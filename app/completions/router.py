@@ -77,12 +77,14 @@ async def record_completion(
     """Records a completion for the calling platform: 201 (matched, or kept unmatched until HR
     sends the person); a repeat of the same externalId and content is 200 and writes nothing;
     the same externalId with other content is 409 naming the fields that differ."""
+    submission = service.Submission(
+        caller, body, lambda i: str(request.url_for("get_completion", completionId=i))
+    )
     answer = await service.post_completion(
         session,
-        caller,
-        body,
+        submission,
         idempotency_key=idempotency_key,
-        location_of=lambda i: str(request.url_for("get_completion", completionId=i)),
+        groups=request.app.state.completion_groups,
     )
     headers = {"Location": answer.location} if answer.status == 201 and answer.location else {}
     if answer.replayed:

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.caller import Caller
+from app.audit.service import write_audit_records
+from app.auth.caller import AuditNote, Caller
 from app.awards import evaluation
 from app.completions import idempotency, matching, repository
 from app.completions.records import differing_fields, refusals, to_row
 from app.completions.schemas import Channel, CompletionIn, CompletionRead, MatchStatus
 from app.core.clock import utcnow
+from app.core.group_commit import GroupCommit
 from app.core.metrics import (
     COMPLETIONS_RECORDED,
     COMPLETIONS_RETRACTED,
@@ -41,6 +43,7 @@ class Answer:
     body: dict[str, Any]
     location: str | None
     replayed: bool = False
+    organisation: str | None = None  # the person's, for the audit record
 
 
 def to_read(values: Mapping[str, Any]) -> CompletionRead:
@@ -122,28 +125,52 @@ def _recorded_event(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Submission:
+    """One ``POST /completions``: who sent what, and how to name the completion it makes."""
+
+    caller: Caller
+    body: CompletionIn
+    location_of: Callable[[int], str]
+
+
+def same_completion(submission: Submission) -> tuple[str, str]:
+    """Two submissions with this in common are one completion: they never share a group."""
+    return submission.caller.client_id, submission.body.external_id
+
+
 async def post_completion(
     session: AsyncSession,
-    caller: Caller,
-    body: CompletionIn,
+    submission: Submission,
     *,
     idempotency_key: str | None,
-    location_of: Callable[[int], str],
+    groups: GroupCommit[Submission, Answer | ProblemError] | None = None,
 ) -> Answer:
     """Records one completion (201), answers a repeat of it (200), or replays the answer to
-    an earlier request with the same Idempotency-Key."""
+    an earlier request with the same Idempotency-Key. Without a key, and with ``groups``, it
+    is written in one transaction with the completions posted at the same time."""
+    caller = submission.caller
     try:
         if idempotency_key is None:
-            return await _record_one(session, caller, body, location_of)
+            if groups is not None:
+                # This request's own session has nothing to write: end its transaction (a
+                # client lookup's) so that it holds no connection or lock while it waits.
+                await session.commit()
+                outcome = await groups.submit(submission)
+                if outcome is not None:
+                    if isinstance(outcome, ProblemError):
+                        raise outcome
+                    return outcome
+            return await _record_one(session, submission)
         key = idempotency.parse_key(idempotency_key)
         request_fingerprint = idempotency.fingerprint(
-            "POST", "/completions", body.model_dump(mode="json", by_alias=True)
+            "POST", "/completions", submission.body.model_dump(mode="json", by_alias=True)
         )
         stored = await idempotency.recall(session, caller.client_id, key, request_fingerprint)
         if stored is not None:
             caller.note_audit("create", "completion", _id_in(stored.body), None)
             return Answer(stored.status, stored.body, stored.location, replayed=True)
-        answer = await _record_one(session, caller, body, location_of)
+        answer = await _record_one(session, submission)
         await idempotency.remember(
             session,
             caller.client_id,
@@ -161,37 +188,92 @@ def _id_in(body: Mapping[str, Any]) -> str | None:
     return str(body["id"]) if "id" in body else None
 
 
-async def _record_one(
-    session: AsyncSession,
-    caller: Caller,
-    body: CompletionIn,
-    location_of: Callable[[int], str],
-) -> Answer:
+async def _record_one(session: AsyncSession, submission: Submission) -> Answer:
+    (outcome,) = await record_submissions(session, [submission])
+    if isinstance(outcome, ProblemError):
+        raise outcome
+    submission.caller.note_audit("create", "completion", _id_in(outcome.body), outcome.organisation)
+    return outcome
+
+
+async def record_group(
+    session: AsyncSession, submissions: Sequence[Submission]
+) -> list[Answer | ProblemError]:
+    """``record_submissions`` with the audit records of the recorded ones, for a group commit
+    (the refused ones are audited by their own requests, as failures)."""
+    outcomes = await record_submissions(session, submissions)
+    await write_audit_records(
+        session,
+        [
+            (submission.caller, AuditNote("create", "completion", _id_in(o.body), o.organisation))
+            for submission, o in zip(submissions, outcomes, strict=True)
+            if isinstance(o, Answer)
+        ],
+    )
+    return outcomes
+
+
+async def record_submissions(
+    session: AsyncSession, submissions: Sequence[Submission]
+) -> list[Answer | ProblemError]:
+    """Records single completions in the session's transaction, one statement per step for
+    all of them. Each gets what it would get on its own: 201, 200 for a repeat, or the
+    problem (422, 409) for one that writes nothing. No two may share ``same_completion``."""
     now = utcnow()
-    course_ids = await course_ids_by_code(session, [body.course_code])
-    reasons = refusals(body, course_ids, now)
-    if reasons:
-        raise ValidationFailed(f"{len(reasons)} field(s) not valid.", invalid_params=reasons)
-    row = to_row(body, course_ids, client_id=caller.client_id, channel=Channel.API, now=now)
-    recorded = await record_completions(session, caller, [row])
-    if recorded.conflicts:
-        _, existing, differing = recorded.conflicts[0]
-        raise Conflict(
-            f"externalId {body.external_id} was recorded before with other content: "
-            f"{', '.join(differing)} differ. Send a new externalId for a new completion.",
-            invalid_params=[
-                (name, "Differs from the completion recorded with this externalId.")
-                for name in differing
-            ],
-            extensions={"completionId": existing["id"]},
-        )
-    created = bool(recorded.created)
-    values = recorded.created[0] if created else recorded.unchanged[0]
-    caller.note_audit("create", "completion", str(values["id"]), values["organisation"])
-    return Answer(
-        201 if created else 200,
-        to_read(values).model_dump(mode="json", by_alias=True),
-        location_of(values["id"]),
+    course_ids = await course_ids_by_code(session, [s.body.course_code for s in submissions])
+    outcomes: list[Answer | ProblemError | None] = [None] * len(submissions)
+    by_client: dict[str, list[int]] = {}
+    for index, submission in enumerate(submissions):
+        reasons = refusals(submission.body, course_ids, now)
+        if reasons:
+            outcomes[index] = ValidationFailed(
+                f"{len(reasons)} field(s) not valid.", invalid_params=reasons
+            )
+        else:
+            by_client.setdefault(submission.caller.client_id, []).append(index)
+    for client_id, indexes in by_client.items():
+        rows = [
+            to_row(
+                submissions[i].body, course_ids, client_id=client_id, channel=Channel.API, now=now
+            )
+            for i in indexes
+        ]
+        recorded = await record_completions(session, submissions[indexes[0]].caller, rows)
+        created = {row["external_id"]: row for row in recorded.created}
+        unchanged = {view["external_id"]: view for view in recorded.unchanged}
+        conflicts = {row["external_id"]: (view, fields) for row, view, fields in recorded.conflicts}
+        for i in indexes:
+            submission = submissions[i]
+            external_id = submission.body.external_id
+            if external_id in conflicts:
+                outcomes[i] = _conflict(external_id, *conflicts[external_id])
+                continue
+            status, values = (
+                (201, created[external_id])
+                if external_id in created
+                else (
+                    200,
+                    unchanged[external_id],
+                )
+            )
+            outcomes[i] = Answer(
+                status,
+                to_read(values).model_dump(mode="json", by_alias=True),
+                submission.location_of(values["id"]),
+                organisation=values["organisation"],
+            )
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _conflict(external_id: str, existing: Mapping[str, Any], differing: list[str]) -> Conflict:
+    return Conflict(
+        f"externalId {external_id} was recorded before with other content: "
+        f"{', '.join(differing)} differ. Send a new externalId for a new completion.",
+        invalid_params=[
+            (name, "Differs from the completion recorded with this externalId.")
+            for name in differing
+        ],
+        extensions={"completionId": existing["id"]},
     )
 
 

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./iqt.db"
     database_pool_size: int = Field(default=10, ge=1)
+    # Single completions posted together share one transaction, up to this many (1: each alone).
+    completion_group_max: int = Field(default=100, ge=1, le=1000)
 
     token_signing_key: str = DEVELOPMENT_SIGNING_KEY
     token_lifetime_seconds: int = Field(default=900, ge=60, le=3600)

@@ -1,0 +1,105 @@
+"""Group commit: requests that arrive together are written in one transaction.
+
+A request hands its item to ``GroupCommit.submit`` and waits. While no group is being written,
+the first item starts one; items that arrive while a group is written wait for the next, so a
+group holds whatever arrived meanwhile (one item when the service is quiet, dozens under load)
+and the statements a write needs run once per group instead of once per request. Each request
+is answered only after the transaction holding its item has committed: nothing is deferred.
+
+Items with the same key never share a group (the later one waits for the next), so a group
+decides each item as the same requests one after another would. When a group fails as a whole
+(a deadlock, a lost connection, a failed COMMIT), every item in it is answered ``None``: its
+request then does its write alone, in its own transaction, and meets the error itself if it
+persists. Its item may have been committed when only the COMMIT's answer was lost, so the work
+done alone must be idempotent (a repeat answers what is stored).
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.logging import get_logger
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+# An item and the future its request waits on (None: write it alone).
+Waiting = tuple[Item, asyncio.Future[Outcome | None]]
+
+log = get_logger("iqt.group_commit")
+
+
+class GroupCommit(Generic[Item, Outcome]):
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Outcome]]],
+        *,
+        key: Callable[[Item], Hashable],
+        max_items: int,
+    ) -> None:
+        """``write`` stores a group in the session it is given (it does not commit) and
+        returns one outcome per item, in order."""
+        self._sessionmaker = sessionmaker
+        self._write = write
+        self._key = key
+        self._max_items = max_items
+        self._waiting: list[Waiting[Item, Outcome]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, item: Item) -> Outcome | None:
+        """The item's outcome once its group has committed; ``None`` when the group failed
+        and the caller must write the item alone."""
+        future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_groups(), name="iqt-group-commit")
+        return await future
+
+    async def _write_groups(self) -> None:
+        try:
+            while self._waiting:
+                await self._write_group(self._next_group())
+        finally:
+            self._writer = None
+
+    def _next_group(self) -> list[Waiting[Item, Outcome]]:
+        group: list[Waiting[Item, Outcome]] = []
+        later: list[Waiting[Item, Outcome]] = []
+        keys: set[Hashable] = set()
+        for waiting in self._waiting:
+            item, future = waiting
+            if future.done():  # its request went away before the group was written
+                continue
+            key = self._key(item)
+            if len(group) < self._max_items and key not in keys:
+                keys.add(key)
+                group.append(waiting)
+            else:
+                later.append(waiting)
+        self._waiting = later
+        return group
+
+    async def _write_group(
+        self, group: list[tuple[Item, "asyncio.Future[Outcome | None]"]]
+    ) -> None:
+        if not group:
+            return
+        try:
+            async with self._sessionmaker() as session:
+                outcomes: Sequence[Outcome | None] = await self._write(
+                    session, [item for item, _ in group]
+                )
+                await session.commit()
+        except Exception as error:
+            log.warning("group_commit.failed", items=len(group), error=type(error).__name__)
+            outcomes = [None] * len(group)
+        except BaseException:
+            for _, future in group:
+                if not future.done():
+                    future.set_result(None)
+            raise
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
