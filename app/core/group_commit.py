@@ -15,6 +15,7 @@ done alone must be idempotent (a repeat answers what is stored).
 """
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
@@ -54,7 +55,10 @@ class GroupCommit(Generic[Item, Outcome]):
         future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._writer is None:
-            self._writer = asyncio.create_task(self._write_groups(), name="iqt-group-commit")
+            # A context of its own: what it logs is not put down to the request that started it.
+            self._writer = asyncio.create_task(
+                self._write_groups(), name="iqt-group-commit", context=contextvars.Context()
+            )
         return await future
 
     async def _write_groups(self) -> None:

@@ -24,7 +24,7 @@ async def test_a_completion_for_a_known_person_is_201_matched_with_location(
     response = await post(client, platform, completion())
     assert response.status_code == 201, response.text
     body = response.json()
-    assert response.headers["location"].endswith(f"/completions/{body['id']}")
+    assert response.headers["location"] == f"http://testserver/completions/{body['id']}"
     assert body["matchStatus"] == "matched"
     assert body["matchedEmployeeNumber"] == "100001"
     assert body["source"] == platform["client_id"]
