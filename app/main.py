@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         completions.record_group,
         key=completions.same_completion,
         max_items=settings.completion_group_max,
+        linger=settings.completion_group_linger_ms / 1000,
     )
     figure_cache.install(app.state, settings.uptake_cache_seconds)
 

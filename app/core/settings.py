@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     # Single completions posted together share one transaction, up to this many (1: each alone).
     completion_group_max: int = Field(default=100, ge=1, le=1000)
+    # Under load, how long the next group waits for the requests of the clients just answered.
+    completion_group_linger_ms: float = Field(default=5.0, ge=0, le=100)
 
     token_signing_key: str = DEVELOPMENT_SIGNING_KEY
     token_lifetime_seconds: int = Field(default=900, ge=60, le=3600)

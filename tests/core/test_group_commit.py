@@ -42,12 +42,15 @@ class Writer:
         return [f"stored {value}" for _, value in items]
 
 
-def group_commit(writer: Writer, max_items: int = 100) -> GroupCommit[tuple[str, str], str]:
+def group_commit(
+    writer: Writer, max_items: int = 100, linger: float = 0.0
+) -> GroupCommit[tuple[str, str], str]:
     return GroupCommit(
         writer.sessionmaker,  # type: ignore[arg-type]
         writer.write,
         key=lambda item: item[0],
         max_items=max_items,
+        linger=linger,
     )
 
 
@@ -116,3 +119,28 @@ async def test_a_request_that_went_away_is_not_written() -> None:
     with pytest.raises(asyncio.CancelledError):
         await gone
     assert writer.groups == [["a"], ["c"]]
+
+
+@pytest.mark.parametrize(("linger", "groups"), [(0.0, [4, 1, 2]), (0.1, [4, 3])])
+async def test_under_load_the_next_group_lingers_for_the_clients_just_answered(
+    linger: float, groups: list[int]
+) -> None:
+    writer = Writer()
+    group_commit_ = group_commit(writer, linger=linger)
+    first = [asyncio.create_task(group_commit_.submit((key, key))) for key in "abcd"]
+    await asyncio.sleep(0.005)  # a, b, c, d are being written
+    late = [asyncio.create_task(group_commit_.submit(("e", "e")))]
+    await asyncio.gather(*first)  # one waits after a group of four: the writer lingers
+    late += [asyncio.create_task(group_commit_.submit((key, key))) for key in "fg"]
+
+    await asyncio.gather(*late)
+
+    assert [len(group) for group in writer.groups] == groups
+
+
+async def test_a_lone_item_after_a_quiet_spell_does_not_linger() -> None:
+    writer = Writer()
+    group_commit_ = group_commit(writer, linger=10.0)
+
+    await asyncio.wait_for(group_commit_.submit(("a", "a")), timeout=1)
+    await asyncio.wait_for(group_commit_.submit(("b", "b")), timeout=1)
