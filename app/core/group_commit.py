@@ -97,9 +97,7 @@ class GroupCommit(Generic[Item, Outcome]):
         self._waiting = later
         return group
 
-    async def _write_group(
-        self, group: list[tuple[Item, "asyncio.Future[Outcome | None]"]]
-    ) -> None:
+    async def _write_group(self, group: list[Waiting[Item, Outcome]]) -> None:
         if not group:
             return
         try:
