@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker,
         completions.record_group,
         key=completions.same_completion,
+        kind=completions.same_client,
         max_items=settings.completion_group_max,
         linger=settings.completion_group_linger_ms / 1000,
     )

@@ -139,6 +139,12 @@ def same_completion(submission: Submission) -> tuple[str, str]:
     return submission.caller.client_id, submission.body.external_id
 
 
+def same_client(submission: Submission) -> str:
+    """A group holds one client's submissions: recorded in one pass, they take their locks
+    (identities, then people) in one sorted order, as a batch does."""
+    return submission.caller.client_id
+
+
 async def post_completion(
     session: AsyncSession,
     submission: Submission,
@@ -216,13 +222,16 @@ async def record_group(
 async def record_submissions(
     session: AsyncSession, submissions: Sequence[Submission]
 ) -> list[Answer | ProblemError]:
-    """Records single completions in the session's transaction, one statement per step for
-    all of them. Each gets what it would get on its own: 201, 200 for a repeat, or the
-    problem (422, 409) for one that writes nothing. No two may share ``same_completion``."""
+    """Records one client's single completions in the session's transaction, one statement per
+    step for all of them (in one pass, so that locks are taken in one order, as for a batch).
+    Each gets what it would get on its own: 201, 200 for a repeat, or the problem (422, 409) for
+    one that writes nothing. No two may share ``same_completion``."""
+    (caller, *_) = callers = [s.caller for s in submissions]
+    assert all(c.client_id == caller.client_id for c in callers), "one client's (same_client)"
     now = utcnow()
     course_ids = await course_ids_by_code(session, [s.body.course_code for s in submissions])
     outcomes: list[Answer | ProblemError | None] = [None] * len(submissions)
-    by_client: dict[str, list[int]] = {}
+    accepted: list[int] = []
     for index, submission in enumerate(submissions):
         reasons = refusals(submission.body, course_ids, now)
         if reasons:
@@ -230,38 +239,36 @@ async def record_submissions(
                 f"{len(reasons)} field(s) not valid.", invalid_params=reasons
             )
         else:
-            by_client.setdefault(submission.caller.client_id, []).append(index)
-    for client_id, indexes in by_client.items():
-        rows = [
-            to_row(
-                submissions[i].body, course_ids, client_id=client_id, channel=Channel.API, now=now
-            )
-            for i in indexes
-        ]
-        recorded = await record_completions(session, submissions[indexes[0]].caller, rows)
-        created = {row["external_id"]: row for row in recorded.created}
-        unchanged = {view["external_id"]: view for view in recorded.unchanged}
-        conflicts = {row["external_id"]: (view, fields) for row, view, fields in recorded.conflicts}
-        for i in indexes:
-            submission = submissions[i]
-            external_id = submission.body.external_id
-            if external_id in conflicts:
-                outcomes[i] = _conflict(external_id, *conflicts[external_id])
-                continue
-            status, values = (
-                (201, created[external_id])
-                if external_id in created
-                else (
-                    200,
-                    unchanged[external_id],
-                )
-            )
-            outcomes[i] = Answer(
-                status,
-                to_read(values).model_dump(mode="json", by_alias=True),
-                submission.location_of(values["id"]),
-                organisation=values["organisation"],
-            )
+            accepted.append(index)
+    rows = [
+        to_row(
+            submissions[i].body,
+            course_ids,
+            client_id=caller.client_id,
+            channel=Channel.API,
+            now=now,
+        )
+        for i in accepted
+    ]
+    recorded = await record_completions(session, caller, rows)
+    created = {row["external_id"]: row for row in recorded.created}
+    unchanged = {view["external_id"]: view for view in recorded.unchanged}
+    conflicts = {row["external_id"]: (view, fields) for row, view, fields in recorded.conflicts}
+    for i in accepted:
+        submission = submissions[i]
+        external_id = submission.body.external_id
+        if external_id in conflicts:
+            outcomes[i] = _conflict(external_id, *conflicts[external_id])
+            continue
+        status, values = (
+            (201, created[external_id]) if external_id in created else (200, unchanged[external_id])
+        )
+        outcomes[i] = Answer(
+            status,
+            to_read(values).model_dump(mode="json", by_alias=True),
+            submission.location_of(values["id"]),
+            organisation=values["organisation"],
+        )
     return [outcome for outcome in outcomes if outcome is not None]
 
 

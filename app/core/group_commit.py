@@ -7,11 +7,16 @@ and the statements a write needs run once per group instead of once per request.
 is answered only after the transaction holding its item has committed: nothing is deferred.
 
 Items with the same key never share a group (the later one waits for the next), so a group
-decides each item as the same requests one after another would. When a group fails as a whole
-(a deadlock, a lost connection, a failed COMMIT), every item in it is answered ``None``: its
-request then does its write alone, in its own transaction, and meets the error itself if it
-persists. Its item may have been committed when only the COMMIT's answer was lost, so the work
-done alone must be idempotent (a repeat answers what is stored).
+decides each item as the same requests one after another would. A group holds items of one
+``kind`` only (for completions, one client's), so that it takes its locks in the one sorted pass
+a single request or a batch takes; two kinds in one transaction would take two passes, and two
+such groups could deadlock.
+
+When a group fails before its COMMIT (a deadlock, a lost connection), nothing of it is stored
+and every item is answered ``None``: its request then does its write alone, in its own
+transaction, and meets the error itself if it persists. When the connection is lost during the
+COMMIT, the group may or may not be stored: every request gets that error, as a request alone
+whose COMMIT went unanswered would.
 """
 
 import asyncio
@@ -21,6 +26,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.database_faults import is_database_unavailable
 from app.core.logging import get_logger
 
 Item = TypeVar("Item")
@@ -38,6 +44,7 @@ class GroupCommit(Generic[Item, Outcome]):
         write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Outcome]]],
         *,
         key: Callable[[Item], Hashable],
+        kind: Callable[[Item], Hashable] = lambda _: None,
         max_items: int,
         linger: float = 0.0,
     ) -> None:
@@ -48,6 +55,7 @@ class GroupCommit(Generic[Item, Outcome]):
         self._sessionmaker = sessionmaker
         self._write = write
         self._key = key
+        self._kind = kind
         self._max_items = max_items
         self._linger = linger
         self._waiting: list[Waiting[Item, Outcome]] = []
@@ -58,7 +66,7 @@ class GroupCommit(Generic[Item, Outcome]):
         and the caller must write the item alone."""
         future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._writer is None:
+        if self._writer is None or self._writer.done():  # done: cancelled before it ran
             # A context of its own: what it logs is not put down to the request that started it.
             self._writer = asyncio.create_task(
                 self._write_groups(), name="iqt-group-commit", context=contextvars.Context()
@@ -77,6 +85,12 @@ class GroupCommit(Generic[Item, Outcome]):
                 group = self._next_group()
                 last_size = len(group)
                 await self._write_group(group)
+        except BaseException:  # cancelled (the event loop closing): the waiting write alone
+            for _, future in self._waiting:
+                if not future.done():
+                    future.set_result(None)
+            self._waiting = []
+            raise
         finally:
             self._writer = None
 
@@ -84,12 +98,15 @@ class GroupCommit(Generic[Item, Outcome]):
         group: list[Waiting[Item, Outcome]] = []
         later: list[Waiting[Item, Outcome]] = []
         keys: set[Hashable] = set()
+        kind: Hashable = None
         for waiting in self._waiting:
             item, future = waiting
             if future.done():  # its request went away before the group was written
                 continue
             key = self._key(item)
-            if len(group) < self._max_items and key not in keys:
+            if not group:
+                kind = self._kind(item)
+            if len(group) < self._max_items and key not in keys and self._kind(item) == kind:
                 keys.add(key)
                 group.append(waiting)
             else:
@@ -100,14 +117,21 @@ class GroupCommit(Generic[Item, Outcome]):
     async def _write_group(self, group: list[Waiting[Item, Outcome]]) -> None:
         if not group:
             return
+        committing = False
         try:
             async with self._sessionmaker() as session:
                 outcomes: Sequence[Outcome | None] = await self._write(
                     session, [item for item, _ in group]
                 )
+                committing = True
                 await session.commit()
         except Exception as error:
             log.warning("group_commit.failed", items=len(group), error=type(error).__name__)
+            if committing and is_database_unavailable(error):
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(error)
+                return
             outcomes = [None] * len(group)
         except BaseException:
             for _, future in group:

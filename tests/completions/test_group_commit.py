@@ -14,6 +14,7 @@ from app.completions import service
 from app.core.group_commit import GroupCommit
 from app.models import AuditRecord, Award
 from tests.completions.factories import (
+    COMPLETION_SCOPES,
     completion,
     count_completions,
     count_events,
@@ -35,17 +36,34 @@ def install_groups(app: Any) -> Iterator[Callable[[GroupCommit[Any, Any]], None]
     app.state.completion_groups = original
 
 
-def counted_groups(app: Any, install: Callable[[GroupCommit[Any, Any]], None]) -> list[int]:
-    """Installs a group commit with the real write, noting the size of each group."""
+def app_groups(app: Any, write: Any) -> GroupCommit[Any, Any]:
+    """A group commit made as the app makes its own, with another write."""
+    return GroupCommit(
+        app.state.sessionmaker,
+        write,
+        key=service.same_completion,
+        kind=service.same_client,
+        max_items=100,
+    )
+
+
+def counted_groups(
+    app: Any,
+    install: Callable[[GroupCommit[Any, Any]], None],
+    clients: list[set[str]] | None = None,
+) -> list[int]:
+    """Installs a group commit with the real write, noting the size (and clients) of each group."""
     sizes: list[int] = []
 
     async def write(
         session: AsyncSession, submissions: Sequence[service.Submission]
     ) -> list[service.Answer | Any]:
         sizes.append(len(submissions))
+        if clients is not None:
+            clients.append({s.caller.client_id for s in submissions})
         return await service.record_group(session, submissions)
 
-    install(GroupCommit(app.state.sessionmaker, write, key=service.same_completion, max_items=100))
+    install(app_groups(app, write))
     return sizes
 
 
@@ -158,9 +176,7 @@ async def test_when_a_group_fails_each_request_is_written_alone(
         await service.record_group(session, submissions)  # written, then the group fails
         raise RuntimeError("deadlock detected")
 
-    install_groups(
-        GroupCommit(app.state.sessionmaker, deadlocked, key=service.same_completion, max_items=100)
-    )
+    install_groups(app_groups(app, deadlocked))
 
     responses = await asyncio.gather(
         *(post(client, platform, completion(f"alone-{i}")) for i in range(5))
@@ -173,3 +189,34 @@ async def test_when_a_group_fails_each_request_is_written_alone(
     assert sorted(r.request_id for r in records) == sorted(
         r.headers["X-Request-Id"] for r in responses
     )
+
+
+async def test_a_group_holds_one_clients_completions(
+    client: httpx.AsyncClient,
+    app: Any,
+    admin: dict[str, str],
+    platform: dict[str, str],
+    make_client: Any,
+    install_groups: Callable[[GroupCommit[Any, Any]], None],
+) -> None:
+    """One client per group: its completions take their locks in one sorted pass, as a batch
+    does (two clients' passes in one transaction could deadlock with another group)."""
+    other = await make_client(scopes=COMPLETION_SCOPES, name="ESR learning")
+    clients: list[set[str]] = []
+    sizes = counted_groups(app, install_groups, clients)
+
+    sent = [
+        (creds, completion(f"{name}-{i}", number=str(300001 + i)))
+        for i in range(6)
+        for name, creds in (("moodle", platform), ("esr", other))
+    ]
+    responses = await asyncio.gather(*(post(client, creds, body) for creds, body in sent))
+
+    assert [r.status_code for r in responses] == [201] * len(sent), [r.text for r in responses]
+    assert all(len(group) == 1 for group in clients), clients
+    assert sum(sizes) == len(sent)
+    if is_postgresql():
+        assert max(sizes) > 1, sizes
+    for (creds, body), response in zip(sent, responses, strict=True):
+        assert response.json()["externalId"] == body["externalId"]
+        assert response.json()["source"] == creds["client_id"]

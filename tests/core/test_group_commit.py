@@ -5,13 +5,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from sqlalchemy import exc as sa_exc
 
 from app.core.group_commit import GroupCommit
 
 
 class FakeSession:
-    def __init__(self, log: list[str]) -> None:
+    def __init__(self, log: list[str], commit_error: Exception | None = None) -> None:
         self.log = log
+        self.commit_error = commit_error
 
     async def __aenter__(self) -> "FakeSession":
         return self
@@ -20,6 +22,8 @@ class FakeSession:
         self.log.append("closed")
 
     async def commit(self) -> None:
+        if self.commit_error is not None:
+            raise self.commit_error
         self.log.append("commit")
 
 
@@ -30,9 +34,10 @@ class Writer:
         self.log: list[str] = []
         self.groups: list[list[str]] = []
         self.fail = False
+        self.commit_error: Exception | None = None
 
     def sessionmaker(self) -> FakeSession:
-        return FakeSession(self.log)
+        return FakeSession(self.log, self.commit_error)
 
     async def write(self, _: Any, items: Sequence[tuple[str, str]]) -> list[str]:
         self.groups.append([value for _, value in items])
@@ -45,10 +50,12 @@ class Writer:
 def group_commit(
     writer: Writer, max_items: int = 100, linger: float = 0.0
 ) -> GroupCommit[tuple[str, str], str]:
+    """Items are (key, value); the kind of an item is its value's first letter."""
     return GroupCommit(
         writer.sessionmaker,  # type: ignore[arg-type]
         writer.write,
         key=lambda item: item[0],
+        kind=lambda item: item[1][0],
         max_items=max_items,
         linger=linger,
     )
@@ -60,16 +67,16 @@ async def test_items_arriving_while_a_group_is_written_share_the_next_group() ->
 
     first = asyncio.create_task(groups.submit(("a", "1")))
     await asyncio.sleep(0)  # the first group starts with item 1 alone
-    rest = [groups.submit((key, key)) for key in "bcde"]
+    rest = [groups.submit((key, "x" + key)) for key in "bcde"]
 
     assert await asyncio.gather(first, *rest) == [
         "stored 1",
-        "stored b",
-        "stored c",
-        "stored d",
-        "stored e",
+        "stored xb",
+        "stored xc",
+        "stored xd",
+        "stored xe",
     ]
-    assert writer.groups == [["1"], ["b", "c", "d", "e"]]
+    assert writer.groups == [["1"], ["xb", "xc", "xd", "xe"]]
     assert writer.log == ["commit", "closed", "commit", "closed"]
 
 
@@ -77,19 +84,29 @@ async def test_items_with_the_same_key_never_share_a_group() -> None:
     writer = Writer()
     groups = group_commit(writer)
 
-    answers = await asyncio.gather(*(groups.submit((key, str(i))) for i, key in enumerate("aab")))
+    answers = await asyncio.gather(*(groups.submit((key, f"x{i}")) for i, key in enumerate("aab")))
 
-    assert answers == ["stored 0", "stored 1", "stored 2"]
-    assert writer.groups == [["0", "2"], ["1"]]
+    assert answers == ["stored x0", "stored x1", "stored x2"]
+    assert writer.groups == [["x0", "x2"], ["x1"]]
+
+
+async def test_a_group_holds_items_of_one_kind() -> None:
+    writer = Writer()
+    groups = group_commit(writer)
+
+    items = [("a", "x1"), ("b", "y1"), ("c", "x2"), ("d", "y2")]
+    await asyncio.gather(*(groups.submit(item) for item in items))
+
+    assert writer.groups == [["x1", "x2"], ["y1", "y2"]]
 
 
 async def test_a_group_holds_at_most_max_items() -> None:
     writer = Writer()
     groups = group_commit(writer, max_items=2)
 
-    await asyncio.gather(*(groups.submit((key, key)) for key in "abcde"))
+    await asyncio.gather(*(groups.submit((key, "x" + key)) for key in "abcde"))
 
-    assert writer.groups == [["a", "b"], ["c", "d"], ["e"]]
+    assert writer.groups == [["xa", "xb"], ["xc", "xd"], ["xe"]]
 
 
 async def test_a_failed_group_answers_none_and_is_not_committed() -> None:
@@ -97,12 +114,51 @@ async def test_a_failed_group_answers_none_and_is_not_committed() -> None:
     writer.fail = True
     groups = group_commit(writer)
 
-    answers = await asyncio.gather(*(groups.submit((key, key)) for key in "ab"))
+    answers = await asyncio.gather(*(groups.submit((key, "x" + key)) for key in "ab"))
 
     assert answers == [None, None]
     assert "commit" not in writer.log
     writer.fail = False
     assert await groups.submit(("c", "c")) == "stored c"  # the next group is written
+
+
+async def test_a_commit_left_unanswered_fails_every_request_of_the_group() -> None:
+    writer = Writer()
+    writer.commit_error = sa_exc.TimeoutError("the connection went away during COMMIT")
+    groups = group_commit(writer)
+
+    answers = await asyncio.gather(
+        *(groups.submit((key, "x" + key)) for key in "ab"), return_exceptions=True
+    )
+
+    assert [type(a) for a in answers] == [sa_exc.TimeoutError, sa_exc.TimeoutError]
+
+
+async def test_waiting_items_are_written_alone_when_the_writer_is_cancelled() -> None:
+    writer = Writer()
+    groups = group_commit(writer)
+    first = asyncio.create_task(groups.submit(("a", "xa")))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(groups.submit(("b", "xb")))
+    await asyncio.sleep(0)
+    assert groups._writer is not None
+    groups._writer.cancel()
+
+    assert await asyncio.gather(first, waiting) == [None, None]
+    assert "commit" not in writer.log
+
+
+async def test_a_writer_cancelled_before_it_ran_strands_no_one() -> None:
+    writer = Writer()
+    groups = group_commit(writer)
+    stranded = asyncio.create_task(groups.submit(("a", "xa")))
+    await asyncio.sleep(0)  # the writer task exists but has not run yet
+    assert groups._writer is not None
+    groups._writer.cancel()
+    await asyncio.sleep(0)
+
+    assert await asyncio.wait_for(groups.submit(("b", "xb")), timeout=1) == "stored xb"
+    assert await asyncio.wait_for(stranded, timeout=1) in (None, "stored xa")
 
 
 async def test_a_request_that_went_away_is_not_written() -> None:
@@ -127,11 +183,11 @@ async def test_under_load_the_next_group_lingers_for_the_clients_just_answered(
 ) -> None:
     writer = Writer()
     group_commit_ = group_commit(writer, linger=linger)
-    first = [asyncio.create_task(group_commit_.submit((key, key))) for key in "abcd"]
+    first = [asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "abcd"]
     await asyncio.sleep(0.005)  # a, b, c, d are being written
-    late = [asyncio.create_task(group_commit_.submit(("e", "e")))]
+    late = [asyncio.create_task(group_commit_.submit(("e", "xe")))]
     await asyncio.gather(*first)  # one waits after a group of four: the writer lingers
-    late += [asyncio.create_task(group_commit_.submit((key, key))) for key in "fg"]
+    late += [asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "fg"]
 
     await asyncio.gather(*late)
 
