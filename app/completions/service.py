@@ -226,8 +226,8 @@ async def record_submissions(
     step for all of them (in one pass, so that locks are taken in one order, as for a batch).
     Each gets what it would get on its own: 201, 200 for a repeat, or the problem (422, 409) for
     one that writes nothing. No two may share ``same_completion``."""
-    (caller, *_) = callers = [s.caller for s in submissions]
-    assert all(c.client_id == caller.client_id for c in callers), "one client's (same_client)"
+    caller = submissions[0].caller
+    assert all(s.caller.client_id == caller.client_id for s in submissions), "see same_client"
     now = utcnow()
     course_ids = await course_ids_by_code(session, [s.body.course_code for s in submissions])
     outcomes: list[Answer | ProblemError | None] = [None] * len(submissions)

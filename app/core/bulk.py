@@ -43,7 +43,7 @@ def dialect_name(session: AsyncSession | Session) -> str:
     return session.get_bind().dialect.name
 
 
-def is_postgresql(session: AsyncSession) -> bool:
+def is_postgresql(session: AsyncSession | Session) -> bool:
     return dialect_name(session) == "postgresql"
 
 
@@ -112,7 +112,7 @@ def unnest_rows(table: Any, columns: Sequence[str], rows: Sequence[dict[str, Any
 
 def insert_statement(session: AsyncSession | Session, table: Any) -> Any:
     """The dialect's INSERT (with ``on_conflict_*`` available on both)."""
-    return (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
 
 
 async def insert_rows(
@@ -145,7 +145,7 @@ def insert_rows_statement(
     a ``before_commit`` hook)."""
     base = statement if statement is not None else insert(table)
     constants = constants or {}
-    if dialect_name(session) == "postgresql" and len(rows) >= UNNEST_FROM_ROWS:
+    if is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS:
         columns = list(rows[0])
         source = unnest_rows(table, columns, rows).add_columns(
             *(expression.label(name) for name, expression in constants.items())

@@ -86,9 +86,7 @@ class GroupCommit(Generic[Item, Outcome]):
                 last_size = len(group)
                 await self._write_group(group)
         except BaseException:  # cancelled (the event loop closing): the waiting write alone
-            for _, future in self._waiting:
-                if not future.done():
-                    future.set_result(None)
+            _answer(self._waiting, None)
             self._waiting = []
             raise
         finally:
@@ -103,10 +101,10 @@ class GroupCommit(Generic[Item, Outcome]):
             item, future = waiting
             if future.done():  # its request went away before the group was written
                 continue
-            key = self._key(item)
+            key, item_kind = self._key(item), self._kind(item)
             if not group:
-                kind = self._kind(item)
-            if len(group) < self._max_items and key not in keys and self._kind(item) == kind:
+                kind = item_kind
+            if len(group) < self._max_items and key not in keys and item_kind == kind:
                 keys.add(key)
                 group.append(waiting)
             else:
@@ -128,16 +126,23 @@ class GroupCommit(Generic[Item, Outcome]):
         except Exception as error:
             log.warning("group_commit.failed", items=len(group), error=type(error).__name__)
             if committing and is_database_unavailable(error):
-                for _, future in group:
-                    if not future.done():
-                        future.set_exception(error)
+                _answer(group, error)
                 return
             outcomes = [None] * len(group)
         except BaseException:
-            for _, future in group:
-                if not future.done():
-                    future.set_result(None)
+            _answer(group, None)
             raise
         for (_, future), outcome in zip(group, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
+
+
+def _answer(waiting: Sequence[Waiting[Item, Outcome]], answer: BaseException | None) -> None:
+    """Answers every request still waiting on these items: ``None`` (write alone) or an error."""
+    for _, future in waiting:
+        if future.done():
+            continue
+        if answer is None:
+            future.set_result(None)
+        else:
+            future.set_exception(answer)
