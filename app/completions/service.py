@@ -160,8 +160,9 @@ async def post_completion(
         if idempotency_key is None:
             if groups is not None:
                 # This request's own session has nothing to write: end its transaction (a
-                # client lookup's) so that it holds no connection or lock while it waits.
-                await session.commit()
+                # client lookup's, if any) so that it holds no connection or lock while it waits.
+                if session.in_transaction():
+                    await session.commit()
                 outcome = await groups.submit(submission)
                 if outcome is not None:
                     if isinstance(outcome, ProblemError):
