@@ -31,7 +31,7 @@ from app.awards.changes import (
     plan_award_changes,
 )
 from app.awards.gathering import Person
-from app.core.bulk import column_in, insert_rows, insert_statement
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.service import record_events
@@ -168,15 +168,7 @@ async def _grant(
     ]
     if not rows:
         return []
-    table = Award.__table__
-    statement = (
-        insert_statement(session, table)
-        .on_conflict_do_nothing(
-            index_elements=["staff_id", "level"], index_where=text("status = 'active'")
-        )
-        .returning(table.c.id, table.c.staff_id, table.c.level)
-    )
-    result = await insert_rows(session, table, rows, statement=statement)
+    result = await insert_rows(session, Award.__table__, rows, statement=_GRANT(session))
     inserted = {(staff_id, level): award_id for award_id, staff_id, level in result.all()}
     events = []
     for row in rows:
@@ -192,6 +184,17 @@ async def _grant(
         events.append(_event("awardGranted", award_id, people[row["staff_id"]], data))
     outcome.granted += len(events)
     return events
+
+
+_GRANT = BuiltOnce(
+    lambda dialect: (
+        dialect_insert(dialect, Award.__table__)
+        .on_conflict_do_nothing(
+            index_elements=["staff_id", "level"], index_where=text("status = 'active'")
+        )
+        .returning(Award.__table__.c.id, Award.__table__.c.staff_id, Award.__table__.c.level)
+    )
+)
 
 
 def _count_changes(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> None:

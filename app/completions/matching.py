@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.awards import evaluation
 from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
-from app.core.bulk import column_in
+from app.core.bulk import BuiltOnce, column_in, in_parameter
 from app.core.clock import utcnow
 from app.core.metrics import COMPLETIONS_MATCHED, count_on_commit
 from app.events.service import record_events
@@ -82,11 +82,7 @@ async def _find(
     numbers = {r["employee_number"] for r in rows if r["employee_number"]}
     by_number: dict[str, Person] = {}
     if numbers:
-        found = await session.execute(
-            select(
-                StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
-            ).where(column_in(session, StaffMember.employee_number, sorted(numbers)))
-        )
+        found = await session.execute(_BY_NUMBER(session), {"numbers": sorted(numbers)})
         by_number = {number: Person(i, number, org) for i, number, org in found}
     rest = [r for r in rows if r["employee_number"] not in by_number]
     keys = {r["work_email_key"] for r in rest if r["work_email_key"]}
@@ -105,6 +101,13 @@ async def _find(
         else:
             decisions.append((None, NOT_FOUND))
     return decisions
+
+
+_BY_NUMBER = BuiltOnce(
+    lambda dialect: select(
+        StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
+    ).where(in_parameter(dialect, StaffMember.employee_number, "numbers"))
+)
 
 
 def _unique(owners: tuple[int, Person], ambiguous: str) -> tuple[Person | None, str]:

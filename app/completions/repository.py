@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import column_in, insert_rows, insert_statement
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.models import Completion, Course, StaffMember
 
@@ -43,11 +43,7 @@ async def insert_completions(
     is skipped by the unique constraint: the caller reads it back and compares."""
     if not rows:
         return {}
-    statement = (
-        insert_statement(session, Completion.__table__)
-        .on_conflict_do_nothing(index_elements=["client_id", "external_id"])
-        .returning(Completion.id, Completion.external_id)
-    )
+    statement = _INSERT_NEW(session)
     columns = [column.name for column in Completion.__table__.c if column.name in rows[0]]
     params = [{name: row[name] for name in columns} for row in rows]
     if len(params) <= _PLAIN_INSERT_ROWS:
@@ -56,6 +52,15 @@ async def insert_completions(
     else:
         result = await insert_rows(session, Completion.__table__, params, statement=statement)
     return {external_id: completion_id for completion_id, external_id in result.all()}
+
+
+_INSERT_NEW = BuiltOnce(
+    lambda dialect: (
+        dialect_insert(dialect, Completion.__table__)
+        .on_conflict_do_nothing(index_elements=["client_id", "external_id"])
+        .returning(Completion.id, Completion.external_id)
+    )
+)
 
 
 async def views_by_external_id(

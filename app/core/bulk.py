@@ -5,6 +5,7 @@ small statement whatever the number of rows, close to COPY speed. On SQLite the 
 runs as an executemany (SQLite has no network round trips to save).
 """
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -74,7 +75,7 @@ class BuiltOnce:
         self._build = build
         self._built: dict[str, Any] = {}
 
-    def __call__(self, session: AsyncSession) -> Any:
+    def __call__(self, session: AsyncSession | Session) -> Any:
         dialect = dialect_name(session)
         built = self._built.get(dialect)
         if built is None:
@@ -91,28 +92,52 @@ def _array_element_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
     return BigInteger() if isinstance(variant, BigInteger) else variant
 
 
-def unnest_rows(table: Any, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Select[Any]:
-    """``SELECT unnest(:col1), unnest(:col2), ...``: the rows as one array per column."""
+def unnest_rows(table: Any, columns: Sequence[str]) -> Select[Any]:
+    """``SELECT unnest(:unnest_col1), unnest(:unnest_col2), ...``: the rows as one array per
+    column, given at execution by ``unnest_parameters``."""
     selected = []
     for name in columns:
         column = table.c[name]
-        values = [row[name] for row in rows]
-        if isinstance(column.type, (JSON, JSONB)) or isinstance(
-            column.type.dialect_impl(_POSTGRESQL), JSONB
-        ):
-            texts = [None if v is None else json.dumps(v) for v in values]
-            array = bindparam(None, texts, type_=ARRAY(Text()))
+        if _is_json(column):
+            array = bindparam(_UNNEST + name, type_=ARRAY(Text()))
             selected.append(cast(func.unnest(array), JSONB).label(name))
         else:
             element = _array_element_type(column.type)
-            array = bindparam(None, values, type_=ARRAY(element))
+            array = bindparam(_UNNEST + name, type_=ARRAY(element))
             selected.append(func.unnest(array, type_=element).label(name))
     return select(*selected)
 
 
+def unnest_parameters(
+    table: Any, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    parameters = {}
+    for name in columns:
+        values = [row[name] for row in rows]
+        if _is_json(table.c[name]):
+            values = [None if v is None else json.dumps(v) for v in values]
+        parameters[_UNNEST + name] = values
+    return parameters
+
+
+_UNNEST = "unnest_"
+
+
+@functools.cache
+def _is_json(column: Any) -> bool:
+    return isinstance(column.type, (JSON, JSONB)) or isinstance(
+        column.type.dialect_impl(_POSTGRESQL), JSONB
+    )
+
+
 def insert_statement(session: AsyncSession | Session, table: Any) -> Any:
     """The dialect's INSERT (with ``on_conflict_*`` available on both)."""
-    return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
+    return dialect_insert(dialect_name(session), table)
+
+
+def dialect_insert(dialect: str, table: Any) -> Any:
+    """``insert_statement`` for a ``BuiltOnce`` statement."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 async def insert_rows(
@@ -143,13 +168,41 @@ def insert_rows_statement(
 ) -> tuple[Any, Any]:
     """The statement and parameters ``insert_rows`` executes (for a synchronous session, as in
     a ``before_commit`` hook)."""
-    base = statement if statement is not None else insert(table)
     constants = constants or {}
     if is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS:
-        columns = list(rows[0])
-        source = unnest_rows(table, columns, rows).add_columns(
-            *(expression.label(name) for name, expression in constants.items())
-        )
-        return base.from_select([*columns, *constants], source), None
+        columns = tuple(rows[0])
+        built = _unnest_insert(table, columns, statement, constants)
+        return built, unnest_parameters(table, columns, rows)
+    base = statement if statement is not None else insert(table)
     statement = base.values(constants) if constants else base
     return statement, rows[0] if len(rows) == 1 else list(rows)
+
+
+# (table, columns, id of the statement, ids of the constants) -> (what the ids are of, built)
+_BUILT_UNNEST_INSERTS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_MOST_BUILT = 256
+
+
+def _unnest_insert(
+    table: Any,
+    columns: tuple[str, ...],
+    statement: Insert | None,
+    constants: dict[str, ColumnElement[Any]],
+) -> Any:
+    """``INSERT ... SELECT unnest(...)``, built once for each table, columns, statement and
+    constants: building it (arrays, casts, labels) costs more than executing it for a few
+    rows. Callers pass statements and constants built once (``BuiltOnce``, module constants);
+    the key holds them by identity, and the entry keeps them alive so no id is reused."""
+    key = (table, columns, id(statement), tuple((n, id(e)) for n, e in constants.items()))
+    found = _BUILT_UNNEST_INSERTS.get(key)
+    if found is not None:
+        return found[1]
+    base = statement if statement is not None else insert(table)
+    source = unnest_rows(table, columns).add_columns(
+        *(expression.label(name) for name, expression in constants.items())
+    )
+    built = base.from_select([*columns, *constants], source)
+    if len(_BUILT_UNNEST_INSERTS) >= _MOST_BUILT:  # a caller building statements per call
+        _BUILT_UNNEST_INSERTS.clear()
+    _BUILT_UNNEST_INSERTS[key] = ((statement, constants), built)
+    return built

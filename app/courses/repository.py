@@ -5,6 +5,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bulk import BuiltOnce, in_parameter
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.models import Course, CourseActivity
 
@@ -70,8 +71,15 @@ async def course_ids_by_code(session: AsyncSession, codes: Iterable[str]) -> dic
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    rows = await session.execute(select(Course.code, Course.id).where(Course.code.in_(wanted)))
+    rows = await session.execute(_IDS_BY_CODE(session), {"codes": wanted})
     return {code: course_id for code, course_id in rows}
+
+
+_IDS_BY_CODE = BuiltOnce(
+    lambda dialect: select(Course.code, Course.id).where(
+        in_parameter(dialect, Course.code, "codes")
+    )
+)
 
 
 async def courses_by_activity(

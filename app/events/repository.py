@@ -13,9 +13,12 @@ def _is_postgresql(session: AsyncSession) -> bool:
 
 def current_transaction_id(session: AsyncSession) -> Any:
     """The writing transaction's id on PostgreSQL (a SQL expression), 0 on SQLite."""
-    if _is_postgresql(session):
-        return literal_column("(pg_current_xact_id()::text)::bigint", BigInteger)
-    return literal(0, BigInteger)
+    return _POSTGRESQL_TRANSACTION_ID if _is_postgresql(session) else _NO_TRANSACTION_ID
+
+
+# Built once: bulk inserts that carry them are built once too (app/core/bulk.py).
+_POSTGRESQL_TRANSACTION_ID = literal_column("(pg_current_xact_id()::text)::bigint", BigInteger)
+_NO_TRANSACTION_ID = literal(0, BigInteger)
 
 
 async def read_feed(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import column_in, insert_rows, insert_statement
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.core.problems import Conflict
@@ -76,20 +76,8 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     """
     if not rows:
         return {}
-    statement = insert_statement(session, StaffMember.__table__)
     now = utcnow()
-    statement = statement.on_conflict_do_update(
-        index_elements=[StaffMember.employee_number],
-        set_={
-            **{
-                f: statement.excluded[f]
-                for f in (*STAFF_FIELDS, "work_email_key", "work_email_sha1")
-            },
-            "version": StaffMember.version + 1,
-            "updated_at": statement.excluded.updated_at,
-        },
-        where=StaffMember.version == statement.excluded.version,
-    ).returning(StaffMember.id, StaffMember.employee_number)
+    statement = _UPSERT(session)
     params = [
         {
             "version": 1,
@@ -108,6 +96,25 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
             "nothing was stored. Send the batch again."
         )
     return ids
+
+
+def _upsert_statement(dialect: str) -> Any:
+    statement = dialect_insert(dialect, StaffMember.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[StaffMember.employee_number],
+        set_={
+            **{
+                f: statement.excluded[f]
+                for f in (*STAFF_FIELDS, "work_email_key", "work_email_sha1")
+            },
+            "version": StaffMember.version + 1,
+            "updated_at": statement.excluded.updated_at,
+        },
+        where=StaffMember.version == statement.excluded.version,
+    ).returning(StaffMember.id, StaffMember.employee_number)
+
+
+_UPSERT = BuiltOnce(_upsert_statement)
 
 
 async def current_history(

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, SessionTransaction
 from app.core.bulk import (
     BuiltOnce,
     column_in,
+    dialect_insert,
     in_parameter,
     insert_rows,
     insert_rows_statement,
-    insert_statement,
     is_postgresql,
 )
 from app.core.clock import UK
@@ -215,13 +215,21 @@ def bucket_upsert(session: Session, deltas: Deltas) -> tuple[Any, Any]:
     ]
     if not rows:
         return None, None
+    return insert_rows_statement(
+        session, UptakeBucket.__table__, rows, statement=_ADD_TO_BUCKETS(session)
+    )
+
+
+def _add_to_buckets(dialect: str) -> Any:
     table: Any = UptakeBucket.__table__
-    statement = insert_statement(session, table)
-    statement = statement.on_conflict_do_update(
+    statement = dialect_insert(dialect, table)
+    return statement.on_conflict_do_update(
         index_elements=["grain", "period_start", *_CELL_COLUMNS],
         set_={m: table.c[m] + statement.excluded[m] for m in MEASURES},
     )
-    return insert_rows_statement(session, table, rows, statement=statement)
+
+
+_ADD_TO_BUCKETS = BuiltOnce(_add_to_buckets)
 
 
 async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, PersonFacts]:
