@@ -24,8 +24,9 @@ import contextvars
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.database import SessionFactory
 from app.core.database_faults import is_database_unavailable
 from app.core.logging import get_logger
 
@@ -40,7 +41,7 @@ log = get_logger("iqt.group_commit")
 class GroupCommit(Generic[Item, Outcome]):
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        sessionmaker: SessionFactory,
         write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Outcome]]],
         *,
         key: Callable[[Item], Hashable],
