@@ -14,12 +14,7 @@ from app.awards.router import router as awards_router
 from app.completions import service as completions
 from app.completions.router import router as completions_router
 from app.core.collector import settle_after_startup
-from app.core.database import (
-    create_engine,
-    create_sessionmaker,
-    group_sessions,
-    release_sessions,
-)
+from app.core.database import create_engine, create_sessionmaker
 from app.core.docs import install_docs
 from app.core.group_commit import GroupCommit
 from app.core.logging import configure_logging, get_logger
@@ -102,8 +97,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_engine(settings)
     rate_limiter = create_rate_limiter(settings, engine)
     clients = ActiveClients()
-    sessionmaker = create_sessionmaker(engine)
-    completion_writer_sessions = group_sessions(sessionmaker)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +105,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await clients.stop()
         await rate_limiter.store.close()
-        await release_sessions(completion_writer_sessions)
         await engine.dispose()
         forget_this_worker()
 
@@ -130,12 +122,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
+    app.state.sessionmaker = create_sessionmaker(engine)
     app.state.clients = clients
     app.state.logger = get_logger("iqt")
     app.state.rate_limiter = rate_limiter
     app.state.completion_groups = GroupCommit(
-        completion_writer_sessions,
+        app.state.sessionmaker,
         completions.record_group,
         key=completions.same_completion,
         kind=completions.same_client,

@@ -1,15 +1,12 @@
 """The async engine, one session per request, and the SQLite settings the service relies on."""
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -59,55 +56,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-
-
-class HeldConnection:
-    """Sessions on one connection kept from one use to the next, for a writer that runs one
-    transaction after another (the group commit). A session from the pool starts with the
-    pool's ping (``pool_pre_ping``: BEGIN, a query and ROLLBACK, three round trips) that a busy
-    writer would otherwise pay on every transaction. A use that fails, for whatever reason,
-    drops the connection, so the next one starts on a fresh (and pinged) one: a connection that
-    died between two uses costs one failed use."""
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._sessionmaker = sessionmaker
-        self._connection: AsyncConnection | None = None
-
-    @contextlib.asynccontextmanager
-    async def __call__(self) -> AsyncIterator[AsyncSession]:
-        if self._connection is None:
-            engine: AsyncEngine = self._sessionmaker.kw["bind"]
-            self._connection = await engine.connect()
-        try:
-            async with self._sessionmaker(bind=self._connection) as session:
-                yield session
-        except BaseException:
-            await self.close()
-            raise
-
-    async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):  # already gone: nothing left to release
-                await connection.close()
-
-
-def group_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> SessionFactory:
-    """Sessions for a group commit's writer: on one held connection on PostgreSQL; from the
-    pool on SQLite (no ping, and no connection kept open beside the one writer)."""
-    engine: AsyncEngine = sessionmaker.kw["bind"]
-    if engine.dialect.name == "postgresql":
-        return HeldConnection(sessionmaker)
-    return sessionmaker
-
-
-async def release_sessions(sessions: SessionFactory) -> None:
-    """At shutdown: gives back a held connection."""
-    if isinstance(sessions, HeldConnection):
-        await sessions.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -24,9 +24,8 @@ import contextvars
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.database import SessionFactory
 from app.core.database_faults import is_database_unavailable
 from app.core.logging import get_logger
 
@@ -41,7 +40,7 @@ log = get_logger("iqt.group_commit")
 class GroupCommit(Generic[Item, Outcome]):
     def __init__(
         self,
-        sessionmaker: SessionFactory,
+        sessionmaker: async_sessionmaker[AsyncSession],
         write: Callable[[AsyncSession, Sequence[Item]], Awaitable[Sequence[Outcome]]],
         *,
         key: Callable[[Item], Hashable],

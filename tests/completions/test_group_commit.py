@@ -7,11 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.completions import service
-from app.core.database import HeldConnection
 from app.core.group_commit import GroupCommit
 from app.models import AuditRecord, Award
 from tests.completions.factories import (
@@ -221,39 +220,3 @@ async def test_a_group_holds_one_clients_completions(
     for (creds, body), response in zip(sent, responses, strict=True):
         assert response.json()["externalId"] == body["externalId"]
         assert response.json()["source"] == creds["client_id"]
-
-
-@pytest.mark.postgresql
-async def test_completions_posted_after_the_writers_connection_died_are_all_recorded(
-    app: Any, client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
-) -> None:
-    for number in ("880001", "880002", "880003", "880004"):
-        response = await client.put(f"/staff/{number}", json=person(number), headers=auth(admin))
-        assert response.status_code == 201, response.text
-    first = await client.post(
-        "/completions", json=completion("held-0", "880001"), headers=auth(platform)
-    )
-    assert first.status_code == 201, first.text
-    writer = app.state.completion_groups._sessionmaker
-    assert isinstance(writer, HeldConnection)
-    async with writer() as session:
-        backend = await session.scalar(text("SELECT pg_backend_pid()"))
-        await session.commit()
-    async with app.state.sessionmaker() as other:  # a database restart, as the writer sees it
-        assert await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-
-    answers = await asyncio.gather(
-        *(
-            client.post(
-                "/completions",
-                json=completion(f"held-{i}", number),
-                headers=auth(platform),
-            )
-            for i, number in enumerate(("880001", "880002", "880003", "880004"), start=1)
-        )
-    )
-
-    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
-    assert await count_completions(app) == 5
-    async with writer() as session:  # and the writer is on a live connection again
-        assert await session.scalar(text("SELECT pg_backend_pid()")) != backend
