@@ -130,13 +130,9 @@ def _is_json(column: Any) -> bool:
     )
 
 
-def insert_statement(session: AsyncSession | Session, table: Any) -> Any:
-    """The dialect's INSERT (with ``on_conflict_*`` available on both)."""
-    return dialect_insert(dialect_name(session), table)
-
-
 def dialect_insert(dialect: str, table: Any) -> Any:
-    """``insert_statement`` for a ``BuiltOnce`` statement."""
+    """The dialect's INSERT (with ``on_conflict_*`` available on both), for a ``BuiltOnce``
+    statement."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
