@@ -54,9 +54,15 @@ def is_postgresql(session: AsyncSession | Session) -> bool:
 
 
 def column_in(session: AsyncSession, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column = ANY(:array)`` on PostgreSQL (one parameter), ``IN (...)`` on SQLite."""
+    """``column = ANY(:array)`` on PostgreSQL (one parameter; text as one joined string, as
+    ``unnest_rows`` sends it), ``IN (...)`` on SQLite."""
     if is_postgresql(session):
         element = _array_element_type(column.type)
+        text = _joined(list(values)) if isinstance(element, String) and values else None
+        if text is not None:
+            joined = bindparam(None, text, type_=Text())
+            split = func.string_to_array(joined, _SEPARATOR_SQL, _NULL_SQL)
+            return column == any_(split)  # type: ignore[no-any-return]
         array = bindparam(None, list(values), type_=ARRAY(element))
         return column == any_(array)  # type: ignore[no-any-return]
     return column.in_(list(values))  # type: ignore[no-any-return]

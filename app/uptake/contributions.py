@@ -8,7 +8,6 @@ set of dated deltas: +1 on the first day a count applies, -1 on the first day it
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -25,8 +24,7 @@ class Cell(NamedTuple):
     board_member: bool
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     """Where the person was from ``valid_from`` until (not including) ``valid_to``."""
 
     valid_from: date
@@ -34,8 +32,7 @@ class Period:
     cell: Cell
 
 
-@dataclass(frozen=True)
-class AwardSpan:
+class AwardSpan(NamedTuple):
     """An award held from ``granted_on`` until (not including) ``revoked_on``."""
 
     level: str
@@ -43,8 +40,9 @@ class AwardSpan:
     revoked_on: date | None
 
 
-@dataclass(frozen=True)
-class PersonFacts:
+class PersonFacts(NamedTuple):
+    """Tuples, as the cells are: a staff batch builds one for each person it creates."""
+
     staff_id: int
     start_date: date
     end_date: date | None

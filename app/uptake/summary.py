@@ -121,16 +121,19 @@ async def _refresh_chunk(
             .order_by(StaffMember.id)
             .with_for_update(key_share=True)
         )
-    facts = await load_facts(session, [i for i in ids if i not in known])
+    to_read = [i for i in ids if i not in known]
+    facts = await load_facts(session, to_read)
     facts.update((i, known[i]) for i in ids if i in known)
-    old = await _stored_deltas(session, ids)
+    # People just created have nothing stored yet.
+    old = await _stored_deltas(session, to_read)
     pending = _pending(session)
     changed: list[int] = []
     new_rows: list[dict[str, Any]] = []
     for staff_id in ids:
         person = facts.get(staff_id)
         new = person_deltas(person) if person is not None else {}
-        change = difference(new, old.get(staff_id, {}))
+        stored = old.get(staff_id)
+        change = difference(new, stored) if stored else new
         if not change:
             continue
         changed.append(staff_id)
@@ -153,11 +156,17 @@ async def _refresh_chunk(
 
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
+    headcount, bronze, silver, gold = counts  # MEASURES
     return {
         "staff_id": staff_id,
         "day": day,
-        **_cell_values(cell),
-        **dict(zip(MEASURES, counts, strict=True)),
+        "organisation_ods_code": cell.organisation,
+        "staff_group_code": cell.staff_group,
+        "board_member": cell.board_member,
+        "headcount": headcount,
+        "bronze": bronze,
+        "silver": silver,
+        "gold": gold,
     }
 
 
@@ -289,6 +298,8 @@ _AWARD_SPANS = BuiltOnce(
 
 
 async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int, Deltas]:
+    if not ids:
+        return {}
     rows = await session.execute(_STORED(session), {"ids": list(ids)})
     stored: dict[int, Deltas] = {}
     for staff_id, day, org, group, board, *counts in rows:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import UNNEST_FROM_ROWS, insert_rows, unnest_parameters
+from app.core.bulk import UNNEST_FROM_ROWS, column_in, insert_rows, unnest_parameters
 from app.events.repository import current_transaction_id
 from app.models import Event
 
@@ -112,3 +112,17 @@ def test_a_single_empty_string_travels_as_an_array() -> None:
 
     assert "resource_id" not in joined
     assert parameters["unnest_resource_id"] == [""]
+
+
+@pytest.mark.parametrize("wanted", [["Siân Llŷr", "", "NULL"], ["a\x1fb", "{braces, commas}"]])
+async def test_column_in_finds_exactly_the_values_asked_for(
+    session: AsyncSession, wanted: list[str]
+) -> None:
+    rows = [_event(i, name, "7A4") for i, name in enumerate([*AWKWARD, "a\x1fb", "a", "b"] * 3)]
+    await _insert(session, rows)
+
+    found = await session.scalars(
+        select(Event.resource_id).where(column_in(session, Event.resource_id, [*wanted, None]))
+    )
+
+    assert sorted(found) == sorted(3 * wanted)
