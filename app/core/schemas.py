@@ -59,6 +59,10 @@ def json_number(value: Any) -> Any:
     return value
 
 
+_JSON_BOOLEAN = BeforeValidator(json_boolean)
+_JSON_NUMBER = BeforeValidator(json_number)
+
+
 def _mentions(annotation: Any, types: tuple[Any, ...]) -> bool:
     if annotation in types:
         return True
@@ -133,14 +137,17 @@ class ApiInput(BaseModel):
         changed = False
         for field in cls.model_fields.values():
             if _mentions(field.annotation, (date, datetime, AwareDatetime)):
-                field.metadata.append(IsoText)
+                check = IsoText
             elif _mentions(field.annotation, (bool,)):
-                field.metadata.append(BeforeValidator(json_boolean))
+                check = _JSON_BOOLEAN
             elif _mentions(field.annotation, (int, float)):
-                field.metadata.append(BeforeValidator(json_number))
+                check = _JSON_NUMBER
             else:
                 continue
-            changed = True
+            # A subclass inherits its fields with their checks: add each only once.
+            if check not in field.metadata:
+                field.metadata.append(check)
+                changed = True
         if changed:
             cls.model_rebuild(force=True)
 

@@ -249,3 +249,24 @@ async def test_an_overlong_employee_number_is_rejected_and_echoed_cut_short(
     assert (result["created"], result["rejected"]) == (1, 1)
     echoed = result["rejections"][0]["employeeNumber"]
     assert len(echoed) == 200 and echoed.startswith("4444") and echoed.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"mode": "upsert", "records": [', 400),
+        (b'{"mode": "upsert", "records": "none"}', 422),
+        (b'{"records": []}', 422),
+        (b"[]", 422),
+    ],
+)
+async def test_a_body_that_is_not_a_batch_is_refused_with_a_problem(
+    client: httpx.AsyncClient, admin: dict[str, str], body: bytes, status: int
+) -> None:
+    response = await client.post(
+        "/staffBatches",
+        content=body,
+        headers={**auth(admin), "content-type": "application/json"},
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
