@@ -103,51 +103,81 @@ def _array_element_type(column_type: TypeEngine[Any]) -> TypeEngine[Any]:
     return BigInteger() if isinstance(variant, BigInteger) else variant
 
 
-def unnest_rows(
-    table: Any, columns: Sequence[str], joined: frozenset[str] = frozenset()
-) -> Select[Any]:
+# How a column's values travel: one array, one joined string (text), or one value that every
+# row shares (sent once, not once per row).
+ARRAY_OF_VALUES, JOINED_TEXT, SAME_FOR_ALL = "array", "joined", "same"
+
+
+def unnest_rows(table: Any, columns: Sequence[str], shape: Sequence[str]) -> Select[Any]:
     """``SELECT unnest(:unnest_col1), unnest(:unnest_col2), ...``: the rows as one array per
-    column, or for the ``joined`` (text) columns one string to split, given at execution by
+    column, one string to split for a ``JOINED_TEXT`` column, and a plain parameter for a
+    ``SAME_FOR_ALL`` one (``shape`` says which, column by column), given at execution by
     ``unnest_parameters``."""
     selected = []
-    for name in columns:
+    for name, travels in zip(columns, shape, strict=True):
         column = table.c[name]
-        if name in joined:
-            text = bindparam(_UNNEST + name, type_=Text())
-            split = func.string_to_array(text, _SEPARATOR_SQL, _NULL_SQL)
-            value: Any = func.unnest(split, type_=Text())
-            selected.append((cast(value, JSONB) if _is_json(column) else value).label(name))
-        elif _is_json(column):
-            array = bindparam(_UNNEST + name, type_=ARRAY(Text()))
-            selected.append(cast(func.unnest(array), JSONB).label(name))
+        parameter = _UNNEST + name
+        value: Any
+        if travels == JOINED_TEXT:
+            split = func.string_to_array(
+                bindparam(parameter, type_=Text()), _SEPARATOR_SQL, _NULL_SQL
+            )
+            value = func.unnest(split, type_=Text())
+        elif _is_text(column):  # one text, or an array of them
+            value = bindparam(parameter, type_=Text())
+            if travels == ARRAY_OF_VALUES:
+                value = func.unnest(bindparam(parameter, type_=ARRAY(Text())), type_=Text())
         else:
             element = _array_element_type(column.type)
-            array = bindparam(_UNNEST + name, type_=ARRAY(element))
-            selected.append(func.unnest(array, type_=element).label(name))
+            value = bindparam(parameter, type_=element)
+            if travels == ARRAY_OF_VALUES:
+                value = func.unnest(bindparam(parameter, type_=ARRAY(element)), type_=element)
+        selected.append((cast(value, JSONB) if _is_json(column) else value).label(name))
     return select(*selected)
 
 
 def unnest_parameters(
     table: Any, columns: Sequence[str], rows: Sequence[dict[str, Any]]
-) -> tuple[frozenset[str], dict[str, Any]]:
-    """The parameters of ``unnest_rows``, and which text columns travel joined: all of them,
-    but for one holding a value with the separator or the null mark in it (it travels as an
-    array, like the other columns)."""
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The parameters of ``unnest_rows``, and how each column travels (its ``shape``): a value
+    shared by every row once; text joined, but for a column holding a value with the separator
+    or the null mark in it; anything else as an array. At least one column travels per row,
+    so that the rows are counted."""
     parameters: dict[str, Any] = {}
-    joined = []
+    shape = []
     for name in columns:
         values = [row[name] for row in rows]
         column = table.c[name]
         if _is_json(column):
             values = [None if v is None else json.dumps(v) for v in values]
+        if _same_for_all(values):
+            parameters[_UNNEST + name] = values[0]
+            shape.append(SAME_FOR_ALL)
+            continue
         if _is_text(column):
             text = _joined(values)
             if text is not None:
                 parameters[_UNNEST + name] = text
-                joined.append(name)
+                shape.append(JOINED_TEXT)
                 continue
         parameters[_UNNEST + name] = values
-    return frozenset(joined), parameters
+        shape.append(ARRAY_OF_VALUES)
+    if all(travels == SAME_FOR_ALL for travels in shape):  # the rows must still be counted
+        first = _UNNEST + columns[0]
+        parameters[first] = [parameters[first]] * len(rows)
+        shape[0] = ARRAY_OF_VALUES
+    return tuple(shape), parameters
+
+
+def _same_for_all(values: list[Any]) -> bool:
+    """Every value is the first one (the last and the middle are looked at first, so that
+    most varying columns are told apart without a pass over all of them)."""
+    first = values[0]
+    return (
+        values[-1] == first
+        and values[len(values) // 2] == first
+        and values.count(first) == len(values)
+    )
 
 
 _UNNEST = "unnest_"
@@ -227,14 +257,14 @@ def insert_rows_statement(
     constants = constants or {}
     if is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS:
         columns = tuple(rows[0])
-        joined, parameters = unnest_parameters(table, columns, rows)
-        return _unnest_insert(table, columns, joined, statement, constants), parameters
+        shape, parameters = unnest_parameters(table, columns, rows)
+        return _unnest_insert(table, columns, shape, statement, constants), parameters
     base = statement if statement is not None else insert(table)
     statement = base.values(constants) if constants else base
     return statement, rows[0] if len(rows) == 1 else list(rows)
 
 
-# (table, columns, joined columns, id of the statement, ids of the constants)
+# (table, columns, shape, id of the statement, ids of the constants)
 #   -> (what the ids are of, built)
 _BUILT_UNNEST_INSERTS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 _MOST_BUILT = 256
@@ -243,7 +273,7 @@ _MOST_BUILT = 256
 def _unnest_insert(
     table: Any,
     columns: tuple[str, ...],
-    joined: frozenset[str],
+    shape: tuple[str, ...],
     statement: Insert | None,
     constants: dict[str, ColumnElement[Any]],
 ) -> Any:
@@ -251,12 +281,12 @@ def _unnest_insert(
     constants: building it (arrays, casts, labels) costs more than executing it for a few
     rows. Callers pass statements and constants built once (``BuiltOnce``, module constants);
     the key holds them by identity, and the entry keeps them alive so no id is reused."""
-    key = (table, columns, joined, id(statement), tuple((n, id(e)) for n, e in constants.items()))
+    key = (table, columns, shape, id(statement), tuple((n, id(e)) for n, e in constants.items()))
     found = _BUILT_UNNEST_INSERTS.get(key)
     if found is not None:
         return found[1]
     base = statement if statement is not None else insert(table)
-    source = unnest_rows(table, columns, joined).add_columns(
+    source = unnest_rows(table, columns, shape).add_columns(
         *(expression.label(name) for name, expression in constants.items())
     )
     built = base.from_select([*columns, *constants], source)

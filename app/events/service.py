@@ -92,7 +92,8 @@ async def record_events(
         return
     transaction_id = repository.current_transaction_id(session)
     client_id = caller.client_id if caller else None
-    rows = [{**e, "client_id": client_id, "occurred_at": utcnow()} for e in events]
+    occurred_at = utcnow()  # the events of one change happen together
+    rows = [{**e, "client_id": client_id, "occurred_at": occurred_at} for e in events]
     for row in rows:
         assert row["type"] in EVENT_TYPES, row["type"]
     await insert_rows(session, Event.__table__, rows, constants={"transaction_id": transaction_id})

@@ -7,7 +7,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import UNNEST_FROM_ROWS, column_in, insert_rows, unnest_parameters
+from app.core.bulk import (
+    ARRAY_OF_VALUES,
+    JOINED_TEXT,
+    SAME_FOR_ALL,
+    UNNEST_FROM_ROWS,
+    _joined,
+    column_in,
+    insert_rows,
+    unnest_parameters,
+)
 from app.events.repository import current_transaction_id
 from app.models import Event
 
@@ -87,31 +96,49 @@ async def test_a_value_holding_the_separator_or_the_null_mark_is_stored_exactly(
     assert await _stored(session) == _expected(rows)
 
 
-def test_text_columns_travel_joined_unless_a_value_holds_the_separator() -> None:
+def test_each_column_travels_as_cheaply_as_its_values_allow() -> None:
     rows = [_event(i, f"person-{i}", None) for i in range(ROWS)]
     columns = tuple(rows[0])
 
-    joined, parameters = unnest_parameters(Event.__table__, columns, rows)
+    shape, parameters = unnest_parameters(Event.__table__, columns, rows)
 
-    assert joined == {"type", "resource_type", "resource_id", "organisation_ods_code",
-                      "client_id", "data"}  # fmt: skip
+    assert dict(zip(columns, shape, strict=True)) == {
+        "type": SAME_FOR_ALL,
+        "resource_type": SAME_FOR_ALL,
+        "resource_id": JOINED_TEXT,
+        "organisation_ods_code": SAME_FOR_ALL,
+        "client_id": JOINED_TEXT,
+        "occurred_at": ARRAY_OF_VALUES,
+        "data": JOINED_TEXT,
+    }
+    assert parameters["unnest_type"] == "staffUpdated"
+    assert parameters["unnest_organisation_ods_code"] is None
     assert isinstance(parameters["unnest_resource_id"], str)
-    assert isinstance(parameters["unnest_occurred_at"], list)
 
     rows[3]["resource_id"] = "a\x1fb"
-    joined, parameters = unnest_parameters(Event.__table__, columns, rows)
+    shape, parameters = unnest_parameters(Event.__table__, columns, rows)
 
-    assert "resource_id" not in joined
+    assert shape[columns.index("resource_id")] == ARRAY_OF_VALUES
     assert parameters["unnest_resource_id"][3] == "a\x1fb"
 
 
-def test_a_single_empty_string_travels_as_an_array() -> None:
-    rows = [_event(0, "", None)]
+async def test_rows_that_are_all_alike_are_all_stored(session: AsyncSession) -> None:
+    rows = [_event(0, "the same", "7A4") for _ in range(ROWS)]
+    shape, _ = unnest_parameters(Event.__table__, tuple(rows[0]), rows)
+    assert shape[0] == ARRAY_OF_VALUES and set(shape[1:]) == {SAME_FOR_ALL}
 
-    joined, parameters = unnest_parameters(Event.__table__, tuple(rows[0]), rows)
+    await _insert(session, rows)
 
-    assert "resource_id" not in joined
-    assert parameters["unnest_resource_id"] == [""]
+    assert await _stored(session) == _expected(rows)
+
+
+def test_text_is_joined_only_where_postgresql_splits_it_back_the_same() -> None:
+    assert _joined(["a", None, ""]) == "a\x1f\x1e\x1f"
+    assert _joined(["", ""]) == "\x1f"
+    assert _joined([""]) is None  # string_to_array('') is an empty array
+    assert _joined(["a\x1fb", "c"]) is None
+    assert _joined(["\x1e", "c"]) is None
+    assert _joined([1, 2]) is None
 
 
 @pytest.mark.parametrize("wanted", [["Siân Llŷr", "", "NULL"], ["a\x1fb", "{braces, commas}"]])
