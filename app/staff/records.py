@@ -1,5 +1,6 @@
 """From what HR sent to rows the repository can write: validation, references, permissions."""
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -64,8 +65,11 @@ def to_row(
     }, []
 
 
+@functools.lru_cache(maxsize=16_384)
 def mbox_sha1sum(email: str) -> str:
-    """The xAPI mbox_sha1sum of the lower-cased address (completions match actors by it)."""
+    """The xAPI mbox_sha1sum of the lower-cased address (completions match actors by it).
+    Remembered for a batch's worth of addresses: a staff batch stores each person's, and
+    then looks for completions sent with it."""
     return hashlib.sha1(f"mailto:{email.casefold()}".encode()).hexdigest()  # noqa: S324
 
 

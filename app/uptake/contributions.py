@@ -114,6 +114,25 @@ def _add(deltas: dict[tuple[date, Cell], list[int]], span: Span, cell: Cell, ind
 
 def person_deltas(facts: PersonFacts) -> Deltas:
     """The person's dated deltas by (day, cell); entries that cancel out are left out."""
+    if not facts.awards and len(facts.periods) == 1 and facts.periods[0].valid_to is None:
+        return _headcount_only(facts.start_date, facts.end_date, facts.periods[0].cell)
+    return _deltas_of_segments(facts)
+
+
+def _headcount_only(start: date, end: date | None, cell: Cell) -> Deltas:
+    """``_deltas_of_segments`` for one open period and no awards (most people, and everyone a
+    staff batch creates), without building the segments: counted from the start date (the
+    period reaches back to it) until the day after the end date."""
+    stops = None if end is None else end + timedelta(days=1)
+    if stops is not None and stops <= start:
+        return {}
+    deltas: Deltas = {(start, cell): (1, 0, 0, 0)}
+    if stops is not None:
+        deltas[(stops, cell)] = (-1, 0, 0, 0)
+    return deltas
+
+
+def _deltas_of_segments(facts: PersonFacts) -> Deltas:
     deltas: dict[tuple[date, Cell], list[int]] = {}
     segments = _segments(facts)
     holding = [

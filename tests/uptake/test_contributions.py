@@ -2,7 +2,18 @@
 
 from datetime import date
 
-from app.uptake.contributions import AwardSpan, Cell, Period, PersonFacts, difference, person_deltas
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.uptake.contributions import (
+    AwardSpan,
+    Cell,
+    Period,
+    PersonFacts,
+    _deltas_of_segments,
+    difference,
+    person_deltas,
+)
 
 A = Cell("7A4", "03", False)
 B = Cell("7A6", "03", False)
@@ -70,3 +81,18 @@ def test_difference_leaves_out_what_cancels() -> None:
     new = person_deltas(facts(end_date=date(2020, 12, 31)))
     assert difference(new, old) == {(date(2021, 1, 1), A): (-1, 0, 0, 0)}
     assert difference(old, old) == {}
+
+
+@given(
+    start=st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+    end=st.none() | st.dates(date(1999, 12, 1), date(2031, 1, 31)),
+    valid_from=st.dates(date(1999, 1, 1), date(2032, 1, 1)),
+    cell=st.sampled_from([A, B, Cell("7A1", "08", True)]),
+)
+def test_one_open_period_without_awards_gives_what_the_segments_give(
+    start: date, end: date | None, valid_from: date, cell: Cell
+) -> None:
+    person = facts(
+        start_date=start, end_date=end, current_cell=cell, periods=[Period(valid_from, None, cell)]
+    )
+    assert person_deltas(person) == _deltas_of_segments(person)
