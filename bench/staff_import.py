@@ -151,7 +151,7 @@ def generate_staff(count: int, seed: int = 7) -> list[dict[str, Any]]:
 async def post_all(
     base_url: str, bearer: str, staff: list[dict[str, Any]]
 ) -> tuple[float, dict[str, int]]:
-    """Posts every batch, two at a time (one per worker); returns seconds and summed counts.
+    """Posts every batch, two at a time; returns seconds and summed counts.
 
     Each batch comes on a new connection, as an HR system sending a file a day would. A
     keep-alive connection stays with the worker that accepted it, and both senders' connections

@@ -60,8 +60,7 @@ def column_in(session: AsyncSession, column: Any, values: Sequence[Any]) -> Colu
         element = _array_element_type(column.type)
         text = _joined(list(values)) if isinstance(element, String) and values else None
         if text is not None:
-            joined = bindparam(None, text, type_=Text())
-            split = func.string_to_array(joined, _SEPARATOR_SQL, _NULL_SQL)
+            split = _split(bindparam(None, text, type_=Text()))
             return column == any_(split)  # type: ignore[no-any-return]
         array = bindparam(None, list(values), type_=ARRAY(element))
         return column == any_(array)  # type: ignore[no-any-return]
@@ -119,10 +118,7 @@ def unnest_rows(table: Any, columns: Sequence[str], shape: Sequence[str]) -> Sel
         parameter = _UNNEST + name
         value: Any
         if travels == JOINED_TEXT:
-            split = func.string_to_array(
-                bindparam(parameter, type_=Text()), _SEPARATOR_SQL, _NULL_SQL
-            )
-            value = func.unnest(split, type_=Text())
+            value = func.unnest(_split(bindparam(parameter, type_=Text())), type_=Text())
         elif _is_text(column):  # one text, or an array of them
             value = bindparam(parameter, type_=Text())
             if travels == ARRAY_OF_VALUES:
@@ -186,6 +182,11 @@ _UNNEST = "unnest_"
 _SEPARATOR, _NULL = "\x1f", "\x1e"
 _SEPARATOR_SQL: ColumnElement[str] = literal_column("E'\\x1f'")
 _NULL_SQL: ColumnElement[str] = literal_column("E'\\x1e'")
+
+
+def _split(joined: ColumnElement[str]) -> Any:
+    """The text array PostgreSQL makes again of a string ``_joined`` made."""
+    return func.string_to_array(joined, _SEPARATOR_SQL, _NULL_SQL)
 
 
 def _joined(values: list[Any]) -> str | None:

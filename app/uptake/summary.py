@@ -156,17 +156,11 @@ async def _refresh_chunk(
 
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
-    headcount, bronze, silver, gold = counts  # MEASURES
     return {
         "staff_id": staff_id,
         "day": day,
-        "organisation_ods_code": cell.organisation,
-        "staff_group_code": cell.staff_group,
-        "board_member": cell.board_member,
-        "headcount": headcount,
-        "bronze": bronze,
-        "silver": silver,
-        "gold": gold,
+        **_cell_values(cell),
+        **dict(zip(MEASURES, counts, strict=True)),
     }
 
 
