@@ -1,0 +1,210 @@
+"""References between tables hold on both databases: a row naming a missing row is refused,
+and a row that others name cannot be deleted or have its key changed.
+
+On PostgreSQL the busiest of them are checked once per statement by triggers (migration 0009),
+not by foreign key constraints; SQLite keeps its constraints. Either way the error is an
+IntegrityError, and on PostgreSQL it carries the constraint's name."""
+
+import asyncio
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.models import (
+    Award,
+    Completion,
+    Course,
+    Organisation,
+    StaffHistory,
+    StaffMember,
+)
+from app.models.base import CHECKED_PER_STATEMENT_ON_POSTGRESQL
+from tests.conftest import is_postgresql
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def _organisation(code: str) -> Organisation:
+    return Organisation(ods_code=code, name=f"Organisation {code}", type="Health Board")
+
+
+def _member(number: str, organisation: str = "RFX", group: str = "01") -> StaffMember:
+    return StaffMember(
+        employee_number=number,
+        given_name="Siân",
+        family_name="Jones",
+        organisation_ods_code=organisation,
+        staff_group_code=group,
+        board_member=False,
+        start_date=date(2020, 1, 1),
+    )
+
+
+@pytest.fixture
+async def organisation(session: AsyncSession) -> str:
+    session.add(_organisation("RFX"))
+    await session.commit()
+    return "RFX"
+
+
+async def _refused(session: AsyncSession, constraint: str, *rows: Any) -> None:
+    session.add_all(rows)
+    with pytest.raises(IntegrityError) as raised:
+        await session.flush()
+    await session.rollback()
+    _names(raised.value, constraint)
+
+
+def _names(error: DBAPIError, constraint: str) -> None:
+    assert constraint in CHECKED_PER_STATEMENT_ON_POSTGRESQL
+    if is_postgresql():
+        assert constraint in str(error.orig)
+
+
+async def test_a_staff_member_needs_a_known_organisation_and_staff_group(
+    session: AsyncSession, organisation: str
+) -> None:
+    await _refused(
+        session,
+        "fk_staff_members_organisation_ods_code_organisations",
+        *[_member(f"E{i}") for i in range(30)],
+        _member("E99", organisation="NOPE"),
+    )
+    await _refused(
+        session, "fk_staff_members_staff_group_code_staff_groups", _member("E1", group="99")
+    )
+    session.add(_member("E1"))
+    await session.commit()
+    with pytest.raises(IntegrityError) as raised:
+        await session.execute(
+            update(StaffMember)
+            .values(organisation_ods_code="NOPE")
+            .where(StaffMember.employee_number == "E1")
+        )
+    await session.rollback()
+    _names(raised.value, "fk_staff_members_organisation_ods_code_organisations")
+
+
+async def test_history_completions_and_awards_need_a_known_person(
+    session: AsyncSession, organisation: str
+) -> None:
+    member = _member("E1")
+    course = Course(code="C1", title="Course", provider="test", pass_required=False, active=True)
+    session.add_all([member, course])
+    await session.flush()
+    member_id, course_id = member.id, course.id
+    await session.commit()
+    missing = member_id + 1000
+    await _refused(
+        session,
+        "fk_staff_history_staff_id_staff_members",
+        StaffHistory(
+            staff_id=missing,
+            valid_from=date(2020, 1, 1),
+            organisation_ods_code="RFX",
+            staff_group_code="01",
+            board_member=False,
+        ),
+    )
+    await _refused(
+        session, "fk_completions_staff_id_staff_members", _completion(course_id, "x1", missing)
+    )
+    await _refused(session, "fk_awards_staff_id_staff_members", _award(missing))
+    # An unmatched completion names nobody.
+    session.add(_completion(course_id, "x2", None))
+    session.add(_completion(course_id, "x3", member_id))
+    session.add(_award(member_id))
+    await session.commit()
+
+
+def _completion(course_id: int, external_id: str, staff_id: int | None) -> Completion:
+    return Completion(
+        client_id="c",
+        external_id=external_id,
+        channel="api",
+        course_id=course_id,
+        completed_at=NOW,
+        staff_id=staff_id,
+        match_status="matched" if staff_id else "unmatched",
+    )
+
+
+def _award(staff_id: int) -> Award:
+    return Award(staff_id=staff_id, level="bronze", granted_at=NOW, evidence={}, status="active")
+
+
+async def test_a_referenced_row_cannot_be_deleted_or_rekeyed(
+    session: AsyncSession, organisation: str
+) -> None:
+    member = _member("E1")
+    session.add_all([member, _organisation("RFY")])
+    await session.flush()
+    member_id = member.id
+    session.add(
+        StaffHistory(
+            staff_id=member_id,
+            valid_from=date(2020, 1, 1),
+            organisation_ods_code="RFX",
+            staff_group_code="01",
+            board_member=False,
+        )
+    )
+    await session.commit()
+    attempts = [
+        (delete(Organisation).where(Organisation.ods_code == "RFX"), "organisation_ods_code"),
+        (
+            update(Organisation).values(ods_code="RFZ").where(Organisation.ods_code == "RFX"),
+            "organisation_ods_code",
+        ),
+        (delete(StaffMember).where(StaffMember.id == member_id), "staff_history_staff_id"),
+        (
+            update(StaffMember).values(id=member_id + 1000).where(StaffMember.id == member_id),
+            "staff_history_staff_id",
+        ),
+    ]
+    for statement, constraint_part in attempts:
+        with pytest.raises(IntegrityError) as raised:
+            await session.execute(statement)
+        await session.rollback()
+        if is_postgresql():
+            assert constraint_part in str(raised.value.orig)
+    # What nothing names can go, and other columns of what is named can change.
+    await session.execute(delete(Organisation).where(Organisation.ods_code == "RFY"))
+    await session.execute(
+        update(Organisation).values(name="Renamed").where(Organisation.ods_code == "RFX")
+    )
+    await session.commit()
+
+
+@pytest.mark.postgresql
+async def test_deleting_a_referenced_row_waits_for_writers_and_then_refuses(
+    engine: AsyncEngine, organisation: str
+) -> None:
+    """The staff member inserted in a transaction still open is not visible to the delete;
+    the delete waits for that transaction (SHARE lock), then sees the row and refuses."""
+    async with engine.connect() as writer, engine.connect() as deleter:
+        await writer.begin()
+        await writer.execute(
+            text(
+                "INSERT INTO staff_members (employee_number, given_name, family_name, "
+                "organisation_ods_code, staff_group_code, board_member, start_date, version, "
+                "created_at, updated_at) VALUES ('E1', 'Siân', 'Jones', 'RFX', '01', false, "
+                "'2020-01-01', 1, now(), now())"
+            )
+        )
+        await deleter.begin()
+
+        async def delete_organisation() -> None:
+            await deleter.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
+
+        attempt = asyncio.create_task(delete_organisation())
+        await asyncio.sleep(0.3)
+        assert not attempt.done(), "the delete should wait for the writer"
+        await writer.commit()
+        with pytest.raises(IntegrityError, match="fk_staff_members_organisation_ods_code"):
+            await attempt
+        await deleter.rollback()
