@@ -64,11 +64,11 @@ def plan_award_changes(
 ) -> AwardChanges:
     """What to write for this person. ``rules`` holds the current version and every version
     an active award of theirs was granted under."""
-    revocations = _revocations(facts, rules, courses)
+    revocations = _revocations(facts, rules, courses) if facts.awards else []
     revoked = {r.award_id for r in revocations}
     remaining = tuple(a for a in facts.awards if a.id not in revoked)
     decision = decide(
-        replace(facts, awards=remaining),
+        replace(facts, awards=remaining) if revoked else facts,
         rules[current_version],
         rules_version=current_version,
         courses=courses,

@@ -14,6 +14,7 @@ attained, so a legacy Bronze holder can go on to Silver.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from app.awards.facts import (
     LEVELS,
@@ -225,7 +226,19 @@ def _roles_text(rule: SilverRequirements | GoldRequirements) -> str:
 
 
 def _projects(facts: PersonFacts, rule: SilverRequirements) -> CriterionResult:
-    chosen = _qualifying_projects(facts, rule, led_by_other=False)
+    chosen = _qualifying_projects(facts, rule, led_by_other=False) if facts.projects else {}
+    if not chosen:
+        return _no_projects(rule)
+    return _projects_result(rule, chosen)
+
+
+@lru_cache(maxsize=64)
+def _no_projects(rule: SilverRequirements) -> CriterionResult:
+    """Most people have no project: the same answer for all of them, built once per rules."""
+    return _projects_result(rule, {})
+
+
+def _projects_result(rule: SilverRequirements, chosen: Mapping[int, datetime]) -> CriterionResult:
     required = rule.minimum_projects
     met_at = _nth_earliest(chosen.values(), required)
     plural = "s" if required > 1 else ""
@@ -249,7 +262,22 @@ def _projects(facts: PersonFacts, rule: SilverRequirements) -> CriterionResult:
 
 
 def _mentored(facts: PersonFacts, rule: GoldRequirements) -> CriterionResult:
-    chosen = _qualifying_projects(facts, rule, led_by_other=rule.lead_must_be_another_person)
+    chosen = (
+        _qualifying_projects(facts, rule, led_by_other=rule.lead_must_be_another_person)
+        if facts.projects
+        else {}
+    )
+    if not chosen:
+        return _none_mentored(rule)
+    return _mentored_result(rule, chosen)
+
+
+@lru_cache(maxsize=64)
+def _none_mentored(rule: GoldRequirements) -> CriterionResult:
+    return _mentored_result(rule, {})
+
+
+def _mentored_result(rule: GoldRequirements, chosen: Mapping[int, datetime]) -> CriterionResult:
     required = rule.minimum_mentored_projects
     met_at = _nth_earliest(chosen.values(), required)
     whose = " led by someone else" if rule.lead_must_be_another_person else ""
@@ -270,6 +298,8 @@ def _mentored(facts: PersonFacts, rule: GoldRequirements) -> CriterionResult:
 
 def _level_below(below: LevelResult, awards: Iterable[AwardFact]) -> CriterionResult:
     """Met when the level below is attained: reached by evidence, or held as an award."""
+    if not below.attained:  # so no award of its level or above is held either
+        return _level_below_not_held(below.level)
     holding = sorted(
         (a for a in awards if a.level.rank >= below.level.rank), key=lambda a: (a.granted_at, a.id)
     )
@@ -286,4 +316,17 @@ def _level_below(below: LevelResult, awards: Iterable[AwardFact]) -> CriterionRe
         met_at=min(times) if met and times else None,
         missing=None if met else f"{below.level.label} first",
         award_ids=tuple(a.id for a in holding),
+    )
+
+
+@lru_cache(maxsize=len(LEVELS))
+def _level_below_not_held(level: Level) -> CriterionResult:
+    return CriterionResult(
+        name="levelBelow",
+        description=f"Holds {level.label} (levels are cumulative).",
+        met=False,
+        required=1,
+        counted=0,
+        met_at=None,
+        missing=f"{level.label} first",
     )
