@@ -9,10 +9,10 @@ SQLite the same insert runs as an executemany (SQLite has no network round trips
 """
 
 import functools
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -145,7 +145,9 @@ def unnest_parameters(
         values = [row[name] for row in rows]
         column = table.c[name]
         if _is_json(column):
-            values = [None if v is None else json.dumps(v) for v in values]
+            # pydantic-core's encoder: a third of the time of json.dumps for these small
+            # documents; PostgreSQL parses them again as JSONB, so spacing does not matter.
+            values = [None if v is None else to_json(v).decode() for v in values]
         if _same_for_all(values):
             parameters[_UNNEST + name] = values[0]
             shape.append(SAME_FOR_ALL)
