@@ -38,7 +38,9 @@ from app.events.service import record_events
 from app.models import Award, AwardRules
 from app.uptake.summary import refresh_uptake
 
-CHUNK = 2000
+# A whole batch (at most 10,000 records) in one pass: each pass runs a dozen statements
+# whatever its size, and with 2,000 a 10,000-record batch spent 0.2 s more on them.
+CHUNK = 10_000
 EVIDENCE_RETRACTED_REASON = (
     "Evidence it was granted on was retracted, and its level is no longer reached."
 )
