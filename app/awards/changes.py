@@ -15,12 +15,13 @@ what it says (awards, ``awardGranted`` / ``awardRevoked`` events) in the same tr
   does not earn that level again on its own: only new evidence does.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 
 from app.awards.facts import LEVELS, AwardFact, CourseFact, Level, PersonFacts
-from app.awards.rules import Decision, decide
+from app.awards.rules import Decision, courses_criterion, decide
 from app.awards.rules_document import AwardRulesDocument
 
 EVIDENCE_RETRACTED = "evidenceRetracted"
@@ -48,7 +49,13 @@ class Revocation:
 class AwardChanges:
     revocations: tuple[Revocation, ...]
     grants: tuple[Grant, ...]
-    decision: Decision  # under the current rules, with the awards left after revocations
+    _decide: Callable[[], Decision] = field(repr=False, compare=False)
+
+    @cached_property
+    def decision(self) -> Decision:
+        """Under the current rules, with the awards left after revocations. Made when asked
+        for: writing the changes needs only the grants and revocations."""
+        return self._decide()
 
     @property
     def empty(self) -> bool:
@@ -64,6 +71,36 @@ def plan_award_changes(
 ) -> AwardChanges:
     """What to write for this person. ``rules`` holds the current version and every version
     an active award of theirs was granted under."""
+    if not facts.awards and not facts.projects and not facts.revoked_by_administrator:
+        return _bronze_at_most(facts, rules[current_version], current_version, courses)
+    return plan_in_full(facts, rules=rules, current_version=current_version, courses=courses)
+
+
+def _bronze_at_most(
+    facts: PersonFacts,
+    rules: AwardRulesDocument,
+    version: int,
+    courses: Mapping[str, CourseFact],
+) -> AwardChanges:
+    """``plan_in_full`` for someone who holds no award, is on no project and had no award
+    revoked by an administrator (everyone a completion batch makes a Bronze holder): nothing to
+    revoke, and Bronze the only level they can reach, when its course criterion is met."""
+    bronze = courses_criterion(facts.completions, rules.levels.bronze, courses)
+    grants: tuple[Grant, ...] = ()
+    if bronze.met_at is not None:
+        grants = (Grant(Level.BRONZE, bronze.met_at, version, bronze.completion_ids, ()),)
+    return AwardChanges(
+        (), grants, lambda: decide(facts, rules, rules_version=version, courses=courses)
+    )
+
+
+def plan_in_full(
+    facts: PersonFacts,
+    *,
+    rules: Mapping[int, AwardRulesDocument],
+    current_version: int,
+    courses: Mapping[str, CourseFact],
+) -> AwardChanges:
     revocations = _revocations(facts, rules, courses) if facts.awards else []
     revoked = {r.award_id for r in revocations}
     remaining = tuple(a for a in facts.awards if a.id not in revoked)
@@ -76,7 +113,7 @@ def plan_award_changes(
     return AwardChanges(
         revocations=tuple(revocations),
         grants=_grants(decision, remaining, facts.revoked_by_administrator),
-        decision=decision,
+        _decide=lambda: decision,
     )
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "CriterionResult",
     "Decision",
     "LevelResult",
+    "courses_criterion",
     "decide",
 ]
 
@@ -101,7 +102,7 @@ def decide(
 ) -> Decision:
     """The person's level under these rules, with the reasons for every criterion."""
     own = {
-        Level.BRONZE: _courses(facts.completions, rules.levels.bronze, courses),
+        Level.BRONZE: courses_criterion(facts.completions, rules.levels.bronze, courses),
         Level.SILVER: _projects(facts, rules.levels.silver),
         Level.GOLD: _mentored(facts, rules.levels.gold),
     }
@@ -162,7 +163,7 @@ def qualifies(completion: CompletionFact, pass_required: bool, minimum: float | 
     )
 
 
-def _courses(
+def courses_criterion(
     completions: Iterable[CompletionFact],
     rule: BronzeRequirements,
     catalogue: Mapping[str, CourseFact],

@@ -12,6 +12,7 @@ from app.awards.changes import (
     Revocation,
     may_change,
     plan_award_changes,
+    plan_in_full,
 )
 from app.awards.facts import LEVELS, AwardFact, Level, PersonFacts
 from app.awards.rules_document import DEFAULT_RULES, AwardRulesDocument
@@ -250,3 +251,28 @@ def test_holding_bronze_without_projects_changes_nothing_but_a_retraction_does()
     assert may_change(replace(holder, projects=(project(5),)))
     assert may_change(facts(completion(1)))
     assert not may_change(facts())
+
+
+@given(person_facts(with_awards=False), rules_documents(), catalogues)
+def test_someone_holding_nothing_and_on_no_project_is_planned_as_in_full(
+    person: PersonFacts, document: AwardRulesDocument, catalogue: Any
+) -> None:
+    """The short way for people who can only gain Bronze gives what the full planning gives."""
+    person = replace(person, projects=())
+    versions = {**VERSIONS, 3: document}
+    quick = plan_award_changes(person, rules=versions, current_version=3, courses=catalogue)
+    full = plan_in_full(person, rules=versions, current_version=3, courses=catalogue)
+    assert quick == full
+    assert quick.decision == full.decision
+
+
+def test_bronze_for_someone_holding_nothing_names_every_qualifying_completion() -> None:
+    person = facts(
+        completion(3, on=5, course="IQT-OPEN"),
+        completion(1, on=2),
+        completion(2, on=9, passed=False),
+        completion(4, on=7, course="FIRE-SAFETY"),
+    )
+    changes = plan(person)
+    assert changes.grants == (Grant(Level.BRONZE, day(2), 1, (1, 3), ()),)
+    assert changes == plan_in_full(person, rules=VERSIONS, current_version=1, courses=CATALOGUE)
