@@ -12,6 +12,7 @@ from app.models.organisation import Organisation
 from app.models.project import ImprovementProject, ProjectReview, ProjectTeamMember
 from app.models.rate_limit_window import RateLimitWindow
 from app.models.staff import StaffGroup, StaffHistory, StaffMember
+from app.models.staff_snapshot import StaffSnapshot, StaffSnapshotMember
 from app.models.uptake import BoardMeeting, UptakeBucket, UptakePersonDelta
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "StaffGroup",
     "StaffHistory",
     "StaffMember",
+    "StaffSnapshot",
+    "StaffSnapshotMember",
     "UptakeBucket",
     "UptakePersonDelta",
 ]

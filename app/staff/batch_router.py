@@ -73,11 +73,22 @@ async def post_staff_batch(
             "(default 20%) of the organisation's active staff.",
         ),
     ] = False,
+    snapshot: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=2**63 - 1,
+            description="With mode fullSnapshot: this batch is one part of the full snapshot "
+            "opened with `POST /staffSnapshots` (for CSV bodies; JSON says it in the body).",
+        ),
+    ] = None,
 ) -> StaffBatchResult:
     """Up to 10,000 staff records as JSON or CSV. Valid records are stored even when others
     are rejected; each rejected record is listed with its row and reasons. In `fullSnapshot`
     mode the organisation's active staff missing from the batch are end-dated (leavers),
-    unless they would be more than the configured share: then nothing changes (409)."""
+    unless they would be more than the configured share: then nothing changes (409). An
+    organisation with more staff than one batch holds sends its full snapshot in several
+    batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     records: list[dict[str, Any]]
@@ -92,6 +103,7 @@ async def post_staff_batch(
         envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS)
         mode, organisation = envelope.mode, envelope.organisation
         allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
+        snapshot = envelope.snapshot or snapshot
         records = envelope.records
     else:
         raise UnsupportedMediaType("Send application/json or text/csv.")
@@ -103,4 +115,5 @@ async def post_staff_batch(
         organisation=organisation,
         allow_mass_leavers=allow_mass_leavers,
         records=records,
+        snapshot_id=snapshot,
     )

@@ -27,6 +27,7 @@ from app.staff.schemas import (
     StaffRead,
 )
 from app.staff.service import StaffView
+from app.staff.snapshot_router import router as snapshot_router
 
 router = APIRouter(tags=["Staff"])
 
@@ -203,3 +204,4 @@ async def patch_staff_member(
 
 
 router.include_router(batch_router)
+router.include_router(snapshot_router)

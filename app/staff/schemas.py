@@ -189,6 +189,14 @@ class StaffBatchIn(ApiInput):
         description="Required for fullSnapshot; the default for records that leave it out.",
     )
     allow_mass_leavers: bool = False
+    snapshot: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**63 - 1,
+        description="With mode fullSnapshot: this batch is one part of the full snapshot opened "
+        "with `POST /staffSnapshots`. Its records are stored, and nobody is end-dated until the "
+        "snapshot is completed.",
+    )
     # Checked one by one (see StaffBatchRecord), so one bad record never stops the others.
     records: list[dict[str, object]] = Field(max_length=MAX_BATCH_RECORDS)
 
@@ -232,6 +240,9 @@ class StaffBatchResult(ApiModel):
 
     mode: Literal["upsert", "fullSnapshot"]
     organisation: str | None
+    snapshot: int | None = Field(
+        default=None, description="The full snapshot this batch is a part of, if any."
+    )
     received: int
     created: int
     updated: int
@@ -239,3 +250,40 @@ class StaffBatchResult(ApiModel):
     end_dated: int = Field(description="People end-dated by this batch (leavers).")
     rejected: int
     rejections: list[RecordRejection]
+
+
+SNAPSHOT_EXAMPLE: dict[str, Any] = {
+    "id": 12,
+    "organisation": "7A1",
+    "status": "open",
+    "batches": 2,
+    "received": 20000,
+    "endDated": None,
+    "createdAt": "2026-11-27T06:00:00Z",
+    "completedAt": None,
+}
+
+
+class StaffSnapshotIn(ApiInput):
+    """Opens a full snapshot of one organisation, to be sent in several batches."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {"organisation": "7A1"}})
+
+    organisation: Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)]
+
+
+class StaffSnapshotRead(ApiModel):
+    """A full snapshot sent in several batches, open until it is completed."""
+
+    model_config = ConfigDict(json_schema_extra={"example": SNAPSHOT_EXAMPLE})
+
+    id: int
+    organisation: str
+    status: Literal["open", "completed"]
+    batches: int = Field(description="Batches sent as parts of it.")
+    received: int = Field(description="Records those batches held.")
+    end_dated: int | None = Field(
+        description="People end-dated when it was completed (leavers); null while open."
+    )
+    created_at: datetime
+    completed_at: datetime | None

@@ -29,6 +29,7 @@ PATH_VALUES = {
     "completionId": "1",
     "projectId": "1",
     "awardId": "1",
+    "snapshotId": "1",
     "version": "1",
     "id": "7A4-2026-11-05",
 }

@@ -96,6 +96,12 @@ SCOPED: dict[Operation, Scoped] = {
     ("POST", "/awards/{awardId}/revocation"): Scoped(
         lambda w: f"/awards/{w.award_id}/revocation", body={"reason": "Not ours to keep."}
     ),
+    ("GET", "/staffSnapshots/{snapshotId}"): Scoped(
+        lambda w: f"/staffSnapshots/{w.snapshot_id}", "/staffSnapshots/999999999"
+    ),
+    ("POST", "/staffSnapshots/{snapshotId}/completion"): Scoped(
+        lambda w: f"/staffSnapshots/{w.snapshot_id}/completion?allowMassLeavers=true"
+    ),
     ("PUT", "/boardMeetings/{id}"): Scoped(
         lambda w: f"/boardMeetings/{MEETING_ID}",
         body={"organisation": "7A6", "meetingDate": "2026-11-06", "qiDiscussed": False},

@@ -34,11 +34,12 @@ class World:
     project_id: str
     project_etag: str
     award_id: str
+    snapshot_id: str
 
 
 async def build_world(client: httpx.AsyncClient, make_client: ClientFactory) -> World:
     """In 7A4: a person holding Bronze from a completion, a submitted project they lead, a
-    board meeting. 7A6 exists and has one person of its own."""
+    board meeting, an open staff snapshot. 7A6 exists and has one person of its own."""
     admin = await make_client(name="admin")
     headers = auth(admin)
     await seed_organisations(client, admin)
@@ -76,6 +77,8 @@ async def build_world(client: httpx.AsyncClient, make_client: ClientFactory) -> 
         headers=headers,
     )
     assert meeting.status_code == 201, meeting.text
+    snapshot = await client.post("/staffSnapshots", json={"organisation": "7A4"}, headers=headers)
+    assert snapshot.status_code == 201, snapshot.text
     awards = (await client.get(f"/staff/{LEAD}/awards", headers=headers)).json()
     [bronze] = [a for a in awards["data"] if a["level"] == "bronze"]
     return World(
@@ -84,6 +87,7 @@ async def build_world(client: httpx.AsyncClient, make_client: ClientFactory) -> 
         project_id=str(project_id),
         project_etag=submitted.headers["ETag"],
         award_id=str(bronze["id"]),
+        snapshot_id=str(snapshot.json()["id"]),
     )
 
 

@@ -1,0 +1,133 @@
+"""Full snapshots sent in several batches: an organisation can have more staff than one batch
+of 10,000 records holds (Betsi Cadwaladr has about 19,000).
+
+Open one for an organisation, send its staff as ``fullSnapshot`` batches that name it, then
+complete it: the organisation's active staff that none of its batches named are end-dated,
+under the same guard as a full snapshot in one batch (more than the configured share refused
+with 409, nothing changed, the snapshot still open). A snapshot is its client's own: others
+get 404. Its batches and its completion take its row's lock, so they queue.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.core.bulk import BuiltOnce, dialect_insert, insert_rows
+from app.core.clock import utcnow
+from app.core.problems import Conflict, NotFound
+from app.core.settings import Settings
+from app.models import StaffSnapshot, StaffSnapshotMember
+from app.staff import repository, writes
+
+OPEN, COMPLETED = "open", "completed"
+_LONGEST_NUMBER = 30  # as staff_members.employee_number: a longer one names nobody
+
+
+async def open_snapshot(session: AsyncSession, caller: Caller, organisation: str) -> StaffSnapshot:
+    caller.note_audit("create", "staffSnapshot", None, organisation)
+    known = organisation in await repository.organisation_codes(session)
+    if not known or not caller.may_access(organisation):
+        raise NotFound(f"No organisation {organisation}.")
+    snapshot = StaffSnapshot(
+        organisation_ods_code=organisation,
+        client_id=caller.client_id,
+        status=OPEN,
+        batches=0,
+        received=0,
+    )
+    session.add(snapshot)
+    await session.flush()
+    return snapshot
+
+
+async def get_snapshot(
+    session: AsyncSession, caller: Caller, snapshot_id: int, *, action: str, lock: bool = False
+) -> StaffSnapshot:
+    """The caller's own snapshot (404 for anyone else's); ``lock``: FOR UPDATE."""
+    query = select(StaffSnapshot).where(StaffSnapshot.id == snapshot_id)
+    if lock:
+        query = query.with_for_update()
+    snapshot = await session.scalar(query)
+    visible = (
+        snapshot is not None
+        and snapshot.client_id == caller.client_id
+        and caller.may_access(snapshot.organisation_ods_code)
+    )
+    organisation = snapshot.organisation_ods_code if snapshot is not None and visible else None
+    caller.note_audit(action, "staffSnapshot", str(snapshot_id), organisation)
+    if snapshot is None or not visible:
+        raise NotFound(f"No staff snapshot {snapshot_id}.")
+    return snapshot
+
+
+def refuse_unless_open(snapshot: StaffSnapshot) -> None:
+    if snapshot.status != OPEN:
+        raise Conflict(
+            f"Staff snapshot {snapshot.id} was completed at "
+            f"{snapshot.completed_at.isoformat() if snapshot.completed_at else 'an earlier time'}"
+            ": open a new one to send another full snapshot.",
+            extensions={"snapshotStatus": snapshot.status},
+        )
+
+
+async def note_batch(
+    session: AsyncSession, snapshot: StaffSnapshot, employee_numbers: Iterable[str], received: int
+) -> None:
+    """Remembers the employee numbers one of the snapshot's batches named."""
+    numbers = sorted({n for n in employee_numbers if 0 < len(n) <= _LONGEST_NUMBER})
+    if numbers:
+        await insert_rows(
+            session,
+            StaffSnapshotMember.__table__,
+            [{"snapshot_id": snapshot.id, "employee_number": n} for n in numbers],
+            statement=_REMEMBER(session),
+        )
+    snapshot.batches += 1
+    snapshot.received += received
+    snapshot.updated_at = utcnow()
+    await session.flush()
+
+
+_REMEMBER = BuiltOnce(
+    lambda dialect: dialect_insert(dialect, StaffSnapshotMember.__table__).on_conflict_do_nothing()
+)
+
+
+async def complete_snapshot(
+    session: AsyncSession,
+    caller: Caller,
+    settings: Settings,
+    snapshot_id: int,
+    *,
+    allow_mass_leavers: bool,
+) -> StaffSnapshot:
+    """End-dates the organisation's active staff that none of the snapshot's batches named."""
+    snapshot = await get_snapshot(session, caller, snapshot_id, action="complete", lock=True)
+    refuse_unless_open(snapshot)
+    organisation = snapshot.organisation_ods_code
+    present = set(
+        await session.scalars(
+            select(StaffSnapshotMember.employee_number).where(
+                StaffSnapshotMember.snapshot_id == snapshot.id
+            )
+        )
+    )
+    leavers = await writes.end_date_absent_staff(
+        session,
+        caller,
+        organisation,
+        present,
+        allow_mass_leavers=allow_mass_leavers,
+        max_share=settings.snapshot_max_leaver_share,
+    )
+    await writes.write_leavers(session, caller, organisation, leavers)
+    await session.execute(
+        delete(StaffSnapshotMember).where(StaffSnapshotMember.snapshot_id == snapshot.id)
+    )
+    now = utcnow()
+    snapshot.status, snapshot.end_dated = COMPLETED, len(leavers)
+    snapshot.completed_at = snapshot.updated_at = now
+    await session.flush()
+    return snapshot
