@@ -103,6 +103,11 @@ async def post_staff_batch(
         envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS)
         mode, organisation = envelope.mode, envelope.organisation
         allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
+        if None not in (envelope.snapshot, snapshot) and envelope.snapshot != snapshot:
+            raise ValidationFailed(
+                "The body and the query name different snapshots.",
+                invalid_params=[("snapshot", "Name it once, or the same in both.")],
+            )
         snapshot = envelope.snapshot or snapshot
         records = envelope.records
     else:

@@ -159,6 +159,16 @@ async def active_in_organisation(session: AsyncSession, ods_code: str, on: date)
     return list(rows.all())
 
 
+async def written_since(session: AsyncSession, ods_code: str, since: datetime) -> set[str]:
+    """Employee numbers of the organisation's staff created or changed after ``since``."""
+    numbers = await session.scalars(
+        select(StaffMember.employee_number).where(
+            StaffMember.organisation_ods_code == ods_code, StaffMember.updated_at > since
+        )
+    )
+    return set(numbers)
+
+
 async def end_date_staff(session: AsyncSession, staff_ids: Sequence[int], end: date) -> None:
     """Sets the end date of these leavers (one statement)."""
     if staff_ids:

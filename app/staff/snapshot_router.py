@@ -53,7 +53,8 @@ async def open_staff_snapshot(
     """For an organisation with more staff than one batch holds (10,000 records). Send its
     staff as `fullSnapshot` batches naming this snapshot (`snapshot` in the JSON body, or the
     `snapshot` query parameter with CSV): each is stored as it comes and end-dates nobody.
-    Then complete it. Only the client that opened it sees it (404 for others)."""
+    Then complete it, within 24 hours of opening it. Only the client that opened it sees it
+    (404 for others)."""
     snapshot = await snapshots.open_snapshot(session, caller, body.organisation)
     response.headers["Location"] = str(
         request.url_for("get_staff_snapshot", snapshotId=snapshot.id)
@@ -98,10 +99,13 @@ async def complete_staff_snapshot(
     ] = False,
 ) -> StaffSnapshotRead:
     """End-dates the organisation's active staff that none of the snapshot's batches named
-    (leavers, never deleted). When they would be more than the configured share of its active
+    (leavers, never deleted). Staff created or changed since the snapshot was opened are never
+    taken for leavers. When the leavers would be more than the configured share of the active
     staff, nothing changes and the answer is 409 saying how many: the snapshot stays open, to
-    take the batches that are missing or to be completed with `allowMassLeavers=true`. A
-    completed snapshot takes no more batches (409)."""
+    take the batches that are missing or to be completed with `allowMassLeavers=true`. 409 too
+    for a snapshot that has had no batch, or was opened more than 24 hours ago. Completing a
+    completed snapshot again answers it as it is (a retry changes nothing); it takes no more
+    batches (409)."""
     snapshot = await snapshots.complete_snapshot(
         session,
         caller,

@@ -4,11 +4,15 @@ of 10,000 records holds (Betsi Cadwaladr has about 19,000).
 Open one for an organisation, send its staff as ``fullSnapshot`` batches that name it, then
 complete it: the organisation's active staff that none of its batches named are end-dated,
 under the same guard as a full snapshot in one batch (more than the configured share refused
-with 409, nothing changed, the snapshot still open). A snapshot is its client's own: others
-get 404. Its batches and its completion take its row's lock, so they queue.
+with 409, nothing changed, the snapshot still open). It describes the staff as they were when
+it was opened: anyone HR created or changed since then is never taken for a leaver. A snapshot
+is its client's own (others get 404), takes batches and its completion for 24 hours, and its
+batches and completion take its row's lock, so they queue. Completing it again answers what
+the first completion did.
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +26,7 @@ from app.models import StaffSnapshot, StaffSnapshotMember
 from app.staff import repository, writes
 
 OPEN, COMPLETED = "open", "completed"
+OPEN_FOR = timedelta(hours=24)
 _LONGEST_NUMBER = 30  # as staff_members.employee_number: a longer one names nobody
 
 
@@ -63,12 +68,20 @@ async def get_snapshot(
 
 
 def refuse_unless_open(snapshot: StaffSnapshot) -> None:
+    """409 for a snapshot that is completed, or was opened too long ago to be trusted."""
     if snapshot.status != OPEN:
         raise Conflict(
             f"Staff snapshot {snapshot.id} was completed at "
             f"{snapshot.completed_at.isoformat() if snapshot.completed_at else 'an earlier time'}"
             ": open a new one to send another full snapshot.",
             extensions={"snapshotStatus": snapshot.status},
+        )
+    if utcnow() - snapshot.created_at > OPEN_FOR:
+        raise Conflict(
+            f"Staff snapshot {snapshot.id} was opened at {snapshot.created_at.isoformat()}, "
+            f"more than {OPEN_FOR.total_seconds() / 3600:.0f} hours ago: open a new one and "
+            "send its batches again.",
+            extensions={"snapshotStatus": "expired"},
         )
 
 
@@ -103,9 +116,17 @@ async def complete_snapshot(
     *,
     allow_mass_leavers: bool,
 ) -> StaffSnapshot:
-    """End-dates the organisation's active staff that none of the snapshot's batches named."""
+    """End-dates the organisation's active staff that none of the snapshot's batches named
+    and nobody has written since it was opened. Completing it again changes nothing."""
     snapshot = await get_snapshot(session, caller, snapshot_id, action="complete", lock=True)
+    if snapshot.status == COMPLETED:
+        return snapshot  # a retry: the answer the completion gave
     refuse_unless_open(snapshot)
+    if snapshot.batches == 0:
+        raise Conflict(
+            f"Staff snapshot {snapshot.id} has had no batches: send them before completing it.",
+            extensions={"snapshotStatus": snapshot.status},
+        )
     organisation = snapshot.organisation_ods_code
     present = set(
         await session.scalars(
@@ -114,6 +135,7 @@ async def complete_snapshot(
             )
         )
     )
+    present |= await repository.written_since(session, organisation, snapshot.created_at)
     leavers = await writes.end_date_absent_staff(
         session,
         caller,

@@ -180,22 +180,83 @@ async def test_a_referenced_row_cannot_be_deleted_or_rekeyed(
     await session.commit()
 
 
+STAFF_INSERT = text(
+    "INSERT INTO staff_members (employee_number, given_name, family_name, "
+    "organisation_ods_code, staff_group_code, board_member, start_date, version, "
+    "created_at, updated_at) VALUES ('E1', 'Siân', 'Jones', 'RFX', '01', false, "
+    "'2020-01-01', 1, now(), now())"
+)
+
+
+@pytest.mark.postgresql
+async def test_every_check_is_in_place(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        triggers = set(
+            (
+                await connection.execute(
+                    text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+                )
+            ).scalars()
+        )
+    for name in CHECKED_PER_STATEMENT_ON_POSTGRESQL:
+        assert {f"{name}_insert", f"{name}_update", f"{name}_referenced"} <= triggers
+    assert {f"refuse_truncate_{t}" for t in ("organisations", "staff_groups", "staff_members")} <= (
+        triggers
+    )
+
+
+@pytest.mark.postgresql
+async def test_a_referenced_table_cannot_be_truncated(
+    engine: AsyncEngine, organisation: str
+) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(STAFF_INSERT)
+        with pytest.raises(DBAPIError, match="staff_members"):
+            await connection.execute(text("TRUNCATE staff_groups"))
+        await connection.rollback()
+
+
+@pytest.mark.postgresql
+async def test_above_read_committed_a_referenced_row_is_not_deleted(
+    engine: AsyncEngine, organisation: str
+) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(STAFF_INSERT)
+        await connection.commit()
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="REPEATABLE READ")
+        with pytest.raises(DBAPIError, match="READ COMMITTED"):
+            await connection.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
+        await connection.rollback()
+
+
+@pytest.mark.postgresql
+async def test_a_row_naming_one_deleted_since_the_snapshot_is_a_serialization_failure(
+    engine: AsyncEngine, organisation: str
+) -> None:
+    """REPEATABLE READ: the referenced row is still in the transaction's snapshot, but locking
+    it finds it deleted since, as a foreign key check would."""
+    async with engine.connect() as writer, engine.connect() as deleter:
+        await writer.execution_options(isolation_level="REPEATABLE READ")
+        await writer.begin()
+        await writer.execute(text("SELECT count(*) FROM organisations"))  # takes the snapshot
+        await deleter.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
+        await deleter.commit()
+        with pytest.raises(DBAPIError, match="could not serialize"):
+            await writer.execute(STAFF_INSERT)
+        await writer.rollback()
+
+
 @pytest.mark.postgresql
 async def test_deleting_a_referenced_row_waits_for_writers_and_then_refuses(
     engine: AsyncEngine, organisation: str
 ) -> None:
     """The staff member inserted in a transaction still open is not visible to the delete;
-    the delete waits for that transaction (SHARE lock), then sees the row and refuses."""
+    the delete waits for that transaction (which holds the organisation FOR KEY SHARE), then
+    sees the row and refuses."""
     async with engine.connect() as writer, engine.connect() as deleter:
         await writer.begin()
-        await writer.execute(
-            text(
-                "INSERT INTO staff_members (employee_number, given_name, family_name, "
-                "organisation_ods_code, staff_group_code, board_member, start_date, version, "
-                "created_at, updated_at) VALUES ('E1', 'Siân', 'Jones', 'RFX', '01', false, "
-                "'2020-01-01', 1, now(), now())"
-            )
-        )
+        await writer.execute(STAFF_INSERT)
         await deleter.begin()
 
         async def delete_organisation() -> None:

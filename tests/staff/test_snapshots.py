@@ -112,19 +112,51 @@ async def test_completion_with_allow_mass_leavers_end_dates_them_all(
     assert sorted(await active_numbers(client, admin)) == ["500000", "500001"]
 
 
-async def test_a_completed_snapshot_takes_no_more_batches_nor_a_second_completion(
+async def test_a_completed_snapshot_takes_no_more_batches_and_a_retry_changes_nothing(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     snapshot = await open_snapshot(client, admin)
-    await post_batch(client, admin, EVERYONE, mode="fullSnapshot", snapshot=snapshot["id"])
-    assert (await complete(client, admin, snapshot["id"])).status_code == 200
+    await post_batch(client, admin, EVERYONE[:9], mode="fullSnapshot", snapshot=snapshot["id"])
+    first = await complete(client, admin, snapshot["id"])
+    assert (first.status_code, first.json()["endDated"]) == (200, 1)
     late = await post_batch(
         client, admin, [batch_record("500077")], mode="fullSnapshot", snapshot=snapshot["id"]
     )
     assert late.status_code == 409
     assert late.json()["snapshotStatus"] == "completed"
     assert (await client.get("/staff/500077", headers=auth(admin))).status_code == 404
-    assert (await complete(client, admin, snapshot["id"])).status_code == 409
+    await post_batch(client, admin, [batch_record("500009")])  # back again
+    retry = await complete(client, admin, snapshot["id"])
+    assert (retry.status_code, retry.json()) == (200, first.json())
+    assert len(await active_numbers(client, admin)) == 10
+
+
+async def test_staff_written_since_it_was_opened_are_never_taken_for_leavers(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    snapshot = await open_snapshot(client, admin)
+    await post_batch(client, admin, EVERYONE[:8], mode="fullSnapshot", snapshot=snapshot["id"])
+    await post_batch(client, admin, [batch_record("500099"), {**EVERYONE[8], "jobTitle": "Sister"}])
+    completed = await complete(client, admin, snapshot["id"])
+    assert completed.json()["endDated"] == 1
+    assert "500009" not in await active_numbers(client, admin)
+    assert {"500008", "500099"} <= set(await active_numbers(client, admin))
+
+
+async def test_a_snapshot_without_batches_or_opened_a_day_ago_is_not_completed(
+    client: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = await open_snapshot(client, admin)
+    empty = await complete(client, admin, snapshot["id"], allowMassLeavers="true")
+    assert (empty.status_code, empty.json()["snapshotStatus"]) == (409, "open")
+    await post_batch(client, admin, EVERYONE, mode="fullSnapshot", snapshot=snapshot["id"])
+    later = clock.utcnow() + timedelta(hours=25)
+    monkeypatch.setattr("app.staff.snapshots.utcnow", lambda: later)
+    expired = await complete(client, admin, snapshot["id"])
+    assert (expired.status_code, expired.json()["snapshotStatus"]) == (409, "expired")
+    part = await post_batch(client, admin, EVERYONE, mode="fullSnapshot", snapshot=snapshot["id"])
+    assert part.status_code == 409
+    assert len(await active_numbers(client, admin)) == 10
 
 
 async def test_a_batch_naming_a_snapshot_must_be_a_full_snapshot_of_its_organisation(
@@ -139,6 +171,13 @@ async def test_a_batch_naming_a_snapshot_must_be_a_full_snapshot_of_its_organisa
     )
     assert other.status_code == 422
     assert [p["name"] for p in other.json()["invalidParams"]] == ["organisation"]
+    twice = await client.post(
+        f"/staffBatches?snapshot={snapshot['id'] + 1}",
+        json={"mode": "fullSnapshot", "records": EVERYONE, "snapshot": snapshot["id"]},
+        headers=auth(admin),
+    )
+    assert twice.status_code == 422
+    assert [p["name"] for p in twice.json()["invalidParams"]] == ["snapshot"]
     stray = await post_batch(
         client,
         admin,
