@@ -8,7 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.completions import service
 from app.completions.records import Rejection, validate_batch_records
-from app.completions.schemas import CompletionBatchResult, CompletionRejection, MatchStatus
+from app.completions.schemas import (
+    CompletionBatchResult,
+    CompletionFields,
+    CompletionRejection,
+    MatchStatus,
+)
 from app.core.clock import utcnow
 from app.core.metrics import BATCH_RECORDS_RECEIVED, BATCH_RECORDS_REJECTED, count_on_commit
 from app.courses.repository import course_ids_by_code
@@ -21,8 +26,15 @@ async def apply_completion_batch(
     before with the same externalId and content is counted unchanged (so re-sending a batch
     changes nothing); with other content it is rejected, naming the fields that differ."""
     caller.note_audit("batch", "completionBatch", None, None)
-    codes = [r["courseCode"] for r in records if isinstance(r, Mapping) and "courseCode" in r]
-    course_ids = await course_ids_by_code(session, [str(code) for code in codes])
+    codes = [
+        r.course_code
+        if isinstance(r, CompletionFields)
+        else r["courseCode"]
+        if isinstance(r, Mapping) and "courseCode" in r
+        else None
+        for r in records
+    ]
+    course_ids = await course_ids_by_code(session, [str(c) for c in codes if c is not None])
     validated = validate_batch_records(
         records, course_ids, client_id=caller.client_id, now=utcnow()
     )

@@ -132,21 +132,25 @@ def validate_batch_records(
     client_id: str,
     now: datetime,
 ) -> Validated:
-    """Checks every record on its own, so one bad record never stops the others."""
+    """Checks every record on its own, so one bad record never stops the others. A record may
+    come checked already (``CompletionFields``, when the whole batch was valid)."""
     validated = Validated()
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_records, start=1):
-        if not isinstance(raw, Mapping):
+        if isinstance(raw, CompletionFields):  # checked already, with the whole batch
+            record = raw
+        elif not isinstance(raw, Mapping):
             validated.rejections.append(Rejection(index, None, [("", "Not a JSON object.")]))
             continue
-        external_id = raw.get("externalId")
-        sent_id = str(external_id) if external_id is not None else None
-        try:
-            record = CompletionFields.model_validate(raw)
-        except ValidationError as exc:
-            reasons = [(error_location(e["loc"]), e["msg"]) for e in exc.errors()]
-            validated.rejections.append(Rejection(index, sent_id, reasons))
-            continue
+        else:
+            try:
+                record = CompletionFields.model_validate(raw)
+            except ValidationError as exc:
+                external_id = raw.get("externalId")
+                sent_id = str(external_id) if external_id is not None else None
+                reasons = [(error_location(e["loc"]), e["msg"]) for e in exc.errors()]
+                validated.rejections.append(Rejection(index, sent_id, reasons))
+                continue
         reasons = refusals(record, course_ids, now)
         if record.external_id in seen:
             reasons.append(("externalId", f"Repeats the record in row {seen[record.external_id]}."))

@@ -1,5 +1,6 @@
 """POST /staffBatches: JSON or CSV batches of staff records, with per-record results."""
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -7,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.batch_bodies import read_json_batch
+from app.core.batch_bodies import read_json_batch, read_valid_json_batch
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.problems import UnsupportedMediaType, ValidationFailed
@@ -19,6 +20,7 @@ from app.staff.schemas import (
     BatchMode,
     StaffBatch,
     StaffBatchIn,
+    StaffBatchRecord,
     StaffBatchResult,
 )
 
@@ -91,7 +93,7 @@ async def post_staff_batch(
     batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
-    records: list[dict[str, Any]]
+    records: Sequence[dict[str, Any] | StaffBatchRecord]
     if content_type == "text/csv":
         if mode is None:
             raise ValidationFailed(
@@ -100,7 +102,9 @@ async def post_staff_batch(
             )
         records = parse_staff_csv(body, MAX_BATCH_RECORDS)
     elif content_type == "application/json":
-        envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS)
+        envelope: StaffBatchIn = read_valid_json_batch(body, StaffBatch) or read_json_batch(
+            body, StaffBatchIn, MAX_BATCH_RECORDS
+        )
         mode, organisation = envelope.mode, envelope.organisation
         allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
         if None not in (envelope.snapshot, snapshot) and envelope.snapshot != snapshot:

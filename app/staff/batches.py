@@ -12,7 +12,7 @@ from app.core.problems import NotFound, ValidationFailed
 from app.core.settings import Settings
 from app.staff import snapshots, writes
 from app.staff.records import validate_batch_records
-from app.staff.schemas import BatchMode, RecordRejection, StaffBatchResult
+from app.staff.schemas import BatchMode, RecordRejection, StaffBatchRecord, StaffBatchResult
 
 
 async def apply_staff_batch(
@@ -23,7 +23,7 @@ async def apply_staff_batch(
     mode: BatchMode,
     organisation: str | None,
     allow_mass_leavers: bool,
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any] | StaffBatchRecord],
     snapshot_id: int | None = None,
 ) -> StaffBatchResult:
     """Stores every valid record and reports every rejected one; a full snapshot also
@@ -109,11 +109,12 @@ async def apply_staff_batch(
     )
 
 
-def _employee_numbers(records: Sequence[Mapping[str, Any]]) -> set[str]:
+def _employee_numbers(records: Sequence[Mapping[str, Any] | StaffBatchRecord]) -> set[str]:
     """Everyone a snapshot's records name, the rejected ones too: a person whose record was
     refused is still on the organisation's staff, so is never taken for a leaver."""
     return {
-        str(r.get("employeeNumber"))
+        r.employee_number if isinstance(r, StaffBatchRecord) else str(r.get("employeeNumber"))
         for r in records
-        if isinstance(r, Mapping) and r.get("employeeNumber") is not None
+        if isinstance(r, StaffBatchRecord)
+        or (isinstance(r, Mapping) and r.get("employeeNumber") is not None)
     }

@@ -74,30 +74,35 @@ def mbox_sha1sum(email: str) -> str:
 
 
 def validate_batch_records(
-    raw_records: Sequence[Mapping[str, Any]],
+    raw_records: Sequence[Mapping[str, Any] | StaffBatchRecord],
     references: References,
     caller: Caller,
     *,
     default_organisation: str | None,
     snapshot_organisation: str | None,
 ) -> Validated:
-    """Checks every record on its own, so one bad record never stops the others."""
+    """Checks every record on its own, so one bad record never stops the others. A record may
+    come checked already (``StaffBatchRecord``, when the whole batch was valid: every record
+    then names its organisation)."""
     validated = Validated()
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_records, start=1):
-        employee_number = raw.get("employeeNumber") if isinstance(raw, Mapping) else None
-        number = str(employee_number) if employee_number is not None else None
-        if not isinstance(raw, Mapping):
+        if isinstance(raw, StaffBatchRecord):  # checked already, with the whole batch
+            record = raw
+        elif not isinstance(raw, Mapping):
             validated.rejections.append(Rejection(index, None, [("", "Not a JSON object.")]))
             continue
-        if default_organisation is not None and raw.get("organisation") in (None, ""):
-            raw = {**raw, "organisation": default_organisation}
-        try:
-            record = StaffBatchRecord.model_validate(raw)
-        except ValidationError as exc:
-            reasons = [(error_location(e["loc"]), e["msg"]) for e in exc.errors()]
-            validated.rejections.append(Rejection(index, number, reasons))
-            continue
+        else:
+            if default_organisation is not None and raw.get("organisation") in (None, ""):
+                raw = {**raw, "organisation": default_organisation}
+            try:
+                record = StaffBatchRecord.model_validate(raw)
+            except ValidationError as exc:
+                employee_number = raw.get("employeeNumber")
+                number = str(employee_number) if employee_number is not None else None
+                reasons = [(error_location(e["loc"]), e["msg"]) for e in exc.errors()]
+                validated.rejections.append(Rejection(index, number, reasons))
+                continue
         row, reasons = to_row(record.employee_number, record, references)
         if row is not None:
             reasons = _permission_reasons(row, caller, snapshot_organisation)
