@@ -15,10 +15,11 @@ from app.core.settings import get_settings
 from app.models import Base, Organisation, StaffHistory, StaffMember
 from app.models.award import Award
 from app.staff.writes import apply_staff_rows
+from app.uptake.contributions import person_deltas
 from app.uptake.repository import CellFilter, totals_as_of
 from app.uptake.schemas import Interval
 from app.uptake.service import periods, totals_at_ends
-from app.uptake.summary import refresh_uptake
+from app.uptake.summary import _stored_deltas, load_facts, refresh_uptake
 from tests.uptake.factories import grant, recount
 
 BASE = date(2020, 1, 1)
@@ -151,4 +152,15 @@ async def test_every_figure_equals_a_plain_recount(app: Any, steps: list[Any]) -
         series = await totals_at_ends(session, ends, CellFilter())
         for end, totals in zip(ends, series, strict=True):
             assert _nonzero(totals) == await recount(session, end), end
+        await _stored_contributions_are_what_the_facts_give(session)
         await session.commit()
+
+
+async def _stored_contributions_are_what_the_facts_give(session: AsyncSession) -> None:
+    """Each person's stored rows are their contribution as computed from the facts now (a
+    refresh writes only the rows that change, unless a stored day goes)."""
+    people = list(await session.scalars(select(StaffMember.id)))
+    facts = await load_facts(session, people)
+    stored = await _stored_deltas(session, people)
+    for staff_id in people:
+        assert stored.get(staff_id, {}) == person_deltas(facts[staff_id]), staff_id
