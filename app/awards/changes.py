@@ -101,7 +101,7 @@ def plan_in_full(
     current_version: int,
     courses: Mapping[str, CourseFact],
 ) -> AwardChanges:
-    revocations = _revocations(facts, rules, courses) if facts.awards else []
+    revocations = _revocations(facts, rules, courses)
     revoked = {r.award_id for r in revocations}
     remaining = tuple(a for a in facts.awards if a.id not in revoked)
     decision = decide(

@@ -227,7 +227,7 @@ def _roles_text(rule: SilverRequirements | GoldRequirements) -> str:
 
 
 def _projects(facts: PersonFacts, rule: SilverRequirements) -> CriterionResult:
-    chosen = _qualifying_projects(facts, rule, led_by_other=False) if facts.projects else {}
+    chosen = _qualifying_projects(facts, rule, led_by_other=False)
     if not chosen:
         return _no_projects(rule)
     return _projects_result(rule, chosen)
@@ -263,11 +263,7 @@ def _projects_result(rule: SilverRequirements, chosen: Mapping[int, datetime]) -
 
 
 def _mentored(facts: PersonFacts, rule: GoldRequirements) -> CriterionResult:
-    chosen = (
-        _qualifying_projects(facts, rule, led_by_other=rule.lead_must_be_another_person)
-        if facts.projects
-        else {}
-    )
+    chosen = _qualifying_projects(facts, rule, led_by_other=rule.lead_must_be_another_person)
     if not chosen:
         return _none_mentored(rule)
     return _mentored_result(rule, chosen)
@@ -307,27 +303,29 @@ def _level_below(below: LevelResult, awards: Iterable[AwardFact]) -> CriterionRe
     times = [a.granted_at for a in holding]
     if below.reached and below.reached_at is not None:
         times.append(below.reached_at)
-    met = below.attained
-    return CriterionResult(
-        name="levelBelow",
-        description=f"Holds {below.level.label} (levels are cumulative).",
-        met=met,
-        required=1,
-        counted=1 if met else 0,
-        met_at=min(times) if met and times else None,
-        missing=None if met else f"{below.level.label} first",
+    return _level_below_result(
+        below.level,
+        met=True,
+        met_at=min(times) if times else None,
         award_ids=tuple(a.id for a in holding),
     )
 
 
 @lru_cache(maxsize=len(LEVELS))
 def _level_below_not_held(level: Level) -> CriterionResult:
+    return _level_below_result(level, met=False, met_at=None, award_ids=())
+
+
+def _level_below_result(
+    level: Level, *, met: bool, met_at: datetime | None, award_ids: tuple[int, ...]
+) -> CriterionResult:
     return CriterionResult(
         name="levelBelow",
         description=f"Holds {level.label} (levels are cumulative).",
-        met=False,
+        met=met,
         required=1,
-        counted=0,
-        met_at=None,
-        missing=f"{level.label} first",
+        counted=1 if met else 0,
+        met_at=met_at,
+        missing=None if met else f"{level.label} first",
+        award_ids=award_ids,
     )

@@ -27,14 +27,11 @@ async def apply_completion_batch(
     changes nothing); with other content it is rejected, naming the fields that differ."""
     caller.note_audit("batch", "completionBatch", None, None)
     codes = [
-        r.course_code
-        if isinstance(r, CompletionFields)
-        else r["courseCode"]
-        if isinstance(r, Mapping) and "courseCode" in r
-        else None
+        r.course_code if isinstance(r, CompletionFields) else str(r["courseCode"])
         for r in records
+        if isinstance(r, CompletionFields) or (isinstance(r, Mapping) and "courseCode" in r)
     ]
-    course_ids = await course_ids_by_code(session, [str(c) for c in codes if c is not None])
+    course_ids = await course_ids_by_code(session, codes)
     validated = validate_batch_records(
         records, course_ids, client_id=caller.client_id, now=utcnow()
     )

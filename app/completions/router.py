@@ -22,7 +22,7 @@ from app.completions.schemas import (
     RetractionIn,
 )
 from app.completions.xapi_router import router as xapi_router
-from app.core.batch_bodies import read_json_batch, read_valid_json_batch
+from app.core.batch_bodies import read_json_batch
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
@@ -232,12 +232,9 @@ async def post_completion_batch(
     if content_type == "text/csv":
         records = parse_completion_csv(body, MAX_BATCH_RECORDS)
     elif content_type == "application/json":
-        valid = read_valid_json_batch(body, CompletionBatch)
-        records = (
-            valid.records
-            if valid is not None
-            else read_json_batch(body, CompletionBatchIn, MAX_BATCH_RECORDS).records
-        )
+        records = read_json_batch(
+            body, CompletionBatchIn, MAX_BATCH_RECORDS, checked=CompletionBatch
+        ).records
     else:
         raise UnsupportedMediaType("Send application/json or text/csv.")
     return await batches.apply_completion_batch(session, caller, records)

@@ -21,24 +21,25 @@ BOOLEANS = {"true": True, "yes": True, "y": True, "1": True}
 BOOLEANS.update({"false": False, "no": False, "n": False, "0": False})
 
 
-def read_valid_json_batch(body: bytes, model: type[M]) -> M | None:
-    """The batch with every record checked, in one pass, when every record is valid (most
-    batches); None when any is not (or the body is not a batch), so that the caller reads the
-    envelope with ``read_json_batch`` and checks the records one by one, naming each bad one.
-    For 10,000 completions: 33 ms here, against 95 ms for the envelope and each record apart.
-    Both ways check a record the same way: as JSON, with the same validators."""
-    try:
-        return model.model_validate_json(body)
-    except ValidationError:
-        return None
-
-
-def read_json_batch(body: bytes, model: type[M], max_records: int) -> M:
+def read_json_batch(
+    body: bytes, model: type[M], max_records: int, *, checked: type[M] | None = None
+) -> M:
     """The JSON envelope of a batch; its ``records`` are left for per-record checks.
 
     Parsed and checked in one pass by Pydantic (``model`` bounds ``records`` at
     ``max_records``): reading the JSON first and then checking the objects it made took a
-    third longer, for 5,000 records."""
+    third longer, for 5,000 records.
+
+    ``checked``: the same envelope with its records typed. When every record is valid (most
+    batches) the batch comes back as that, every record checked in the same pass: for 10,000
+    completions 33 ms, against 95 ms for the envelope and then each record. When any is not,
+    the records are left for per-record checks, which name each bad one. Both ways check a
+    record the same way: as JSON, with the same validators."""
+    if checked is not None:
+        try:
+            return checked.model_validate_json(body)
+        except ValidationError:
+            pass
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.batch_bodies import read_json_batch, read_valid_json_batch
+from app.core.batch_bodies import read_json_batch
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.problems import UnsupportedMediaType, ValidationFailed
@@ -102,9 +102,7 @@ async def post_staff_batch(
             )
         records = parse_staff_csv(body, MAX_BATCH_RECORDS)
     elif content_type == "application/json":
-        envelope: StaffBatchIn = read_valid_json_batch(body, StaffBatch) or read_json_batch(
-            body, StaffBatchIn, MAX_BATCH_RECORDS
-        )
+        envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS, checked=StaffBatch)
         mode, organisation = envelope.mode, envelope.organisation
         allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
         if None not in (envelope.snapshot, snapshot) and envelope.snapshot != snapshot:

@@ -99,7 +99,6 @@ async def note_batch(
         )
     snapshot.batches += 1
     snapshot.received += received
-    snapshot.updated_at = utcnow()
     await session.flush()
 
 
@@ -148,8 +147,7 @@ async def complete_snapshot(
     await session.execute(
         delete(StaffSnapshotMember).where(StaffSnapshotMember.snapshot_id == snapshot.id)
     )
-    now = utcnow()
     snapshot.status, snapshot.end_dated = COMPLETED, len(leavers)
-    snapshot.completed_at = snapshot.updated_at = now
+    snapshot.completed_at = utcnow()
     await session.flush()
     return snapshot

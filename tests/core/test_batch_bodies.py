@@ -5,10 +5,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from app.auth.caller import Caller
 from app.completions import records as completion_records
 from app.completions.schemas import CompletionBatch, CompletionBatchIn, CompletionFields
-from app.core.batch_bodies import read_json_batch, read_valid_json_batch
+from app.core.batch_bodies import read_json_batch
+from app.core.problems import BadRequest, PayloadTooLarge
 from app.staff import records as staff_records
 from app.staff.records import References
 from app.staff.schemas import StaffBatch, StaffBatchIn, StaffBatchRecord
@@ -39,8 +42,8 @@ def _body(**envelope: Any) -> bytes:
 
 def test_valid_completions_are_checked_in_one_pass_as_they_are_one_by_one() -> None:
     body = _body(records=COMPLETIONS)
-    valid = read_valid_json_batch(body, CompletionBatch)
-    assert valid is not None
+    valid = read_json_batch(body, CompletionBatchIn, 10_000, checked=CompletionBatch)
+    assert isinstance(valid, CompletionBatch)
     assert all(isinstance(r, CompletionFields) for r in valid.records)
     apart = read_json_batch(body, CompletionBatchIn, 10_000).records
     assert all(isinstance(r, dict) for r in apart)
@@ -55,17 +58,21 @@ def test_valid_completions_are_checked_in_one_pass_as_they_are_one_by_one() -> N
 
 def test_a_batch_with_a_bad_record_is_left_to_be_checked_one_by_one() -> None:
     bad = [*COMPLETIONS, {**COMPLETIONS[0], "externalId": "x-3", "passed": "yes"}]
-    assert read_valid_json_batch(_body(records=bad), CompletionBatch) is None
-    assert read_valid_json_batch(b"{not json", CompletionBatch) is None
+    left = read_json_batch(_body(records=bad), CompletionBatchIn, 10_000, checked=CompletionBatch)
+    assert not isinstance(left, CompletionBatch)
+    assert all(isinstance(r, dict) for r in left.records)
+    with pytest.raises(BadRequest):
+        read_json_batch(b"{not json", CompletionBatchIn, 10_000, checked=CompletionBatch)
     too_many = _body(records=[COMPLETIONS[0]] * 10_001)
-    assert read_valid_json_batch(too_many, CompletionBatch) is None
+    with pytest.raises(PayloadTooLarge):
+        read_json_batch(too_many, CompletionBatchIn, 10_000, checked=CompletionBatch)
 
 
 def test_valid_staff_records_are_checked_in_one_pass_as_they_are_one_by_one() -> None:
     records = [batch_record("100001"), batch_record("100002", staffGroup="03", boardMember=True)]
     body = _body(mode="upsert", organisation="7A4", records=records)
-    valid = read_valid_json_batch(body, StaffBatch)
-    assert valid is not None
+    valid = read_json_batch(body, StaffBatchIn, 10_000, checked=StaffBatch)
+    assert isinstance(valid, StaffBatch)
     assert all(isinstance(r, StaffBatchRecord) for r in valid.records)
     apart = read_json_batch(body, StaffBatchIn, 10_000).records
     references = References(
@@ -84,4 +91,8 @@ def test_valid_staff_records_are_checked_in_one_pass_as_they_are_one_by_one() ->
     assert len(checked[0].rows) == 2
     # A record leaving out its organisation (the batch's) is checked one by one.
     without = [{k: v for k, v in records[0].items() if k != "organisation"}]
-    assert read_valid_json_batch(_body(mode="upsert", records=without), StaffBatch) is None
+    left = read_json_batch(
+        _body(mode="upsert", records=without), StaffBatchIn, 10_000, checked=StaffBatch
+    )
+    assert not isinstance(left, StaffBatch)
+    assert all(isinstance(r, dict) for r in left.records)
