@@ -114,8 +114,11 @@ def _add(deltas: dict[tuple[date, Cell], list[int]], span: Span, cell: Cell, ind
 
 def person_deltas(facts: PersonFacts) -> Deltas:
     """The person's dated deltas by (day, cell); entries that cancel out are left out."""
-    if not facts.awards and len(facts.periods) == 1 and facts.periods[0].valid_to is None:
-        return _headcount_only(facts.start_date, facts.end_date, facts.periods[0].cell)
+    if len(facts.periods) == 1 and facts.periods[0].valid_to is None:
+        if not facts.awards:
+            return _headcount_only(facts.start_date, facts.end_date, facts.periods[0].cell)
+        if all(award.revoked_on is None for award in facts.awards):
+            return _one_place_awards_kept(facts)
     return _deltas_of_segments(facts)
 
 
@@ -130,6 +133,31 @@ def _headcount_only(start: date, end: date | None, cell: Cell) -> Deltas:
     if stops is not None:
         deltas[(stops, cell)] = (-1, 0, 0, 0)
     return deltas
+
+
+def _one_place_awards_kept(facts: PersonFacts) -> Deltas:
+    """``_deltas_of_segments`` for one open period and awards none of which was revoked (most
+    people an award is granted to), without building spans: each level counts from the first
+    grant of it or a higher level (or the start date, if later) until the day after the end
+    date."""
+    cell = facts.periods[0].cell
+    start, end = facts.start_date, facts.end_date
+    stops = None if end is None else end + timedelta(days=1)
+    if stops is not None and stops <= start:
+        return {}
+    deltas: dict[tuple[date, Cell], list[int]] = {(start, cell): [1, 0, 0, 0]}
+    ranks = [(LEVEL_RANK[award.level], award.granted_on) for award in facts.awards]
+    for rank in range(3):
+        granted = [day for held, day in ranks if held >= rank]
+        if not granted:
+            break
+        since = max(min(granted), start)
+        if stops is not None and since >= stops:
+            continue
+        deltas.setdefault((since, cell), [0, 0, 0, 0])[rank + 1] += 1
+    if stops is not None:  # every count began before it and ends on it
+        deltas[(stops, cell)] = [-sum(counts[i] for counts in deltas.values()) for i in range(4)]
+    return {key: (v[0], v[1], v[2], v[3]) for key, v in deltas.items() if any(v)}
 
 
 def _deltas_of_segments(facts: PersonFacts) -> Deltas:

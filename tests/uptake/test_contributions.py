@@ -96,3 +96,32 @@ def test_one_open_period_without_awards_gives_what_the_segments_give(
         start_date=start, end_date=end, current_cell=cell, periods=[Period(valid_from, None, cell)]
     )
     assert person_deltas(person) == _deltas_of_segments(person)
+
+
+@given(
+    start=st.dates(date(2000, 1, 1), date(2030, 12, 31)),
+    end=st.none() | st.dates(date(1999, 12, 1), date(2031, 1, 31)),
+    valid_from=st.dates(date(1999, 1, 1), date(2032, 1, 1)),
+    cell=st.sampled_from([A, B, Cell("7A1", "08", True)]),
+    awards=st.lists(
+        st.builds(
+            AwardSpan,
+            st.sampled_from(["bronze", "silver", "gold"]),
+            st.dates(date(1999, 1, 1), date(2032, 1, 1)),
+            st.none(),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_one_open_period_with_awards_kept_gives_what_the_segments_give(
+    start: date, end: date | None, valid_from: date, cell: Cell, awards: list[AwardSpan]
+) -> None:
+    person = facts(
+        start_date=start,
+        end_date=end,
+        current_cell=cell,
+        periods=[Period(valid_from, None, cell)],
+        awards=awards,
+    )
+    assert person_deltas(person) == _deltas_of_segments(person)
