@@ -30,13 +30,15 @@ from app.awards.changes import (
     may_change,
     plan_award_changes,
 )
+from app.awards.facts import PersonFacts
 from app.awards.gathering import Person
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.service import record_events
 from app.models import Award, AwardRules
-from app.uptake.summary import refresh_uptake
+from app.uptake.contributions import Cell
+from app.uptake.summary import AllButHistory, award_span, refresh_uptake
 
 # A whole batch (at most 10,000 records) in one pass: each pass runs a dozen statements
 # whatever its size, and with 2,000 a 10,000-record batch spent 0.2 s more on them.
@@ -93,13 +95,47 @@ async def evaluate_people(
     if not plans:
         return outcome
     now = utcnow()
-    events = await _revoke(session, plans, people, now, outcome)
-    events += await _grant(session, plans, people, now, outcome)
+    revoked, events = await _revoke(session, plans, people, now, outcome)
+    granted, grant_events = await _grant(session, plans, people, now, outcome)
+    events += grant_events
     await record_events(session, events, caller=caller)
     _count_changes(session, events)
     outcome.changed_staff_ids = sorted(plans)
-    await refresh_uptake(session, outcome.changed_staff_ids, locked=True)
+    known = _uptake_facts(plans, people, facts, revoked, granted, now)
+    await refresh_uptake(session, outcome.changed_staff_ids, locked=True, known=known)
     return outcome
+
+
+def _uptake_facts(
+    plans: Mapping[int, AwardChanges],
+    people: Mapping[int, Person],
+    facts: Mapping[int, PersonFacts],
+    revoked: set[int],
+    granted: Mapping[int, list[tuple[str, datetime]]],
+    now: datetime,
+) -> dict[int, AllButHistory]:
+    """What the uptake counts of the people whose awards changed, from what was gathered and
+    written here, so that it is not read back: every award each holds or held, those just
+    revoked ending now, and those just granted. A person for whom another transaction made
+    a planned change first (the partial unique index kept its grant; its revocation was
+    there already) is left out, and read back."""
+    known = {}
+    for staff_id, plan in plans.items():
+        new = granted.get(staff_id, ())
+        if len(new) != len(plan.grants) or not revoked.issuperset(
+            r.award_id for r in plan.revocations
+        ):
+            continue
+        person, held = people[staff_id], facts[staff_id]
+        spans = [award_span(level, at, None) for level, at in new]
+        if held.awards or held.revoked_by_administrator or held.revoked_otherwise:
+            spans += (
+                award_span(a.level, a.granted_at, now if a.id in revoked else a.revoked_at)
+                for a in (*held.awards, *held.revoked_by_administrator, *held.revoked_otherwise)
+            )
+        cell = Cell(person.organisation, person.staff_group, person.board_member)
+        known[staff_id] = AllButHistory(staff_id, person.start_date, person.end_date, cell, spans)
+    return known
 
 
 async def _revoke(
@@ -108,7 +144,8 @@ async def _revoke(
     people: Mapping[int, Person],
     now: datetime,
     outcome: EvaluationOutcome,
-) -> list[dict[str, Any]]:
+) -> tuple[set[int], list[dict[str, Any]]]:
+    """Revokes the planned awards: the ids of those revoked, and the events."""
     by_reason: dict[tuple[str, str], list[int]] = {}
     events: list[dict[str, Any]] = []
     for staff_id, plan in plans.items():
@@ -127,8 +164,9 @@ async def _revoke(
             if revocation.cascaded_from is not None:
                 data["cascadedFrom"] = revocation.cascaded_from
             events.append(_event("awardRevoked", revocation.award_id, people[staff_id], data))
+    revoked: set[int] = set()
     for (cause, reason), award_ids in by_reason.items():
-        await session.execute(
+        result = await session.execute(
             update(Award)
             .where(column_in(session, Award.id, award_ids), Award.status == "active")
             .values(
@@ -138,9 +176,11 @@ async def _revoke(
                 revocation_cause=cause,
                 updated_at=now,
             )
+            .returning(Award.id)
         )
+        revoked.update(result.scalars())
         outcome.revoked += len(award_ids)
-    return events
+    return revoked, events
 
 
 async def _grant(
@@ -149,7 +189,9 @@ async def _grant(
     people: Mapping[int, Person],
     now: datetime,
     outcome: EvaluationOutcome,
-) -> list[dict[str, Any]]:
+) -> tuple[dict[int, list[tuple[str, datetime]]], list[dict[str, Any]]]:
+    """Grants the planned awards: the (level, granted at) of those granted by person, and
+    the events."""
     rows: list[dict[str, Any]] = [
         {
             "staff_id": staff_id,
@@ -168,8 +210,9 @@ async def _grant(
         for staff_id, plan in plans.items()
         for grant in plan.grants
     ]
+    granted: dict[int, list[tuple[str, datetime]]] = {}
     if not rows:
-        return []
+        return granted, []
     result = await insert_rows(session, Award.__table__, rows, statement=_GRANT(session))
     inserted = {(staff_id, level): award_id for award_id, staff_id, level in result.all()}
     events = []
@@ -177,6 +220,7 @@ async def _grant(
         award_id = inserted.get((row["staff_id"], row["level"]))
         if award_id is None:
             continue  # another transaction granted this level first: the index kept one
+        granted.setdefault(row["staff_id"], []).append((row["level"], row["granted_at"]))
         data = {
             "level": row["level"],
             "grantedAt": row["granted_at"].isoformat(),
@@ -185,7 +229,7 @@ async def _grant(
         }
         events.append(_event("awardGranted", award_id, people[row["staff_id"]], data))
     outcome.granted += len(events)
-    return events
+    return granted, events
 
 
 _GRANT = BuiltOnce(

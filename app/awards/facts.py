@@ -95,7 +95,7 @@ class ProjectFact:
 
 @dataclass(frozen=True)
 class AwardFact:
-    """An award of this person (active, or revoked by an administrator)."""
+    """An award of this person (active, or revoked)."""
 
     id: int
     level: Level
@@ -103,6 +103,7 @@ class AwardFact:
     rules_version: int | None  # None: a legacy award recorded from before this service
     completion_ids: frozenset[int] = frozenset()
     project_ids: frozenset[int] = frozenset()
+    revoked_at: datetime | None = None
 
     @property
     def legacy(self) -> bool:
@@ -119,3 +120,6 @@ class PersonFacts:
     awards: tuple[AwardFact, ...] = ()  # active awards
     # Awards an administrator revoked: their evidence alone must not earn the level again.
     revoked_by_administrator: tuple[AwardFact, ...] = field(default=())
+    # Awards revoked for any other reason: the rules ignore them; the uptake counts the days
+    # they were held.
+    revoked_otherwise: tuple[AwardFact, ...] = field(default=())

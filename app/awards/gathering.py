@@ -9,9 +9,10 @@ loaded once per batch.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,7 +27,7 @@ from app.awards.facts import (
     ProjectRole,
 )
 from app.awards.rules_document import AwardRulesDocument
-from app.core.bulk import BuiltOnce, column_in, in_parameter, is_postgresql
+from app.core.bulk import BuiltOnce, column_in, execute_columns, in_parameter, is_postgresql
 from app.models import (
     Award,
     AwardRules,
@@ -42,23 +43,27 @@ LEVEL_VALUES = frozenset(str(level) for level in Level)
 
 @dataclass(frozen=True)
 class Person:
-    """Who is evaluated: enough to write their awards' events."""
+    """Who is evaluated: enough to write their awards' events and, with their dated history,
+    to bring the uptake summary up to date."""
 
     id: int
     employee_number: str
     organisation: str
-
-
-async def _core(session: AsyncSession, query: Any, parameters: Any = None) -> Any:
-    """Runs a column query on the session's connection: plain rows, without the ORM's result
-    machinery (a whole chunk of everyone's facts is hundreds of thousands of rows)."""
-    connection = await session.connection()
-    return await connection.execute(query, parameters)
+    staff_group: str
+    board_member: bool
+    start_date: date
+    end_date: date | None
 
 
 def _people_query() -> Any:
     return select(
-        StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
+        StaffMember.id,
+        StaffMember.employee_number,
+        StaffMember.organisation_ods_code,
+        StaffMember.staff_group_code,
+        StaffMember.board_member,
+        StaffMember.start_date,
+        StaffMember.end_date,
     ).order_by(StaffMember.id)
 
 
@@ -69,7 +74,7 @@ async def lock_people(session: AsyncSession, staff_ids: Sequence[int]) -> dict[i
     The lock is FOR NO KEY UPDATE: it does not conflict with the FOR KEY SHARE locks that
     inserting a completion or an award (foreign keys to the person) takes first, so two
     requests that each inserted evidence for one person queue here instead of deadlocking."""
-    rows = await _core(session, _LOCK_PEOPLE(session), {"ids": list(staff_ids)})
+    rows = await execute_columns(session, _LOCK_PEOPLE(session), {"ids": list(staff_ids)})
     return {r[0]: Person(*r) for r in rows.all()}
 
 
@@ -95,12 +100,12 @@ async def people_after(
         query = query.where(StaffMember.organisation_ods_code.in_(sorted(organisations)))
     if lock and is_postgresql(session):
         query = query.with_for_update(key_share=True)
-    return {r[0]: Person(*r) for r in (await _core(session, query)).all()}
+    return {r[0]: Person(*r) for r in (await execute_columns(session, query)).all()}
 
 
 async def ids_after(session: AsyncSession, after: int, limit: int) -> list[int]:
     query = select(StaffMember.id).where(StaffMember.id > after).order_by(StaffMember.id)
-    return [r[0] for r in (await _core(session, query.limit(limit))).all()]
+    return [r[0] for r in (await execute_columns(session, query.limit(limit))).all()]
 
 
 async def may_gain(session: AsyncSession, staff_ids: Sequence[int]) -> list[int]:
@@ -135,11 +140,11 @@ async def may_gain(session: AsyncSession, staff_ids: Sequence[int]) -> list[int]
         )
         .order_by(member.id)
     )
-    return [r[0] for r in (await _core(session, query)).all()]
+    return [r[0] for r in (await execute_columns(session, query)).all()]
 
 
 async def course_catalogue(session: AsyncSession) -> dict[str, CourseFact]:
-    rows = await _core(session, _CATALOGUE)
+    rows = await execute_columns(session, _CATALOGUE)
     return {
         code: CourseFact(
             code=code,
@@ -157,7 +162,7 @@ _CATALOGUE = select(Course.code, Course.counts_towards, Course.pass_required, Co
 async def rules_documents(
     session: AsyncSession, versions: Iterable[int]
 ) -> dict[int, AwardRulesDocument]:
-    rows = await _core(
+    rows = await execute_columns(
         session,
         select(AwardRules.version, AwardRules.document).where(
             AwardRules.version.in_(sorted(set(versions)))
@@ -175,7 +180,7 @@ async def rules_in_force(
     if version is not None:
         parameters["version"] = version
     query = _RULES_OF_VERSION if version is not None else _RULES_NEWEST
-    rows = await _core(session, query, parameters)
+    rows = await execute_columns(session, query, parameters)
     documents, current = {}, version or 0
     for number, document, is_in_force in rows:
         documents[number] = AwardRulesDocument.model_validate(document)
@@ -201,14 +206,14 @@ async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[
     """Every person's facts: four queries for the whole batch."""
     ids = {"ids": list(staff_ids)}
     completions: dict[int, list[CompletionFact]] = {}
-    rows = await _core(session, _COMPLETIONS(session), ids)
+    rows = await execute_columns(session, _COMPLETIONS(session), ids)
     for staff_id, completion_id, code, completed_at, passed, score in rows:
         if staff_id is not None:
             completions.setdefault(staff_id, []).append(
                 CompletionFact(completion_id, code, completed_at, passed, score)
             )
     projects = await _projects(session, ids)
-    active, refused = await _awards(session, ids)
+    active, refused, revoked = await _awards(session, ids)
     return {
         staff_id: PersonFacts(
             staff_id=staff_id,
@@ -216,6 +221,7 @@ async def gather_facts(session: AsyncSession, staff_ids: Sequence[int]) -> dict[
             projects=tuple(projects.get(staff_id, ())),
             awards=tuple(active.get(staff_id, ())),
             revoked_by_administrator=tuple(refused.get(staff_id, ())),
+            revoked_otherwise=tuple(revoked.get(staff_id, ())),
         )
         for staff_id in staff_ids
     }
@@ -242,7 +248,7 @@ _COMPLETIONS = BuiltOnce(
 
 
 async def _projects(session: AsyncSession, ids: dict[str, Any]) -> dict[int, list[ProjectFact]]:
-    rows = await _core(session, _PROJECTS(session), ids)
+    rows = await execute_columns(session, _PROJECTS(session), ids)
     projects: dict[int, list[ProjectFact]] = {}
     for staff_id, project_id, approved_at, role, lead_id, outcome in rows:
         if approved_at is None or outcome is None:
@@ -278,24 +284,34 @@ def _projects_query(dialect: str) -> Any:
 _PROJECTS = BuiltOnce(_projects_query)
 
 
+AwardsByPerson = dict[int, list[AwardFact]]
+
+
 async def _awards(
     session: AsyncSession, ids: dict[str, Any]
-) -> tuple[dict[int, list[AwardFact]], dict[int, list[AwardFact]]]:
-    """Active awards, and awards an administrator revoked, of each person."""
-    rows = await _core(session, _AWARDS(session), ids)
-    active: dict[int, list[AwardFact]] = {}
-    refused: dict[int, list[AwardFact]] = {}
-    for staff_id, award_id, level, granted_at, version, evidence, status in rows:
-        fact = AwardFact(
-            id=award_id,
-            level=Level(level),
-            granted_at=granted_at,
-            rules_version=version,
-            completion_ids=frozenset(evidence.get("completionIds") or ()),
-            project_ids=frozenset(evidence.get("projectIds") or ()),
-        )
-        (active if status == "active" else refused).setdefault(staff_id, []).append(fact)
-    return active, refused
+) -> tuple[AwardsByPerson, AwardsByPerson, AwardsByPerson]:
+    """Each person's active awards, awards an administrator revoked, and awards revoked
+    otherwise (without their evidence: nothing looks at it)."""
+    rows = await execute_columns(session, _AWARDS(session), ids)
+    active: AwardsByPerson = {}
+    refused: AwardsByPerson = {}
+    revoked: AwardsByPerson = {}
+    for staff_id, award_id, level, granted_at, version, status, cause, revoked_at, evidence in rows:
+        if status == "active" or cause == "administrator":
+            fact = AwardFact(
+                id=award_id,
+                level=Level(level),
+                granted_at=granted_at,
+                rules_version=version,
+                completion_ids=frozenset(evidence.get("completionIds") or ()),
+                project_ids=frozenset(evidence.get("projectIds") or ()),
+                revoked_at=revoked_at,
+            )
+            (active if status == "active" else refused).setdefault(staff_id, []).append(fact)
+        else:
+            fact = AwardFact(award_id, Level(level), granted_at, version, revoked_at=revoked_at)
+            revoked.setdefault(staff_id, []).append(fact)
+    return active, refused, revoked
 
 
 _AWARDS = BuiltOnce(
@@ -305,10 +321,14 @@ _AWARDS = BuiltOnce(
         Award.level,
         Award.granted_at,
         Award.rules_version,
-        Award.evidence,
         Award.status,
-    ).where(
-        in_parameter(dialect, Award.staff_id, "ids"),
-        or_(Award.status == "active", Award.revocation_cause == "administrator"),
-    )
-)
+        Award.revocation_cause,
+        Award.revoked_at,
+        # The evidence only where the rules look at it: a JSON document decoded is the
+        # costliest column of the query.
+        case(
+            (or_(Award.status == "active", Award.revocation_cause == "administrator"),
+             Award.evidence),
+        ),
+    ).where(in_parameter(dialect, Award.staff_id, "ids"))
+)  # fmt: skip

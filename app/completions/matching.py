@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.awards import evaluation
 from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
-from app.core.bulk import BuiltOnce, column_in, in_parameter
+from app.core.bulk import BuiltOnce, column_in, execute_columns, in_parameter
 from app.core.clock import utcnow
 from app.core.metrics import COMPLETIONS_MATCHED, count_on_commit
 from app.events.service import record_events
@@ -86,7 +86,7 @@ async def _find(
     numbers = {r["employee_number"] for r in rows if r["employee_number"]}
     by_number: dict[str, Person] = {}
     if numbers:
-        found = await session.execute(_BY_NUMBER(session), {"numbers": sorted(numbers)})
+        found = await execute_columns(session, _BY_NUMBER(session), {"numbers": sorted(numbers)})
         by_number = {number: Person(i, number, org) for i, number, org in found}
     rest = [r for r in rows if r["employee_number"] not in by_number]
     keys = {r["work_email_key"] for r in rest if r["work_email_key"]}
@@ -130,7 +130,7 @@ async def _owners(
         func.min(StaffMember.employee_number),
         func.min(StaffMember.organisation_ods_code),
     ).where(column_in(session, key, sorted(values)))
-    rows = await session.execute(query.group_by(key))
+    rows = await execute_columns(session, query.group_by(key))
     return {value: (count, Person(i, n, org)) for value, count, i, n, org in rows}
 
 

@@ -76,6 +76,15 @@ def in_parameter(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
     return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
 
 
+async def execute_columns(session: AsyncSession, query: Any, parameters: Any = None) -> Any:
+    """Runs a column query on the session's connection, after flushing what the session holds:
+    plain rows, without the ORM's result machinery (which, for the tens of thousands of rows a
+    batch reads, cost more Python than the rows themselves)."""
+    await session.flush()
+    connection = await session.connection()
+    return await connection.execute(query, parameters)
+
+
 class BuiltOnce:
     """A statement built once per dialect and executed with parameters after that: building
     a select (columns, joins, aliases) costs more Python than running it, on the paths that

@@ -11,10 +11,10 @@ transaction commits, not from its first change until then.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, column, delete, event, func, select, table
+from sqlalchemy import String, bindparam, column, delete, event, func, select, table, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -22,10 +22,13 @@ from app.core.bulk import (
     BuiltOnce,
     column_in,
     dialect_insert,
+    execute_columns,
     in_parameter,
     insert_rows,
     insert_rows_statement,
     is_postgresql,
+    unnest_parameters,
+    unnest_rows,
 )
 from app.core.clock import UK
 from app.core.settings import get_settings
@@ -44,7 +47,7 @@ from app.uptake.contributions import (
     person_deltas,
 )
 
-CHUNK = 5000
+CHUNK = 10_000  # a whole batch in one pass, as the award evaluation makes it
 # The columns of the awards table (app/models/award.py, the awards domain) read here, named
 # without importing its ORM class so that the two domains stay independent.
 AWARDS = table(
@@ -69,20 +72,39 @@ def bucket_starts(day: date) -> tuple[tuple[str, date], ...]:
     return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
 
 
+class AllButHistory(NamedTuple):
+    """A person's facts as a caller holds them, but their dated history, which
+    ``refresh_uptake`` reads."""
+
+    staff_id: int
+    start_date: date
+    end_date: date | None
+    current_cell: Cell
+    awards: Sequence[AwardSpan]
+
+
+def award_span(level: str, granted_at: datetime, revoked_at: datetime | None) -> AwardSpan:
+    """An award as the uptake counts it: held from the UK day it was granted until the UK
+    day it was revoked."""
+    revoked_on = revoked_at.astimezone(UK).date() if revoked_at is not None else None
+    return AwardSpan(level, granted_at.astimezone(UK).date(), revoked_on)
+
+
 async def refresh_uptake(
     session: AsyncSession,
     staff_ids: Iterable[int],
     *,
     locked: bool = False,
-    known: Mapping[int, PersonFacts] | None = None,
+    known: Mapping[int, PersonFacts | AllButHistory] | None = None,
 ) -> None:
     """Brings the uptake summary up to date for these people (any number; in chunks).
 
     ``locked``: the caller already holds these people's staff rows locked in this transaction
     (it has just written them), so they need not be locked again.
-    ``known``: the facts of some of them as the caller has just written them (people it has
-    just created: their staff row and first history period, and no awards yet), so they need
-    not be read back.
+    ``known``: the facts of some of them as the caller has just written them, so they need
+    not be read back: ``PersonFacts`` of people it has just created (their staff row and
+    first history period, and no awards yet: nothing is stored for them), ``AllButHistory``
+    of people whose awards it has just changed.
     """
     ids = sorted(set(staff_ids))
     programme_start = get_settings().uptake_programme_start
@@ -110,7 +132,7 @@ async def _refresh_chunk(
     ids: Sequence[int],
     programme_start: date,
     locked: bool,
-    known: Mapping[int, PersonFacts],
+    known: Mapping[int, PersonFacts | AllButHistory],
 ) -> None:
     if is_postgresql(session) and not locked:
         # Two transactions refreshing one person take turns, so each applies new - old
@@ -123,45 +145,70 @@ async def _refresh_chunk(
         )
     to_read = [i for i in ids if i not in known]
     facts = await load_facts(session, to_read)
-    facts.update((i, known[i]) for i in ids if i in known)
+    but_history = [i for i in ids if isinstance(known.get(i), AllButHistory)]
+    periods = await _periods(session, but_history)
+    for staff_id in ids:
+        person = known.get(staff_id)
+        if isinstance(person, AllButHistory):
+            facts[staff_id] = PersonFacts(
+                staff_id,
+                person.start_date,
+                person.end_date,
+                person.current_cell,
+                periods.get(staff_id, []),
+                person.awards,
+            )
+        elif person is not None:
+            facts[staff_id] = person
     # People just created have nothing stored yet.
-    old = await _stored_deltas(session, to_read)
+    old = await _stored_deltas(session, [*to_read, *but_history])
     pending = _pending(session)
-    changed: list[int] = []
+    # Only the stored rows that differ are rewritten: a grant adds a row to the person's
+    # few, a move or a leaving date two; the rows that stay as they are are left alone.
+    outdated: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
     for staff_id in ids:
         person = facts.get(staff_id)
         new = person_deltas(person) if person is not None else {}
         stored = old.get(staff_id)
         change = difference(new, stored) if stored else new
-        if not change:
-            continue
-        changed.append(staff_id)
-        new_rows.extend(
-            _person_row(staff_id, day, cell, counts) for (day, cell), counts in new.items()
-        )
         for (day, cell), counts in change.items():
+            if stored and (day, cell) in stored:
+                outdated.append(_person_key(staff_id, day, cell))
+            if (day, cell) in new:
+                new_rows.append(_person_row(staff_id, day, cell, new[(day, cell)]))
             key = (fold_day(day, programme_start), cell)
             pending[key] = add(pending.get(key, (0, 0, 0, 0)), counts)
-    if not changed:
-        return
-    replaced = [staff_id for staff_id in changed if staff_id in old]
-    if replaced:
-        await session.execute(
-            delete(UptakePersonDelta).where(
-                column_in(session, UptakePersonDelta.staff_id, replaced)
-            )
-        )
+    await _delete_person_rows(session, outdated)
     await insert_rows(session, UptakePersonDelta.__table__, new_rows)
 
 
+_PERSON_KEY = ("staff_id", "day", *_CELL_COLUMNS)
+
+
+def _person_key(staff_id: int, day: date, cell: Cell) -> dict[str, Any]:
+    return {"staff_id": staff_id, "day": day, **_cell_values(cell)}
+
+
+async def _delete_person_rows(session: AsyncSession, keys: Sequence[dict[str, Any]]) -> None:
+    """Deletes the stored rows with these keys: one statement (an executemany on SQLite)."""
+    if not keys:
+        return
+    table: Any = UptakePersonDelta.__table__
+    columns = [table.c[name] for name in _PERSON_KEY]
+    if is_postgresql(session):
+        shape, parameters = unnest_parameters(table, _PERSON_KEY, keys)
+        statement = delete(table).where(
+            tuple_(*columns).in_(unnest_rows(table, _PERSON_KEY, shape))
+        )
+        await session.execute(statement, parameters)
+    else:
+        statement = delete(table).where(*(c == bindparam(c.name) for c in columns))
+        await session.execute(statement, list(keys))
+
+
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
-    return {
-        "staff_id": staff_id,
-        "day": day,
-        **_cell_values(cell),
-        **dict(zip(MEASURES, counts, strict=True)),
-    }
+    return {**_person_key(staff_id, day, cell), **dict(zip(MEASURES, counts, strict=True))}
 
 
 def _cell_values(cell: Cell) -> dict[str, Any]:
@@ -240,32 +287,34 @@ async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Per
     if not ids:
         return {}
     parameters = {"ids": list(ids)}
-    staff = (await session.execute(_STAFF(session), parameters)).all()
-    periods: dict[int, list[Period]] = {}
-    history = await session.execute(_HISTORY(session), parameters)
-    for staff_id, valid_from, valid_to, org, group, board in history:
-        periods.setdefault(staff_id, []).append(
-            Period(valid_from, valid_to, Cell(org, group, board))
-        )
+    staff = (await execute_columns(session, _STAFF(session), parameters)).all()
+    periods = await _periods(session, ids)
     awards: dict[int, list[AwardSpan]] = {}
-    for staff_id, level, granted_at, revoked_at in await session.execute(
-        _AWARD_SPANS(session), parameters
+    for staff_id, level, granted_at, revoked_at in await execute_columns(
+        session, _AWARD_SPANS(session), parameters
     ):
-        revoked_on = revoked_at.astimezone(UK).date() if revoked_at is not None else None
-        awards.setdefault(staff_id, []).append(
-            AwardSpan(level, granted_at.astimezone(UK).date(), revoked_on)
-        )
+        awards.setdefault(staff_id, []).append(award_span(level, granted_at, revoked_at))
     return {
-        row.id: PersonFacts(
-            staff_id=row.id,
-            start_date=row.start_date,
-            end_date=row.end_date,
-            current_cell=Cell(row.organisation_ods_code, row.staff_group_code, row.board_member),
-            periods=periods.get(row.id, []),
-            awards=awards.get(row.id, []),
+        staff_id: PersonFacts(
+            staff_id, start, end, Cell(org, group, board), periods.get(staff_id, []),
+            awards.get(staff_id, []),
         )
-        for row in staff
-    }
+        for staff_id, start, end, org, group, board in staff
+    }  # fmt: skip
+
+
+async def _periods(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[Period]]:
+    """The dated history of these people."""
+    periods: dict[int, list[Period]] = {}
+    if not ids:
+        return periods
+    cells: dict[tuple[str, str, bool], Cell] = {}  # a batch's people share a few hundred
+    history = await execute_columns(session, _HISTORY(session), {"ids": list(ids)})
+    for staff_id, valid_from, valid_to, *place in history:
+        key = tuple(place)
+        cell = cells.get(key) or cells.setdefault(key, Cell(*place))
+        periods.setdefault(staff_id, []).append(Period(valid_from, valid_to, cell))
+    return periods
 
 
 _STAFF = BuiltOnce(
@@ -294,7 +343,7 @@ _AWARD_SPANS = BuiltOnce(
 async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int, Deltas]:
     if not ids:
         return {}
-    rows = await session.execute(_STORED(session), {"ids": list(ids)})
+    rows = await execute_columns(session, _STORED(session), {"ids": list(ids)})
     stored: dict[int, Deltas] = {}
     for staff_id, day, org, group, board, *counts in rows:
         stored.setdefault(staff_id, {})[(day, Cell(org, group, board))] = tuple(counts)

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards.evaluation import evaluate_awards
 from app.models import Completion, UptakePersonDelta
+from app.uptake.contributions import person_deltas
+from app.uptake.summary import _stored_deltas, load_facts
 from tests.awards.conftest import staff_id
 from tests.awards.evidence import (
     active_levels,
@@ -143,6 +145,29 @@ async def test_evidence_arriving_after_a_retraction_grants_a_new_award(
         ("bronze", "active"),
     ]
     assert awards[1]["evidence"]["completionIds"] == [second]
+
+
+async def test_the_uptake_an_evaluation_writes_from_what_it_gathered_is_what_the_facts_give(
+    admin: dict[str, str], session: AsyncSession
+) -> None:
+    """The evaluation hands the uptake the awards it read and wrote instead of having them read
+    back; a revoked award among them (here one revoked for retracted evidence, before a new
+    grant) must still count for the days it was held."""
+    course = await add_course(session)
+    first = await add_completion(session, admin, "100001", course)
+    await evaluate(session, "100001")
+    retracted = await session.get(Completion, first)
+    assert retracted is not None
+    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
+    await session.commit()
+    await evaluate(session, "100001")
+    await add_completion(session, admin, "100001", course, on=50)
+    await evaluate(session, "100001")
+    person = await staff_id(session, "100001")
+    stored = await _stored_deltas(session, [person])
+    facts = await load_facts(session, [person])
+    assert len(facts[person].awards) == 2
+    assert stored[person] == person_deltas(facts[person])
 
 
 async def test_a_retracted_completion_whose_level_other_evidence_still_meets_revokes_nothing(
