@@ -208,6 +208,12 @@ def main() -> None:
     with fresh_database(args.database) as url:
         asyncio.run(load_staff(url, STAFF))
         env = {**os.environ, "IQT_DATABASE_URL": url}
+        # The uptake summary of the staff loaded around the service, as the service keeps it
+        # for staff it was sent: a completion's award then changes what is stored for a
+        # person, as it does in production, rather than storing their headcount for the
+        # first time.
+        subprocess.run([BIN / "iqt", "uptake", "rebuild"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
         subprocess.run([BIN / "iqt", "courses", "load-reference"], check=True, env=env,
                        stdout=subprocess.DEVNULL)  # fmt: skip
         client_id, secret = create_client(url, "completions:read,completions:write")
