@@ -181,9 +181,14 @@ def _deltas_of_segments(facts: PersonFacts) -> Deltas:
 def difference(new: Deltas, old: Deltas) -> Deltas:
     """new - old, by key, without the entries that come to zero."""
     result: Deltas = {}
-    for key in new.keys() | old.keys():
-        a, b = new.get(key, (0, 0, 0, 0)), old.get(key, (0, 0, 0, 0))
-        change = (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
-        if any(change):
-            result[key] = change
+    for key, a in new.items():
+        b = old.get(key)
+        if b is None:
+            if any(a):
+                result[key] = a
+        elif a != b:
+            result[key] = (a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3])
+    for key, b in old.items():
+        if key not in new and any(b):
+            result[key] = (-b[0], -b[1], -b[2], -b[3])
     return result

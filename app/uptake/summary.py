@@ -308,13 +308,24 @@ async def _periods(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[
     periods: dict[int, list[Period]] = {}
     if not ids:
         return periods
-    cells: dict[tuple[str, str, bool], Cell] = {}  # a batch's people share a few hundred
+    cells = _Cells()
     history = await execute_columns(session, _HISTORY(session), {"ids": list(ids)})
-    for staff_id, valid_from, valid_to, *place in history:
-        key = tuple(place)
-        cell = cells.get(key) or cells.setdefault(key, Cell(*place))
-        periods.setdefault(staff_id, []).append(Period(valid_from, valid_to, cell))
+    for staff_id, valid_from, valid_to, org, group, board in history:
+        periods.setdefault(staff_id, []).append(
+            Period(valid_from, valid_to, cells.of(org, group, board))
+        )
     return periods
+
+
+class _Cells(dict[tuple[str, str, bool], Cell]):
+    """Each cell read once: the people of a batch share a few hundred of them."""
+
+    def of(self, organisation: str, staff_group: str, board_member: bool) -> Cell:
+        key = (organisation, staff_group, board_member)
+        cell = self.get(key)
+        if cell is None:
+            cell = self[key] = Cell(organisation, staff_group, board_member)
+        return cell
 
 
 _STAFF = BuiltOnce(
@@ -345,8 +356,9 @@ async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int,
         return {}
     rows = await execute_columns(session, _STORED(session), {"ids": list(ids)})
     stored: dict[int, Deltas] = {}
+    cells = _Cells()
     for staff_id, day, org, group, board, *counts in rows:
-        stored.setdefault(staff_id, {})[(day, Cell(org, group, board))] = tuple(counts)
+        stored.setdefault(staff_id, {})[(day, cells.of(org, group, board))] = tuple(counts)
     return stored
 
 
