@@ -3,6 +3,7 @@
 (a) wrk, 64 connections, 10 s: every request a new Bronze completion of an existing person
     (so the award evaluation runs), beside a floor app doing one raw asyncpg INSERT per request
     (bench/completions_floor.py, also 2 workers); throughput, p99 and the ratio between them.
+    Floor and service are run in turn three times (PAIRS); the figures judged are the medians.
 (b) one 10,000-record batch to POST /completionBatches.
 (c) 100 concurrent identical POSTs: exactly one completion and one completionRecorded event.
 
@@ -12,10 +13,12 @@ Run: .venv/bin/python -m bench.completions   (needs PostgreSQL and wrk)
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -41,6 +44,9 @@ from bench.staff_import import ORGANISATION_WEIGHTS, STAFF_GROUP_WEIGHTS
 
 STAFF = 100_000
 FIRST_NUMBER = 20_000_000
+# Floor and service measured in turn this many times: on these shared machines one floor run
+# and the next differ by a fifth or more, so the ratio is the median of the pairs' ratios.
+PAIRS = 3
 TARGET_RPS, TARGET_P99_MS, TARGET_RATIO, TARGET_BATCH_S = 1200, 150, 0.25, 1.0
 
 WRK_SCRIPT = """
@@ -160,11 +166,14 @@ def one_batch(base_url: str, bearer: str) -> float:
         }
         for i in range(10_000)
     ]
+    # Encoded before the clock starts, as bench/staff_import does: a platform encodes its
+    # file on its own machine, not on the two cores the service runs on.
+    body = json.dumps({"records": records}).encode()
     started = time.perf_counter()
     response = httpx.post(
         f"{base_url}/completionBatches",
-        json={"records": records},
-        headers={"Authorization": f"Bearer {bearer}"},
+        content=body,
+        headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
         timeout=120,
     )
     elapsed = time.perf_counter() - started
@@ -219,24 +228,29 @@ def main() -> None:
         client_id, secret = create_client(url, "completions:read,completions:write")
         with floor_server(url) as floor:
             wrk(f"{floor}/floor", "warm")
-            floor_rps, floor_p99 = wrk(f"{floor}/floor", "floor")
-        psql(args.database, "VACUUM ANALYZE")
-        with running_server(url, workers=2) as server:
-            bearer = token(server.base_url, client_id, secret)
-            wrk(f"{server.base_url}/completions", "warm", bearer)
-            # What autovacuum would have done by now (it is off on these machines): statistics
-            # of completions and awards with rows in them, not of the empty tables analysed
-            # above, where staff_id = ANY($1) looked cheaper as a sequential scan.
-            psql(args.database, "ANALYZE")
-            rps, p99 = wrk(f"{server.base_url}/completions", "run", bearer)
-            batch = one_batch(server.base_url, bearer)
-            completions, events = asyncio.run(identical_posts(server.base_url, bearer, url))
-    ratio = rps / floor_rps
+            psql(args.database, "VACUUM ANALYZE")
+            with running_server(url, workers=2) as server:
+                bearer = token(server.base_url, client_id, secret)
+                wrk(f"{server.base_url}/completions", "warm", bearer)
+                # What autovacuum would have done by now (it is off on these machines):
+                # statistics of completions and awards with rows in them, not of the empty
+                # tables analysed above, where staff_id = ANY($1) looked cheaper as a
+                # sequential scan.
+                psql(args.database, "ANALYZE")
+                pairs = []
+                for pair in range(PAIRS):
+                    floor_rps, floor_p99 = wrk(f"{floor}/floor", f"floor{pair}")
+                    rps, p99 = wrk(f"{server.base_url}/completions", f"run{pair}", bearer)
+                    pairs.append((floor_rps, floor_p99, rps, p99, rps / floor_rps))
+                batch = one_batch(server.base_url, bearer)
+                completions, events = asyncio.run(identical_posts(server.base_url, bearer, url))
     print(f"bench/completions: {STAFF:,} staff, PostgreSQL, 2 workers, wrk -c64 -d10s")
-    print(
-        f"  floor (one asyncpg INSERT per request): {floor_rps:,.0f} req/s, p99 {floor_p99:.1f} ms"
-    )
-    print(f"  POST /completions: {rps:,.0f} req/s (target >= {TARGET_RPS:,}: "
+    for number, (floor_rps, floor_p99, rps, p99, ratio) in enumerate(pairs, 1):
+        print(f"  pair {number}: floor (one asyncpg INSERT per request) {floor_rps:,.0f} req/s, "
+              f"p99 {floor_p99:.1f} ms; POST /completions {rps:,.0f} req/s, p99 {p99:.1f} ms; "
+              f"ratio {ratio:.2f}")  # fmt: skip
+    rps, p99, ratio = (statistics.median(p[i] for p in pairs) for i in (2, 3, 4))
+    print(f"  POST /completions, median of the pairs: {rps:,.0f} req/s (target >= {TARGET_RPS:,}: "
           f"{verdict(rps, TARGET_RPS, lower_is_better=False)}); p99 {p99:.1f} ms "
           f"(target <= {TARGET_P99_MS}: {verdict(p99, TARGET_P99_MS)}); ratio to floor "
           f"{ratio:.2f} (target >= {TARGET_RATIO}: "
