@@ -45,12 +45,14 @@ async def insert_completions(
         return {}
     statement = _INSERT_NEW(session)
     columns = [column.name for column in Completion.__table__.c if column.name in rows[0]]
-    params = [{name: row[name] for name in columns} for row in rows]
-    if len(params) <= _PLAIN_INSERT_ROWS:
+    if len(rows) <= _PLAIN_INSERT_ROWS:
         # One multi-row VALUES statement: building the unnest form costs more than it saves.
+        params = [{name: row[name] for name in columns} for row in rows]
         result = await session.execute(statement, params)
     else:
-        result = await insert_rows(session, Completion.__table__, params, statement=statement)
+        result = await insert_rows(
+            session, Completion.__table__, rows, statement=statement, columns=columns
+        )
     return {external_id: completion_id for completion_id, external_id in result.all()}
 
 

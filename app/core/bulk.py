@@ -9,7 +9,7 @@ SQLite the same insert runs as an executemany (SQLite has no network round trips
 """
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic_core import to_json
@@ -142,7 +142,7 @@ def unnest_rows(table: Any, columns: Sequence[str], shape: Sequence[str]) -> Sel
 
 
 def unnest_parameters(
-    table: Any, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+    table: Any, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
     """The parameters of ``unnest_rows``, and how each column travels (its ``shape``): a value
     shared by every row once; text joined, but for a column holding a value with the separator
@@ -241,17 +241,21 @@ def dialect_insert(dialect: str, table: Any) -> Any:
 async def insert_rows(
     session: AsyncSession,
     table: Any,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     *,
     statement: Insert | None = None,
     constants: dict[str, ColumnElement[Any]] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> Any:
     """Inserts all rows with one statement. ``statement`` may add ON CONFLICT / RETURNING;
-    ``constants`` are SQL expressions given to every row (e.g. the transaction id)."""
+    ``constants`` are SQL expressions given to every row (e.g. the transaction id);
+    ``columns`` are the rows' keys to insert (by default every key of the first row)."""
     if not rows:
         return None
+    if columns is not None and not (is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS):
+        rows = [{name: row[name] for name in columns} for row in rows]
     prepared, parameters = insert_rows_statement(
-        session, table, rows, statement=statement, constants=constants
+        session, table, rows, statement=statement, constants=constants, columns=columns
     )
     return await session.execute(prepared, parameters)
 
@@ -259,18 +263,19 @@ async def insert_rows(
 def insert_rows_statement(
     session: AsyncSession | Session,
     table: Any,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     *,
     statement: Insert | None = None,
     constants: dict[str, ColumnElement[Any]] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[Any, Any]:
     """The statement and parameters ``insert_rows`` executes (for a synchronous session, as in
     a ``before_commit`` hook)."""
     constants = constants or {}
     if is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS:
-        columns = tuple(rows[0])
-        shape, parameters = unnest_parameters(table, columns, rows)
-        return _unnest_insert(table, columns, shape, statement, constants), parameters
+        names = tuple(columns if columns is not None else rows[0])
+        shape, parameters = unnest_parameters(table, names, rows)
+        return _unnest_insert(table, names, shape, statement, constants), parameters
     base = statement if statement is not None else insert(table)
     statement = base.values(constants) if constants else base
     return statement, rows[0] if len(rows) == 1 else list(rows)
