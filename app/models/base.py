@@ -28,6 +28,7 @@ CHECKED_PER_STATEMENT_ON_POSTGRESQL = frozenset(
         "fk_staff_history_staff_id_staff_members",
         "fk_completions_staff_id_staff_members",
         "fk_awards_staff_id_staff_members",
+        "fk_awards_rules_version_award_rules",
     }
 )
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.models import (
     Award,
+    AwardRules,
     Completion,
     Course,
     Organisation,
@@ -114,6 +115,9 @@ async def test_history_completions_and_awards_need_a_known_person(
         session, "fk_completions_staff_id_staff_members", _completion(course_id, "x1", missing)
     )
     await _refused(session, "fk_awards_staff_id_staff_members", _award(missing))
+    await _refused(
+        session, "fk_awards_rules_version_award_rules", _award(member_id, rules_version=999)
+    )
     # An unmatched completion names nobody.
     session.add(_completion(course_id, "x2", None))
     session.add(_completion(course_id, "x3", member_id))
@@ -133,8 +137,15 @@ def _completion(course_id: int, external_id: str, staff_id: int | None) -> Compl
     )
 
 
-def _award(staff_id: int) -> Award:
-    return Award(staff_id=staff_id, level="bronze", granted_at=NOW, evidence={}, status="active")
+def _award(staff_id: int, rules_version: int | None = None) -> Award:
+    return Award(
+        staff_id=staff_id,
+        level="bronze",
+        granted_at=NOW,
+        rules_version=rules_version,
+        evidence={},
+        status="active",
+    )
 
 
 async def test_a_referenced_row_cannot_be_deleted_or_rekeyed(
@@ -153,17 +164,21 @@ async def test_a_referenced_row_cannot_be_deleted_or_rekeyed(
             board_member=False,
         )
     )
+    session.add(_award(member_id, rules_version=1))  # the version the migrations seed
     await session.commit()
     attempts = [
+        (delete(AwardRules).where(AwardRules.version == 1), "awards_rules_version"),
+        (update(AwardRules).values(version=1000).where(AwardRules.version == 1), "rules_version"),
         (delete(Organisation).where(Organisation.ods_code == "RFX"), "organisation_ods_code"),
         (
             update(Organisation).values(ods_code="RFZ").where(Organisation.ods_code == "RFX"),
             "organisation_ods_code",
         ),
-        (delete(StaffMember).where(StaffMember.id == member_id), "staff_history_staff_id"),
+        # Named by both history and an award: either check may refuse first.
+        (delete(StaffMember).where(StaffMember.id == member_id), "staff_id_staff_members"),
         (
             update(StaffMember).values(id=member_id + 1000).where(StaffMember.id == member_id),
-            "staff_history_staff_id",
+            "staff_id_staff_members",
         ),
     ]
     for statement, constraint_part in attempts:
@@ -200,9 +215,8 @@ async def test_every_check_is_in_place(engine: AsyncEngine) -> None:
         )
     for name in CHECKED_PER_STATEMENT_ON_POSTGRESQL:
         assert {f"{name}_insert", f"{name}_update", f"{name}_referenced"} <= triggers
-    assert {f"refuse_truncate_{t}" for t in ("organisations", "staff_groups", "staff_members")} <= (
-        triggers
-    )
+    referenced = ("organisations", "staff_groups", "staff_members", "award_rules")
+    assert {f"refuse_truncate_{t}" for t in referenced} <= triggers
 
 
 @pytest.mark.postgresql
