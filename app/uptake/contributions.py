@@ -117,8 +117,9 @@ def person_deltas(facts: PersonFacts) -> Deltas:
     if len(facts.periods) == 1 and facts.periods[0].valid_to is None:
         if not facts.awards:
             return _headcount_only(facts.start_date, facts.end_date, facts.periods[0].cell)
-        if all(award.revoked_on is None for award in facts.awards):
-            return _one_place_awards_kept(facts)
+        deltas = _one_place_awards_kept(facts)
+        if deltas is not None:
+            return deltas
     return _deltas_of_segments(facts)
 
 
@@ -135,29 +136,41 @@ def _headcount_only(start: date, end: date | None, cell: Cell) -> Deltas:
     return deltas
 
 
-def _one_place_awards_kept(facts: PersonFacts) -> Deltas:
+def _one_place_awards_kept(facts: PersonFacts) -> Deltas | None:
     """``_deltas_of_segments`` for one open period and awards none of which was revoked (most
     people an award is granted to), without building spans: each level counts from the first
     grant of it or a higher level (or the start date, if later) until the day after the end
-    date."""
+    date. None when an award was revoked."""
+    first: list[date | None] = [None, None, None]  # the first day each level is held
+    for award in facts.awards:
+        if award.revoked_on is not None:
+            return None
+        granted = award.granted_on
+        for rank in range(LEVEL_RANK[award.level] + 1):
+            held = first[rank]
+            if held is None or granted < held:
+                first[rank] = granted
     cell = facts.periods[0].cell
     start, end = facts.start_date, facts.end_date
     stops = None if end is None else end + timedelta(days=1)
     if stops is not None and stops <= start:
         return {}
-    deltas: dict[tuple[date, Cell], list[int]] = {(start, cell): [1, 0, 0, 0]}
-    ranks = [(LEVEL_RANK[award.level], award.granted_on) for award in facts.awards]
-    for rank in range(3):
-        granted = [day for held, day in ranks if held >= rank]
-        if not granted:
+    by_day: dict[date, list[int]] = {start: [1, 0, 0, 0]}
+    ending = [-1, 0, 0, 0]
+    for rank, day in enumerate(first):
+        if day is None:
             break
-        since = max(min(granted), start)
+        since = day if day > start else start
         if stops is not None and since >= stops:
             continue
-        deltas.setdefault((since, cell), [0, 0, 0, 0])[rank + 1] += 1
+        counts = by_day.get(since)
+        if counts is None:
+            counts = by_day[since] = [0, 0, 0, 0]
+        counts[rank + 1] += 1
+        ending[rank + 1] = -1
     if stops is not None:  # every count began before it and ends on it
-        deltas[(stops, cell)] = [-sum(counts[i] for counts in deltas.values()) for i in range(4)]
-    return {key: (v[0], v[1], v[2], v[3]) for key, v in deltas.items() if any(v)}
+        by_day[stops] = ending
+    return {(day, cell): (v[0], v[1], v[2], v[3]) for day, v in by_day.items()}
 
 
 def _deltas_of_segments(facts: PersonFacts) -> Deltas:

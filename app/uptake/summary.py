@@ -62,12 +62,6 @@ _CELL_COLUMNS = ("organisation_ods_code", "staff_group_code", "board_member")
 _PENDING = "iqt.uptake.pending_deltas"
 
 
-def fold_day(day: date, programme_start: date) -> date:
-    """Deltas before the programme start are kept on the day before it (a read never asks
-    for an earlier date), so a summary holds no more than one row per cell for them."""
-    return max(day, programme_start - timedelta(days=1))
-
-
 def bucket_starts(day: date) -> tuple[tuple[str, date], ...]:
     return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
 
@@ -167,6 +161,9 @@ async def _refresh_chunk(
     # few, a move or a leaving date two; the rows that stay as they are are left alone.
     outdated: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
+    # Deltas before the programme start are kept on the day before it (a read never asks for
+    # an earlier date), so a summary holds no more than one row per cell for them.
+    folded = programme_start - timedelta(days=1)
     for staff_id in ids:
         person = facts.get(staff_id)
         new = person_deltas(person) if person is not None else {}
@@ -177,8 +174,9 @@ async def _refresh_chunk(
                 outdated.append(_person_key(staff_id, day, cell))
             if (day, cell) in new:
                 new_rows.append(_person_row(staff_id, day, cell, new[(day, cell)]))
-            key = (fold_day(day, programme_start), cell)
-            pending[key] = add(pending.get(key, (0, 0, 0, 0)), counts)
+            key = (day if day > folded else folded, cell)
+            held = pending.get(key)
+            pending[key] = counts if held is None else add(held, counts)
     await _delete_person_rows(session, outdated)
     await insert_rows(session, UptakePersonDelta.__table__, new_rows)
 
@@ -208,7 +206,10 @@ async def _delete_person_rows(session: AsyncSession, keys: Sequence[dict[str, An
 
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
-    return {**_person_key(staff_id, day, cell), **dict(zip(MEASURES, counts, strict=True))}
+    return dict(zip(_PERSON_ROW, (staff_id, day, *cell, *counts), strict=True))
+
+
+_PERSON_ROW = ("staff_id", "day", *_CELL_COLUMNS, *MEASURES)  # a Cell's fields in order
 
 
 def _cell_values(cell: Cell) -> dict[str, Any]:
@@ -357,8 +358,11 @@ async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int,
     rows = await execute_columns(session, _STORED(session), {"ids": list(ids)})
     stored: dict[int, Deltas] = {}
     cells = _Cells()
-    for staff_id, day, org, group, board, *counts in rows:
-        stored.setdefault(staff_id, {})[(day, cells.of(org, group, board))] = tuple(counts)
+    for staff_id, day, org, group, board, headcount, bronze, silver, gold in rows:
+        deltas = stored.get(staff_id)
+        if deltas is None:
+            deltas = stored[staff_id] = {}
+        deltas[(day, cells.of(org, group, board))] = (headcount, bronze, silver, gold)
     return stored
 
 
