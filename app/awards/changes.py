@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import cached_property
 
 from app.awards.facts import LEVELS, AwardFact, CourseFact, Level, PersonFacts
-from app.awards.rules import Decision, courses_criterion, decide
+from app.awards.rules import Decision, counting_courses, courses_met, decide
 from app.awards.rules_document import AwardRulesDocument
 
 EVIDENCE_RETRACTED = "evidenceRetracted"
@@ -68,11 +68,16 @@ def plan_award_changes(
     rules: Mapping[int, AwardRulesDocument],
     current_version: int,
     courses: Mapping[str, CourseFact],
+    bronze_courses: Mapping[str, tuple[bool, float | None]] | None = None,
 ) -> AwardChanges:
     """What to write for this person. ``rules`` holds the current version and every version
-    an active award of theirs was granted under."""
+    an active award of theirs was granted under. ``bronze_courses``: the current rules'
+    ``counting_courses``, when the caller plans for many people under them."""
     if not facts.awards and not facts.projects and not facts.revoked_by_administrator:
-        return _bronze_at_most(facts, rules[current_version], current_version, courses)
+        current = rules[current_version]
+        if bronze_courses is None:
+            bronze_courses = counting_courses(current.levels.bronze, courses)
+        return _bronze_at_most(facts, current, current_version, courses, bronze_courses)
     return plan_in_full(facts, rules=rules, current_version=current_version, courses=courses)
 
 
@@ -81,14 +86,17 @@ def _bronze_at_most(
     rules: AwardRulesDocument,
     version: int,
     courses: Mapping[str, CourseFact],
+    bronze_courses: Mapping[str, tuple[bool, float | None]],
 ) -> AwardChanges:
     """``plan_in_full`` for someone who holds no award, is on no project and had no award
     revoked by an administrator (everyone a completion batch makes a Bronze holder): nothing to
     revoke, and Bronze the only level they can reach, when its course criterion is met."""
-    bronze = courses_criterion(facts.completions, rules.levels.bronze, courses)
+    met_at, good, _ = courses_met(
+        facts.completions, bronze_courses, rules.levels.bronze.minimum_courses
+    )
     grants: tuple[Grant, ...] = ()
-    if bronze.met_at is not None:
-        grants = (Grant(Level.BRONZE, bronze.met_at, version, bronze.completion_ids, ()),)
+    if met_at is not None:
+        grants = (Grant(Level.BRONZE, met_at, version, tuple(c.id for c in good), ()),)
     return AwardChanges(
         (), grants, lambda: decide(facts, rules, rules_version=version, courses=courses)
     )

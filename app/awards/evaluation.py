@@ -32,6 +32,7 @@ from app.awards.changes import (
 )
 from app.awards.facts import PersonFacts
 from app.awards.gathering import Person
+from app.awards.rules import counting_courses
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
@@ -85,11 +86,19 @@ async def evaluate_people(
     held = {a.rules_version for f in facts.values() for a in f.awards if a.rules_version}
     version, rules = await gathering.rules_in_force(session, held, version=rules_version)
     courses = await gathering.course_catalogue(session)
+    current = rules.get(version)
+    bronze_courses = counting_courses(current.levels.bronze, courses) if current else None
     plans: dict[int, AwardChanges] = {}
     for staff_id, person in facts.items():
         if not may_change(person):
             continue  # no rules could grant or revoke anything
-        changes = plan_award_changes(person, rules=rules, current_version=version, courses=courses)
+        changes = plan_award_changes(
+            person,
+            rules=rules,
+            current_version=version,
+            courses=courses,
+            bronze_courses=bronze_courses,
+        )
         if not changes.empty:
             plans[staff_id] = changes
     if not plans:

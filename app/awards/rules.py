@@ -40,6 +40,7 @@ __all__ = [
     "Decision",
     "LevelResult",
     "courses_criterion",
+    "courses_met",
     "decide",
 ]
 
@@ -163,12 +164,13 @@ def qualifies(completion: CompletionFact, pass_required: bool, minimum: float | 
     )
 
 
-def courses_criterion(
+def courses_met(
     completions: Iterable[CompletionFact],
-    rule: BronzeRequirements,
-    catalogue: Mapping[str, CourseFact],
-) -> CriterionResult:
-    counting = counting_courses(rule, catalogue)
+    counting: Mapping[str, tuple[bool, float | None]],
+    required: int,
+) -> tuple[datetime | None, list[CompletionFact], int]:
+    """When ``required`` courses of ``counting`` (``counting_courses``) were first passed
+    (None: not yet), the qualifying completions in order, and how many courses they cover."""
     good = sorted(
         (
             c
@@ -180,8 +182,16 @@ def courses_criterion(
     first_by_course: dict[str, datetime] = {}
     for completion in good:
         first_by_course.setdefault(completion.course_code, completion.completed_at)
-    required, counted = rule.minimum_courses, len(first_by_course)
-    met_at = _nth_earliest(first_by_course.values(), required)
+    return _nth_earliest(first_by_course.values(), required), good, len(first_by_course)
+
+
+def courses_criterion(
+    completions: Iterable[CompletionFact],
+    rule: BronzeRequirements,
+    catalogue: Mapping[str, CourseFact],
+) -> CriterionResult:
+    required = rule.minimum_courses
+    met_at, good, counted = courses_met(completions, counting_courses(rule, catalogue), required)
     return CriterionResult(
         name="courses",
         description=f"A passed completion of {required} course{'s' if required > 1 else ''} "

@@ -15,6 +15,7 @@ from app.awards.changes import (
     plan_in_full,
 )
 from app.awards.facts import LEVELS, AwardFact, Level, PersonFacts
+from app.awards.rules import counting_courses
 from app.awards.rules_document import DEFAULT_RULES, AwardRulesDocument
 from tests.awards.builders import (
     CATALOGUE,
@@ -264,6 +265,11 @@ def test_someone_holding_nothing_and_on_no_project_is_planned_as_in_full(
     full = plan_in_full(person, rules=versions, current_version=3, courses=catalogue)
     assert quick == full
     assert quick.decision == full.decision
+    # As an evaluation plans many people: the courses that count worked out once.
+    counting = counting_courses(document.levels.bronze, catalogue)
+    assert full == plan_award_changes(
+        person, rules=versions, current_version=3, courses=catalogue, bronze_courses=counting
+    )
 
 
 def test_bronze_for_someone_holding_nothing_names_every_qualifying_completion() -> None:
