@@ -77,10 +77,10 @@ def in_parameter(dialect: str, column: Any, name: str) -> ColumnElement[bool]:
 
 
 async def execute_columns(session: AsyncSession, query: Any, parameters: Any = None) -> Any:
-    """Runs a column query on the session's connection, after flushing what the session holds:
-    plain rows, without the ORM's result machinery (which, for the tens of thousands of rows a
-    batch reads, cost more Python than the rows themselves)."""
-    await session.flush()
+    """Runs a column query on the session's connection: plain rows, without the ORM's result
+    machinery (which, for the tens of thousands of rows a batch reads, cost more Python than
+    the rows themselves). Like ``session.execute`` with the service's sessions (autoflush is
+    off), it does not flush: callers flush what they wrote first."""
     connection = await session.connection()
     return await connection.execute(query, parameters)
 
@@ -252,8 +252,6 @@ async def insert_rows(
     ``columns`` are the rows' keys to insert (by default every key of the first row)."""
     if not rows:
         return None
-    if columns is not None and not (is_postgresql(session) and len(rows) >= UNNEST_FROM_ROWS):
-        rows = [{name: row[name] for name in columns} for row in rows]
     prepared, parameters = insert_rows_statement(
         session, table, rows, statement=statement, constants=constants, columns=columns
     )
@@ -276,6 +274,8 @@ def insert_rows_statement(
         names = tuple(columns if columns is not None else rows[0])
         shape, parameters = unnest_parameters(table, names, rows)
         return _unnest_insert(table, names, shape, statement, constants), parameters
+    if columns is not None:
+        rows = [{name: row[name] for name in columns} for row in rows]
     base = statement if statement is not None else insert(table)
     statement = base.values(constants) if constants else base
     return statement, rows[0] if len(rows) == 1 else list(rows)
