@@ -127,7 +127,9 @@ def _uptake_facts(
     written here, so that it is not read back: every award each holds or held, those just
     revoked ending now, and those just granted. A person for whom another transaction made
     a planned change first (the partial unique index kept its grant; its revocation was
-    there already) is left out, and read back."""
+    there already) is left out, and read back. Exact because every writer of a person's
+    staff row or awards holds the person's row locked (``lock_people`` here) until it commits,
+    so nothing gathered can have changed since."""
     known = {}
     for staff_id, plan in plans.items():
         new = granted.get(staff_id, ())

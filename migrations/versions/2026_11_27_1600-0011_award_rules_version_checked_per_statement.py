@@ -6,7 +6,9 @@ makes: granting Bronze to 10,000 people spent 21 ms in it against 130 ms for the
 now checked by the same functions as those of 0009, with the same guarantees (see there):
 a version that does not exist is refused under the same constraint name and SQLSTATE 23503;
 a version that awards name cannot be deleted or renumbered, nor award_rules truncated while
-awards name its rows. SQLite keeps the foreign key.
+awards name its rows. As with 0009, a rules version cannot be deleted or renumbered above READ
+COMMITTED at all, and TRUNCATE ... CASCADE no longer empties awards with it (the service does
+neither: rules versions are never changed). SQLite keeps the foreign key.
 
 Revision ID: 0011
 Revises: 0010
