@@ -139,11 +139,10 @@ def _uptake_facts(
             continue
         person, held = people[staff_id], facts[staff_id]
         spans = [award_span(level, at, None) for level, at in new]
-        if held.awards or held.revoked_by_administrator or held.revoked_otherwise:
-            spans += (
-                award_span(a.level, a.granted_at, now if a.id in revoked else a.revoked_at)
-                for a in (*held.awards, *held.revoked_by_administrator, *held.revoked_otherwise)
-            )
+        spans += (
+            award_span(a.level, a.granted_at, now if a.id in revoked else a.revoked_at)
+            for a in (*held.awards, *held.revoked_by_administrator, *held.revoked_otherwise)
+        )
         cell = Cell(person.organisation, person.staff_group, person.board_member)
         known[staff_id] = AllButHistory(staff_id, person.start_date, person.end_date, cell, spans)
     return known

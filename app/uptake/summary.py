@@ -181,11 +181,13 @@ async def _refresh_chunk(
     await insert_rows(session, UptakePersonDelta.__table__, new_rows)
 
 
+# A stored row's key and its columns: a Cell's fields are in _CELL_COLUMNS' order.
 _PERSON_KEY = ("staff_id", "day", *_CELL_COLUMNS)
+_PERSON_ROW = (*_PERSON_KEY, *MEASURES)
 
 
 def _person_key(staff_id: int, day: date, cell: Cell) -> dict[str, Any]:
-    return {"staff_id": staff_id, "day": day, **_cell_values(cell)}
+    return dict(zip(_PERSON_KEY, (staff_id, day, *cell), strict=True))
 
 
 async def _delete_person_rows(session: AsyncSession, keys: Sequence[dict[str, Any]]) -> None:
@@ -207,9 +209,6 @@ async def _delete_person_rows(session: AsyncSession, keys: Sequence[dict[str, An
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
     return dict(zip(_PERSON_ROW, (staff_id, day, *cell, *counts), strict=True))
-
-
-_PERSON_ROW = ("staff_id", "day", *_CELL_COLUMNS, *MEASURES)  # a Cell's fields in order
 
 
 def _cell_values(cell: Cell) -> dict[str, Any]:
