@@ -4,8 +4,9 @@ Such errors answer 503 ``database-unavailable`` with ``Retry-After`` instead of 
 wrapped by SQLAlchemy (``DBAPIError`` with the driver's error as its cause, flagged
 ``connection_invalidated`` when the connection died under it), as the pool's own timeout, or
 raw from the driver's connect (``ConnectionRefusedError``, ``TimeoutError``, other
-``OSError``). The pool discards a connection that failed this way and, with ``pool_pre_ping``,
-checks the others before use, so the next request works once the database is back.
+``OSError``). The pool discards a connection that failed this way, and on checkout any other
+the server has closed (``app.core.database``), so the next request works once the database is
+back.
 """
 
 import types
