@@ -30,11 +30,13 @@ from app.awards.changes import (
     may_change,
     plan_award_changes,
 )
-from app.awards.facts import PersonFacts
+from app.awards.facts import CourseFact, PersonFacts
 from app.awards.gathering import Person
 from app.awards.rules import counting_courses
+from app.awards.rules_document import AwardRulesDocument
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
+from app.core.meanwhile import written_meanwhile
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.service import record_events
 from app.models import Award, AwardRules
@@ -57,13 +59,21 @@ class EvaluationOutcome:
 
 
 async def evaluate_awards(
-    session: AsyncSession, staff_ids: Sequence[int], caller: Caller | None
+    session: AsyncSession,
+    staff_ids: Sequence[int],
+    caller: Caller | None,
+    *,
+    events: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Re-evaluates the awards of these staff members, in the caller's transaction."""
+    """Re-evaluates the awards of these staff members, in the caller's transaction.
+
+    ``events``: those of the change that calls for this evaluation, which the caller has not
+    written: they are written first, while the awards are planned (``written_meanwhile``).
+    With no ``staff_ids`` nothing is written: the caller writes its events itself."""
     ids = sorted(set(staff_ids))
     for start in range(0, len(ids), CHUNK):
         people = await gathering.lock_people(session, ids[start : start + CHUNK])
-        await evaluate_people(session, people, caller)
+        await evaluate_people(session, people, caller, events=events if start == 0 else ())
 
 
 async def current_rules_version(session: AsyncSession) -> int:
@@ -76,16 +86,41 @@ async def evaluate_people(
     caller: Caller | None,
     *,
     rules_version: int | None = None,
+    events: Sequence[dict[str, Any]] = (),
 ) -> EvaluationOutcome:
     """Evaluates these (already locked) people under ``rules_version`` (default: current)
-    and writes the difference."""
+    and writes the difference, after the caller's ``events`` (see ``evaluate_awards``)."""
     outcome = EvaluationOutcome()
     if not people:
+        await record_events(session, events, caller=caller)
         return outcome
     facts = await gathering.gather_facts(session, list(people))
     held = {a.rules_version for f in facts.values() for a in f.awards if a.rules_version}
     version, rules = await gathering.rules_in_force(session, held, version=rules_version)
     courses = await gathering.course_catalogue(session)
+    async with written_meanwhile(record_events(session, events, caller=caller)):
+        plans = _plan(facts, rules, version, courses)
+    if not plans:
+        return outcome
+    now = utcnow()
+    revoked, changes = await _revoke(session, plans, people, now, outcome)
+    granted, grant_events = await _grant(session, plans, people, now, outcome)
+    changes += grant_events
+    async with written_meanwhile(record_events(session, changes, caller=caller)):
+        _count_changes(session, changes)
+        outcome.changed_staff_ids = sorted(plans)
+        known = _uptake_facts(plans, people, facts, revoked, granted, now)
+    await refresh_uptake(session, outcome.changed_staff_ids, locked=True, known=known)
+    return outcome
+
+
+def _plan(
+    facts: Mapping[int, PersonFacts],
+    rules: Mapping[int, AwardRulesDocument],
+    version: int,
+    courses: Mapping[str, CourseFact],
+) -> dict[int, AwardChanges]:
+    """The changes to each person's awards under the rules in force (pure)."""
     current = rules.get(version)
     bronze_courses = counting_courses(current.levels.bronze, courses) if current else None
     plans: dict[int, AwardChanges] = {}
@@ -101,18 +136,7 @@ async def evaluate_people(
         )
         if not changes.empty:
             plans[staff_id] = changes
-    if not plans:
-        return outcome
-    now = utcnow()
-    revoked, events = await _revoke(session, plans, people, now, outcome)
-    granted, grant_events = await _grant(session, plans, people, now, outcome)
-    events += grant_events
-    await record_events(session, events, caller=caller)
-    _count_changes(session, events)
-    outcome.changed_staff_ids = sorted(plans)
-    known = _uptake_facts(plans, people, facts, revoked, granted, now)
-    await refresh_uptake(session, outcome.changed_staff_ids, locked=True, known=known)
-    return outcome
+    return plans
 
 
 def _uptake_facts(

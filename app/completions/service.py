@@ -96,15 +96,18 @@ async def record_completions(
             recorded.conflicts.append((row, existing, differing))
         else:
             recorded.unchanged.append(existing)
-    await record_events(session, [_recorded_event(row) for row in recorded.created], caller=caller)
     count_each_on_commit(
         session,
         COMPLETIONS_RECORDED,
         ((str(row["channel"]), str(row["match_status"])) for row in recorded.created),
     )
     staff_ids = sorted({row["staff_id"] for row in recorded.created if row["staff_id"]})
+    events = [_recorded_event(row) for row in recorded.created]
     if staff_ids:
-        await evaluation.evaluate_awards(session, staff_ids, caller)
+        # The evaluation writes the events first, while it plans the awards.
+        await evaluation.evaluate_awards(session, staff_ids, caller, events=events)
+    else:
+        await record_events(session, events, caller=caller)
     return recorded
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import update
 
 from app.auth.caller import Caller
 from app.awards import evaluation
+from app.events.service import record_events
 from app.models import ApiClient
 from tests.completions.factories import BRONZE, BRONZE_ACTIVITY, COMPLETION_SCOPES
 from tests.completions.xapi_examples import HOME_PAGE
@@ -53,9 +54,11 @@ def award_calls(monkeypatch: pytest.MonkeyPatch) -> AwardCalls:
     recorder = AwardCalls()
     real = evaluation.evaluate_awards
 
-    async def recording(session: Any, staff_ids: Sequence[int], caller: Caller | None) -> None:
+    async def recording(
+        session: Any, staff_ids: Sequence[int], caller: Caller | None, **kwargs: Any
+    ) -> None:
         recorder.calls.append(list(staff_ids))
-        await real(session, staff_ids, caller)
+        await real(session, staff_ids, caller, **kwargs)
 
     monkeypatch.setattr(evaluation, "evaluate_awards", recording)
     return recorder
@@ -63,10 +66,17 @@ def award_calls(monkeypatch: pytest.MonkeyPatch) -> AwardCalls:
 
 @pytest.fixture
 def no_award_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The awards entry point does nothing (to count only this domain's statements)."""
+    """The awards entry point decides nothing (to count only this domain's statements): it
+    writes only the events its caller hands it, as it would first."""
 
-    async def nothing(session: Any, staff_ids: Sequence[int], caller: Caller | None) -> None:
-        return None
+    async def nothing(
+        session: Any,
+        staff_ids: Sequence[int],
+        caller: Caller | None,
+        *,
+        events: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        await record_events(session, events, caller=caller)
 
     monkeypatch.setattr(evaluation, "evaluate_awards", nothing)
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.completions.conftest import AwardCalls
-from tests.completions.factories import completion, count_completions, count_events
+from tests.completions.factories import completion, count_completions, count_events, events_of
 from tests.conftest import auth
 from tests.staff.factories import person
 
@@ -165,3 +165,22 @@ async def test_an_overlong_external_id_is_rejected_and_echoed_cut_short(
     (rejection,) = response.json()["rejections"]
     assert rejection["reasons"][0]["name"] == "externalId"
     assert len(rejection["externalId"]) == 200 and rejection["externalId"].endswith("…")
+
+
+async def test_a_batch_writes_its_completions_events_then_the_awards_events_of_one_transaction(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    """The evaluation writes the completions' events itself, before its own (while it plans
+    the awards): none is lost and the feed keeps cause before effect."""
+    numbers = ["100001", "100002", "100003"]
+    for number in numbers:
+        await client.put(f"/staff/{number}", json=person(number), headers=auth(admin))
+    records = [completion(f"e{n}", number=n) for n in numbers] + [completion("u", number="9")]
+    result = (await post_batch(client, platform, records)).json()
+    assert (result["recorded"], result["matched"]) == (4, 3)
+    recorded = await events_of(app, "completionRecorded")
+    granted = await events_of(app, "awardGranted")
+    assert len(recorded) == 4 and len(granted) == 3
+    assert {e.transaction_id for e in recorded + granted} == {recorded[0].transaction_id}
+    assert max(e.id for e in recorded) < min(e.id for e in granted)
+    assert sorted(e.data["employeeNumber"] for e in granted) == numbers

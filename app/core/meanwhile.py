@@ -1,0 +1,35 @@
+"""Letting the database work on a write while the worker computes.
+
+A request's statements run one after another on its connection, and most of a batch's time
+is spent either in the worker (planning, building rows) or in the database (storing them),
+rarely both at once. A write whose answer nothing needs yet, such as a batch's events, can be
+sent before a stretch of pure computing and waited for after it: the database stores the rows
+on the other core while the worker computes. Nothing else changes: the statement is in the
+request's transaction, in the order it was sent, and its failure fails the request.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
+
+@contextlib.asynccontextmanager
+async def written_meanwhile(write: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Sends ``write`` (statements on the session), runs the body, then waits for ``write``.
+
+    The body must not use the session (it computes); the session is the write's until the
+    block ends. If the body fails, the write is still waited for, so that no statement is
+    left running on a connection the failure will roll back.
+    """
+    task = asyncio.ensure_future(write)
+    # One turn of the event loop: the task runs until it waits for the database's answer,
+    # so the statement has been sent when the body starts.
+    await asyncio.sleep(0)
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+    await task
