@@ -41,7 +41,7 @@ from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commi
 from app.events.service import record_events
 from app.models import Award, AwardRules
 from app.uptake.contributions import Cell
-from app.uptake.summary import AllButHistory, award_span, refresh_uptake
+from app.uptake.summary import AllButHistory, award_span, read_refresh, refresh_uptake
 
 # A whole batch (at most 10,000 records) in one pass: each pass runs a dozen statements
 # whatever its size, and with 2,000 a 10,000-record batch spent 0.2 s more on them.
@@ -104,13 +104,21 @@ async def evaluate_people(
         return outcome
     now = utcnow()
     revoked, changes = await _revoke(session, plans, people, now, outcome)
-    granted, grant_events = await _grant(session, plans, people, now, outcome)
+    rows = _grant_rows(plans, now)
+    # The uptake of the people changed is read before the grants are inserted and worked
+    # out while the database inserts them: it counts the grants as planned, and anyone for
+    # whom that turns out wrong is refreshed again from what is stored.
+    outcome.changed_staff_ids = changed = sorted(plans)
+    uptake = await read_refresh(session, changed, read_whole=[], read_history=changed)
+    async with written_meanwhile(_insert_grants(session, rows)) as inserting:
+        uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
+    granted, grant_events = _granted(inserting.result(), rows, people, outcome)
     changes += grant_events
     async with written_meanwhile(record_events(session, changes, caller=caller)):
         _count_changes(session, changes)
-        outcome.changed_staff_ids = sorted(plans)
-        known = _uptake_facts(plans, people, facts, revoked, granted, now)
-    await refresh_uptake(session, outcome.changed_staff_ids, locked=True, known=known)
+        other_than_planned = _other_than_planned(plans, revoked, granted)
+    await uptake.store(session, except_for=other_than_planned)
+    await refresh_uptake(session, other_than_planned, locked=True)
     return outcome
 
 
@@ -144,25 +152,18 @@ def _uptake_facts(
     people: Mapping[int, Person],
     facts: Mapping[int, PersonFacts],
     revoked: set[int],
-    granted: Mapping[int, list[tuple[str, datetime]]],
     now: datetime,
 ) -> dict[int, AllButHistory]:
-    """What the uptake counts of the people whose awards changed, from what was gathered and
-    written here, so that it is not read back: every award each holds or held, those just
-    revoked ending now, and those just granted. A person for whom another transaction made
-    a planned change first (the partial unique index kept its grant; its revocation was
-    there already) is left out, and read back. Exact because every writer of a person's
-    staff row or awards holds the person's row locked (``lock_people`` here) until it commits,
-    so nothing gathered can have changed since."""
+    """What the uptake counts of the people whose awards change, from what was gathered and
+    planned here, so that it is not read back: every award each holds or held, those just
+    revoked ending now, and those planned granted. Exact for everyone whose plan is carried
+    out as planned (``_other_than_planned`` names the others), because every writer of a
+    person's staff row or awards holds the person's row locked (``lock_people`` here) until
+    it commits, so nothing gathered can have changed since."""
     known = {}
     for staff_id, plan in plans.items():
-        new = granted.get(staff_id, ())
-        if len(new) != len(plan.grants) or not revoked.issuperset(
-            r.award_id for r in plan.revocations
-        ):
-            continue
         person, held = people[staff_id], facts[staff_id]
-        spans = [award_span(level, at, None) for level, at in new]
+        spans = [award_span(str(g.level), g.granted_at, None) for g in plan.grants]
         spans += (
             award_span(a.level, a.granted_at, now if a.id in revoked else a.revoked_at)
             for a in (*held.awards, *held.revoked_by_administrator, *held.revoked_otherwise)
@@ -170,6 +171,21 @@ def _uptake_facts(
         cell = Cell(person.organisation, person.staff_group, person.board_member)
         known[staff_id] = AllButHistory(staff_id, person.start_date, person.end_date, cell, spans)
     return known
+
+
+def _other_than_planned(
+    plans: Mapping[int, AwardChanges],
+    revoked: set[int],
+    granted: Mapping[int, list[tuple[str, datetime]]],
+) -> list[int]:
+    """The people for whom another transaction made a planned change first (the partial
+    unique index kept its grant; its revocation was there already)."""
+    return [
+        staff_id
+        for staff_id, plan in plans.items()
+        if len(granted.get(staff_id, ())) != len(plan.grants)
+        or not revoked.issuperset(r.award_id for r in plan.revocations)
+    ]
 
 
 async def _revoke(
@@ -217,16 +233,9 @@ async def _revoke(
     return revoked, events
 
 
-async def _grant(
-    session: AsyncSession,
-    plans: Mapping[int, AwardChanges],
-    people: Mapping[int, Person],
-    now: datetime,
-    outcome: EvaluationOutcome,
-) -> tuple[dict[int, list[tuple[str, datetime]]], list[dict[str, Any]]]:
-    """Grants the planned awards: the (level, granted at) of those granted by person, and
-    the events."""
-    rows: list[dict[str, Any]] = [
+def _grant_rows(plans: Mapping[int, AwardChanges], now: datetime) -> list[dict[str, Any]]:
+    """The awards rows of the planned grants."""
+    return [
         {
             "staff_id": staff_id,
             "level": str(grant.level),
@@ -244,14 +253,30 @@ async def _grant(
         for staff_id, plan in plans.items()
         for grant in plan.grants
     ]
-    granted: dict[int, list[tuple[str, datetime]]] = {}
+
+
+async def _insert_grants(
+    session: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> list[tuple[int, int, str]]:
+    """Inserts the grants: (award id, staff id, level) of each inserted."""
     if not rows:
-        return granted, []
+        return []
     result = await insert_rows(session, Award.__table__, rows, statement=_GRANT(session))
-    inserted = {(staff_id, level): award_id for award_id, staff_id, level in result.all()}
+    return [(award_id, staff_id, level) for award_id, staff_id, level in result.all()]
+
+
+def _granted(
+    inserted: Sequence[tuple[int, int, str]],
+    rows: Sequence[dict[str, Any]],
+    people: Mapping[int, Person],
+    outcome: EvaluationOutcome,
+) -> tuple[dict[int, list[tuple[str, datetime]]], list[dict[str, Any]]]:
+    """The (level, granted at) of the grants inserted, by person, and their events."""
+    award_ids = {(staff_id, level): award_id for award_id, staff_id, level in inserted}
+    granted: dict[int, list[tuple[str, datetime]]] = {}
     events = []
     for row in rows:
-        award_id = inserted.get((row["staff_id"], row["level"]))
+        award_id = award_ids.get((row["staff_id"], row["level"]))
         if award_id is None:
             continue  # another transaction granted this level first: the index kept one
         granted.setdefault(row["staff_id"], []).append((row["level"], row["granted_at"]))

@@ -11,12 +11,15 @@ request's transaction, in the order it was sent, and its failure fails the reque
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @contextlib.asynccontextmanager
-async def written_meanwhile(write: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+async def written_meanwhile(write: Coroutine[Any, Any, T]) -> AsyncIterator["asyncio.Task[T]"]:
     """Sends ``write`` (statements on the session), runs the body, then waits for ``write``.
+    The block gives the write's task: its ``result()`` once the block has ended.
 
     The body must not use the session (it computes); the session is the write's until the
     block ends. If the body fails, the write is still waited for, so that no statement is
@@ -27,7 +30,7 @@ async def written_meanwhile(write: Coroutine[Any, Any, None]) -> AsyncIterator[N
     # so the statement has been sent when the body starts.
     await asyncio.sleep(0)
     try:
-        yield
+        yield task
     except BaseException:
         with contextlib.suppress(Exception):
             await task

@@ -101,10 +101,8 @@ async def refresh_uptake(
     of people whose awards it has just changed.
     """
     ids = sorted(set(staff_ids))
-    programme_start = get_settings().uptake_programme_start
     for index in range(0, len(ids), CHUNK):
-        chunk = ids[index : index + CHUNK]
-        await _refresh_chunk(session, chunk, programme_start, locked, known or {})
+        await _refresh_chunk(session, ids[index : index + CHUNK], locked, known or {})
 
 
 def new_person_facts(
@@ -124,7 +122,6 @@ def new_person_facts(
 async def _refresh_chunk(
     session: AsyncSession,
     ids: Sequence[int],
-    programme_start: date,
     locked: bool,
     known: Mapping[int, PersonFacts | AllButHistory],
 ) -> None:
@@ -137,48 +134,109 @@ async def _refresh_chunk(
             .order_by(StaffMember.id)
             .with_for_update(key_share=True)
         )
-    to_read = [i for i in ids if i not in known]
-    facts = await load_facts(session, to_read)
-    but_history = [i for i in ids if isinstance(known.get(i), AllButHistory)]
-    periods = await _periods(session, but_history)
-    for staff_id in ids:
-        person = known.get(staff_id)
-        if isinstance(person, AllButHistory):
-            facts[staff_id] = PersonFacts(
-                staff_id,
-                person.start_date,
-                person.end_date,
-                person.current_cell,
-                periods.get(staff_id, []),
-                person.awards,
-            )
-        elif person is not None:
-            facts[staff_id] = person
+    refresh = await read_refresh(
+        session,
+        ids,
+        read_whole=[i for i in ids if i not in known],
+        read_history=[i for i in ids if isinstance(known.get(i), AllButHistory)],
+    )
+    refresh.work_out(known)
+    await refresh.store(session)
+
+
+async def read_refresh(
+    session: AsyncSession,
+    ids: Sequence[int],
+    *,
+    read_whole: Sequence[int],
+    read_history: Sequence[int],
+) -> "UptakeRefresh":
+    """The first step of refreshing these people (in one chunk, locked by the caller): what
+    is stored for them, and the facts of those the caller will not hand over (``read_whole``)
+    or hands over all but their history (``read_history``). Then ``work_out`` (no database)
+    and ``store``: a caller may have the database run a write of its own meanwhile."""
+    facts = await load_facts(session, read_whole)
+    periods = await _periods(session, read_history)
     # People just created have nothing stored yet.
-    old = await _stored_deltas(session, [*to_read, *but_history])
-    pending = _pending(session)
-    # Only the stored rows that differ are rewritten: a grant adds a row to the person's
-    # few, a move or a leaving date two; the rows that stay as they are are left alone.
-    outdated: list[dict[str, Any]] = []
-    new_rows: list[dict[str, Any]] = []
-    # Deltas before the programme start are kept on the day before it (a read never asks for
-    # an earlier date), so a summary holds no more than one row per cell for them.
-    folded = programme_start - timedelta(days=1)
-    for staff_id in ids:
-        person = facts.get(staff_id)
-        new = person_deltas(person) if person is not None else {}
-        stored = old.get(staff_id)
-        change = difference(new, stored) if stored else new
-        for (day, cell), counts in change.items():
-            if stored and (day, cell) in stored:
-                outdated.append(_person_key(staff_id, day, cell))
-            if (day, cell) in new:
-                new_rows.append(_person_row(staff_id, day, cell, new[(day, cell)]))
-            key = (day if day > folded else folded, cell)
-            held = pending.get(key)
-            pending[key] = counts if held is None else add(held, counts)
-    await _delete_person_rows(session, outdated)
-    await insert_rows(session, UptakePersonDelta.__table__, new_rows)
+    old = await _stored_deltas(session, [*read_whole, *read_history])
+    return UptakeRefresh(ids, facts, periods, old, get_settings().uptake_programme_start)
+
+
+class UptakeRefresh:
+    """One chunk's refresh, read (``read_refresh``): worked out, then stored."""
+
+    def __init__(
+        self,
+        ids: Sequence[int],
+        facts: dict[int, PersonFacts],
+        periods: Mapping[int, list[Period]],
+        old: Mapping[int, Deltas],
+        programme_start: date,
+    ) -> None:
+        self.ids = ids
+        self._facts = facts
+        self._periods = periods
+        self._old = old
+        self._programme_start = programme_start
+        # Each person's difference: (person, stored rows to delete, rows to insert, new - old)
+        self._changes: list[tuple[int, list[dict[str, Any]], list[dict[str, Any]], Deltas]] = []
+
+    def work_out(self, known: Mapping[int, PersonFacts | AllButHistory]) -> None:
+        """Each person's contribution from their facts, and the stored rows that differ from
+        it (pure: the session is not used)."""
+        facts, periods = self._facts, self._periods
+        for staff_id in self.ids:
+            person = known.get(staff_id)
+            if isinstance(person, AllButHistory):
+                facts[staff_id] = PersonFacts(
+                    staff_id,
+                    person.start_date,
+                    person.end_date,
+                    person.current_cell,
+                    periods.get(staff_id, []),
+                    person.awards,
+                )
+            elif person is not None:
+                facts[staff_id] = person
+        for staff_id in self.ids:
+            person = facts.get(staff_id)
+            new = person_deltas(person) if person is not None else {}
+            stored = self._old.get(staff_id, {})
+            change = difference(new, stored) if stored else new
+            if not change:
+                continue
+            # Only the stored rows that differ are rewritten: a grant adds a row to the
+            # person's few, a move or a leaving date two; the others are left alone.
+            outdated = [_person_key(staff_id, *key) for key in change if key in stored]
+            rows = [
+                _person_row(staff_id, day, cell, new[(day, cell)])
+                for day, cell in change
+                if (day, cell) in new
+            ]
+            self._changes.append((staff_id, outdated, rows, change))
+
+    async def store(self, session: AsyncSession, *, except_for: Iterable[int] = ()) -> None:
+        """Rewrites the stored rows that differ, and keeps new - old for the buckets; not for
+        the people ``except_for`` (whose facts turned out other than the caller handed over:
+        the caller refreshes them again)."""
+        skipped = set(except_for)
+        pending = _pending(session)
+        outdated: list[dict[str, Any]] = []
+        new_rows: list[dict[str, Any]] = []
+        # Deltas before the programme start are kept on the day before it (a read never asks
+        # for an earlier date), so a summary holds no more than one row per cell for them.
+        folded = self._programme_start - timedelta(days=1)
+        for staff_id, person_outdated, person_rows, change in self._changes:
+            if staff_id in skipped:
+                continue
+            outdated += person_outdated
+            new_rows += person_rows
+            for (day, cell), counts in change.items():
+                key = (day if day > folded else folded, cell)
+                held = pending.get(key)
+                pending[key] = counts if held is None else add(held, counts)
+        await _delete_person_rows(session, outdated)
+        await insert_rows(session, UptakePersonDelta.__table__, new_rows)
 
 
 # A stored row's key and its columns: a Cell's fields are in _CELL_COLUMNS' order.
