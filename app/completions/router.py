@@ -23,6 +23,7 @@ from app.completions.schemas import (
 )
 from app.completions.xapi_router import router as xapi_router
 from app.core.batch_bodies import read_json_batch
+from app.core.collector import collections_paused
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
@@ -229,15 +230,16 @@ async def post_completion_batch(
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     records: list[Any]
-    if content_type == "text/csv":
-        records = parse_completion_csv(body, MAX_BATCH_RECORDS)
-    elif content_type == "application/json":
-        records = read_json_batch(
-            body, CompletionBatchIn, MAX_BATCH_RECORDS, checked=CompletionBatch
-        ).records
-    else:
-        raise UnsupportedMediaType("Send application/json or text/csv.")
-    return await batches.apply_completion_batch(session, caller, records)
+    with collections_paused():
+        if content_type == "text/csv":
+            records = parse_completion_csv(body, MAX_BATCH_RECORDS)
+        elif content_type == "application/json":
+            records = read_json_batch(
+                body, CompletionBatchIn, MAX_BATCH_RECORDS, checked=CompletionBatch
+            ).records
+        else:
+            raise UnsupportedMediaType("Send application/json or text/csv.")
+        return await batches.apply_completion_batch(session, caller, records)
 
 
 router = APIRouter()

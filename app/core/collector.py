@@ -1,4 +1,4 @@
-"""Python's garbage collector tuned for a long-running service process.
+"""Python's garbage collector tuned for a long-running service process, and paused for batches.
 
 A process starts with hundreds of thousands of long-lived objects (FastAPI's routes and models,
 SQLAlchemy's mappers, Pydantic's validators). Every full collection walks all of them, pausing
@@ -7,7 +7,9 @@ every request that process holds for tens of milliseconds: under load that pause
 never collected, and were never going to be) and collects the young generation less often.
 """
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 # Allocations (net) between young-generation collections; Python's default is 700 (2,000 on
 # 3.13+). Request garbage is mostly freed by reference counting, not by the collector.
@@ -19,3 +21,32 @@ def settle_after_startup() -> None:
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+# Batches under way in this process with collections paused, and whether to resume them.
+_paused_by = 0
+_resume = False
+
+
+@contextlib.contextmanager
+def collections_paused() -> Iterator[None]:
+    """No garbage collections while a batch is read and written.
+
+    A 10,000-record batch builds a few hundred thousand objects that live until it is
+    answered. Each young collection walks those made since the last and finds them all alive;
+    two dozen such walks and the occasional full one cost a 10,000-completion batch 50-130 ms
+    of its 0.6-0.7 s. Reference counting still frees what the batch drops; what only a
+    collection can free waits until the last batch under way in the process ends (other
+    requests run meanwhile, with collections paused for them too).
+    """
+    global _paused_by, _resume
+    if _paused_by == 0:
+        _resume = gc.isenabled()
+        gc.disable()
+    _paused_by += 1
+    try:
+        yield
+    finally:
+        _paused_by -= 1
+        if _paused_by == 0 and _resume:
+            gc.enable()

@@ -9,6 +9,7 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.batch_bodies import read_json_batch
+from app.core.collector import collections_paused
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.problems import UnsupportedMediaType, ValidationFailed
@@ -93,34 +94,35 @@ async def post_staff_batch(
     batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
-    records: Sequence[dict[str, Any] | StaffBatchRecord]
-    if content_type == "text/csv":
-        if mode is None:
-            raise ValidationFailed(
-                "A CSV batch says its mode in the query.",
-                invalid_params=[("mode", "Required for CSV: upsert or fullSnapshot.")],
-            )
-        records = parse_staff_csv(body, MAX_BATCH_RECORDS)
-    elif content_type == "application/json":
-        envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS, checked=StaffBatch)
-        mode, organisation = envelope.mode, envelope.organisation
-        allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
-        if None not in (envelope.snapshot, snapshot) and envelope.snapshot != snapshot:
-            raise ValidationFailed(
-                "The body and the query name different snapshots.",
-                invalid_params=[("snapshot", "Name it once, or the same in both.")],
-            )
-        snapshot = envelope.snapshot or snapshot
-        records = envelope.records
-    else:
-        raise UnsupportedMediaType("Send application/json or text/csv.")
-    return await batches.apply_staff_batch(
-        session,
-        caller,
-        request.app.state.settings,
-        mode=mode,
-        organisation=organisation,
-        allow_mass_leavers=allow_mass_leavers,
-        records=records,
-        snapshot_id=snapshot,
-    )
+    with collections_paused():
+        records: Sequence[dict[str, Any] | StaffBatchRecord]
+        if content_type == "text/csv":
+            if mode is None:
+                raise ValidationFailed(
+                    "A CSV batch says its mode in the query.",
+                    invalid_params=[("mode", "Required for CSV: upsert or fullSnapshot.")],
+                )
+            records = parse_staff_csv(body, MAX_BATCH_RECORDS)
+        elif content_type == "application/json":
+            envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS, checked=StaffBatch)
+            mode, organisation = envelope.mode, envelope.organisation
+            allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
+            if None not in (envelope.snapshot, snapshot) and envelope.snapshot != snapshot:
+                raise ValidationFailed(
+                    "The body and the query name different snapshots.",
+                    invalid_params=[("snapshot", "Name it once, or the same in both.")],
+                )
+            snapshot = envelope.snapshot or snapshot
+            records = envelope.records
+        else:
+            raise UnsupportedMediaType("Send application/json or text/csv.")
+        return await batches.apply_staff_batch(
+            session,
+            caller,
+            request.app.state.settings,
+            mode=mode,
+            organisation=organisation,
+            allow_mass_leavers=allow_mass_leavers,
+            records=records,
+            snapshot_id=snapshot,
+        )

@@ -1,9 +1,11 @@
+import gc
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import event
 
+from app.completions import batches
 from tests.completions.conftest import AwardCalls
 from tests.completions.factories import completion, count_completions, count_events, events_of
 from tests.conftest import auth
@@ -184,3 +186,20 @@ async def test_a_batch_writes_its_completions_events_then_the_awards_events_of_o
     assert {e.transaction_id for e in recorded + granted} == {recorded[0].transaction_id}
     assert max(e.id for e in recorded) < min(e.id for e in granted)
     assert sorted(e.data["employeeNumber"] for e in granted) == numbers
+
+
+async def test_a_batch_is_worked_out_with_collections_paused_and_resumes_them(
+    client: httpx.AsyncClient, platform: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    validate = batches.validate_batch_records
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "validate_batch_records", noting)
+    response = await post_batch(client, platform, [completion("gc", number="9")])
+    assert response.status_code == 200, response.text
+    assert seen == [False]
+    assert gc.isenabled()

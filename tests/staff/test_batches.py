@@ -1,3 +1,4 @@
+import gc
 from datetime import date, timedelta
 from typing import Any
 
@@ -5,6 +6,7 @@ import httpx
 import pytest
 
 from app.core import clock
+from app.staff import batches
 from tests.conftest import ClientFactory, auth
 from tests.staff.factories import batch_record, seed_organisations, settled_event_types
 
@@ -270,3 +272,20 @@ async def test_a_body_that_is_not_a_batch_is_refused_with_a_problem(
     )
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_batch_is_worked_out_with_collections_paused_and_resumes_them(
+    client: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    validate = batches.validate_batch_records
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return validate(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "validate_batch_records", noting)
+    response = await post_batch(client, admin, [batch_record("400100")])
+    assert response.status_code == 200, response.text
+    assert seen == [False]
+    assert gc.isenabled()
