@@ -2,6 +2,7 @@
 retracted, Silver from an approved project, Gold from two mentored ones, events and uptake."""
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -9,8 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.awards import gathering
 from app.awards.evaluation import evaluate_awards
-from app.models import Completion, UptakePersonDelta
+from app.models import Award, Completion, UptakePersonDelta
 from app.uptake.contributions import person_deltas
 from app.uptake.summary import _stored_deltas, load_facts
 from tests.awards.conftest import staff_id
@@ -167,6 +169,43 @@ async def test_the_uptake_an_evaluation_writes_from_what_it_gathered_is_what_the
     stored = await _stored_deltas(session, [person])
     facts = await load_facts(session, [person])
     assert len(facts[person].awards) == 2
+    assert stored[person] == person_deltas(facts[person])
+
+
+async def test_a_grant_another_transaction_made_first_is_counted_as_it_was_stored(
+    admin: dict[str, str], session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The uptake is worked out while the grants are inserted, counting them as planned. When
+    the partial unique index keeps another transaction's grant instead (here one on day 30,
+    hidden from the gathering, where the plan grants on day 0), the person is counted again
+    from what is stored."""
+    course = await add_course(session)
+    await add_completion(session, admin, "100001", course)
+    person = await staff_id(session, "100001")
+    session.add(
+        Award(
+            staff_id=person,
+            level="bronze",
+            granted_at=at(30),
+            evidence={"completionIds": [], "projectIds": [], "legacyReference": "x"},
+            status="active",
+        )
+    )
+    await session.commit()
+    gather = gathering.gather_facts
+
+    async def gathered_before_that_grant(*args: Any, **kwargs: Any) -> Any:
+        facts = await gather(*args, **kwargs)
+        return {i: replace(f, awards=()) for i, f in facts.items()}
+
+    monkeypatch.setattr(gathering, "gather_facts", gathered_before_that_grant)
+    await evaluate(session, "100001")
+    assert [(a["level"], a["status"]) for a in await awards_of(session, "100001")] == [
+        ("bronze", "active")
+    ]
+    stored = await _stored_deltas(session, [person])
+    facts = await load_facts(session, [person])
+    assert len(facts[person].awards) == 1
     assert stored[person] == person_deltas(facts[person])
 
 
