@@ -26,13 +26,13 @@ async def written_meanwhile(write: Coroutine[Any, Any, T]) -> AsyncIterator["asy
     left running on a connection the failure will roll back.
     """
     task = asyncio.ensure_future(write)
-    # One turn of the event loop: the task runs until it waits for the database's answer,
-    # so the statement has been sent when the body starts.
-    await asyncio.sleep(0)
     try:
+        # One turn of the event loop: the task runs until it waits for the database's
+        # answer, so the statement has been sent when the body starts.
+        await asyncio.sleep(0)
         yield task
-    except BaseException:
-        with contextlib.suppress(Exception):
+    except BaseException:  # the body failed, or this request was cancelled
+        with contextlib.suppress(BaseException):
             await task
         raise
     await task

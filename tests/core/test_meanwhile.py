@@ -69,3 +69,24 @@ async def test_rows_written_meanwhile_are_in_the_transaction(session: AsyncSessi
     assert stored == 100
     await session.rollback()
     assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+async def test_a_request_cancelled_as_the_write_is_sent_still_waits_for_it() -> None:
+    log: list[str] = []
+    started = asyncio.Event()
+
+    async def write() -> None:
+        await asyncio.sleep(0.01)
+        log.append("stored")
+
+    async def request() -> None:
+        started.set()
+        async with written_meanwhile(write()):
+            log.append("computing")
+
+    task = asyncio.ensure_future(request())
+    await started.wait()  # the request is at its first turn of the event loop
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert log == ["stored"]
