@@ -4,14 +4,18 @@ Completions (recorded, matched, retracted) and projects (approved) call ``evalua
 the same transaction as their change; the rules-change job calls ``evaluate_people`` for each
 chunk of everyone. For a whole batch, with a few set-based queries:
 
-1. lock the people (``SELECT ... FOR UPDATE`` in id order on PostgreSQL) and gather their
-   facts (``app/awards/gathering.py``);
+1. lock the people (``SELECT ... FOR NO KEY UPDATE`` in id order on PostgreSQL) and gather
+   their facts (``app/awards/gathering.py``);
 2. decide and plan the difference under the current rules (``changes.plan_award_changes``,
-   pure);
+   pure), while the database stores the events the caller handed over;
 3. write revocations (one ``UPDATE`` per reason) and grants (one ``INSERT ... ON CONFLICT DO
    NOTHING`` on the partial unique index "one active award per (person, level)", so a grant
    another transaction made first is skipped, never duplicated and never an error), their
-   ``awardRevoked`` / ``awardGranted`` events, and ``refresh_uptake`` for the people changed.
+   ``awardRevoked`` / ``awardGranted`` events, and the uptake of the people changed (read
+   before the grants are inserted, worked out while they are).
+
+Where the database has a write to do and the worker has computing to do that does not depend
+on it, the write is sent first (``app/core/meanwhile.py``): the two run on both cores.
 """
 
 from collections.abc import Mapping, Sequence
