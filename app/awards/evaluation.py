@@ -72,9 +72,11 @@ async def evaluate_awards(
     """Re-evaluates the awards of these staff members, in the caller's transaction.
 
     ``events``: those of the change that calls for this evaluation, which the caller has not
-    written: they are written first, while the awards are planned (``written_meanwhile``).
-    With no ``staff_ids`` nothing is written: the caller writes its events itself."""
+    written: they are written first, while the awards are planned (``written_meanwhile``),
+    and written all the same when there is nobody to evaluate."""
     ids = sorted(set(staff_ids))
+    if not ids:
+        await record_events(session, events, caller=caller)
     for start in range(0, len(ids), CHUNK):
         people = await gathering.lock_people(session, ids[start : start + CHUNK])
         await evaluate_people(session, people, caller, events=events if start == 0 else ())

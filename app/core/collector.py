@@ -9,6 +9,7 @@ never collected, and were never going to be) and collects the young generation l
 
 import contextlib
 import gc
+import time
 from collections.abc import Iterator
 
 # Allocations (net) between young-generation collections; Python's default is 700 (2,000 on
@@ -23,9 +24,14 @@ def settle_after_startup() -> None:
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
 
 
-# Batches under way in this process with collections paused, and whether to resume them.
+# Batches under way in this process with collections paused, whether to resume them, and
+# since when the young generation has not been collected.
 _paused_by = 0
 _resume = False
+_uncollected_since = 0.0
+# Batches that overlap without end (a steady stream of them in one process) still have what
+# only a collection frees collected this often.
+MOST_SECONDS_UNCOLLECTED = 10.0
 
 
 @contextlib.contextmanager
@@ -37,16 +43,23 @@ def collections_paused() -> Iterator[None]:
     two dozen such walks and the occasional full one cost a 10,000-completion batch 50-130 ms
     of its 0.6-0.7 s. Reference counting still frees what the batch drops; what only a
     collection can free waits until the last batch under way in the process ends (other
-    requests run meanwhile, with collections paused for them too).
+    requests run meanwhile, with collections paused for them too), or, when batches keep
+    overlapping, until one ends ``MOST_SECONDS_UNCOLLECTED`` after the last collection.
     """
-    global _paused_by, _resume
+    global _paused_by, _resume, _uncollected_since
     if _paused_by == 0:
         _resume = gc.isenabled()
+        _uncollected_since = time.monotonic()
         gc.disable()
     _paused_by += 1
     try:
         yield
     finally:
         _paused_by -= 1
-        if _paused_by == 0 and _resume:
-            gc.enable()
+        if _paused_by == 0:
+            if _resume:
+                gc.enable()
+        elif time.monotonic() - _uncollected_since > MOST_SECONDS_UNCOLLECTED:
+            # Everything made since the pause began is still in the young generation.
+            gc.collect(0)
+            _uncollected_since = time.monotonic()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,19 +35,22 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def _discard_closed_connections(engine: AsyncEngine) -> None:
     """A pooled connection the server has closed (a restart, ``pg_terminate_backend``, an idle
-    timeout) is discarded when checked out, and the pool hands out a new one.
+    timeout) is discarded when checked out, with every other connection the pool made before
+    it, and the pool hands out a new one.
 
     The driver knows such a connection is closed as soon as the event loop has read the close,
     so this costs no round trip. ``pool_pre_ping`` asks the server instead (BEGIN, an empty
     query, ROLLBACK): three round trips each time a request or a group of completions takes a
-    connection, about a sixth of those a grouped completion write makes. A connection that dies
-    after it was checked out fails its statement, which answers 503 and invalidates the pool.
+    connection, about a sixth of those a grouped completion write makes. What this gives up:
+    a connection closed in the very instant it is taken, before the event loop has read the
+    close, fails its request (503, to be retried) and invalidates the pool, where a ping
+    would have found it; so does one that dies after it was checked out, as before.
     """
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         if dbapi_connection.driver_connection.is_closed():
-            raise DisconnectionError("The server closed this pooled connection.")
+            raise InvalidatePoolError("The server closed this pooled connection.")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -89,16 +89,16 @@ async def refresh_uptake(
     staff_ids: Iterable[int],
     *,
     locked: bool = False,
-    known: Mapping[int, PersonFacts | AllButHistory] | None = None,
+    known: Mapping[int, PersonFacts] | None = None,
 ) -> None:
     """Brings the uptake summary up to date for these people (any number; in chunks).
 
     ``locked``: the caller already holds these people's staff rows locked in this transaction
     (it has just written them), so they need not be locked again.
-    ``known``: the facts of some of them as the caller has just written them, so they need
-    not be read back: ``PersonFacts`` of people it has just created (their staff row and
-    first history period, and no awards yet: nothing is stored for them), ``AllButHistory``
-    of people whose awards it has just changed.
+    ``known``: the facts of people the caller has just created (their staff row and first
+    history period, and no awards yet: nothing is stored for them), not to be read back.
+    The award evaluation, which holds all but the history of the people it changes, takes
+    the steps itself (``read_refresh``, ``UptakeRefresh``).
     """
     ids = sorted(set(staff_ids))
     for index in range(0, len(ids), CHUNK):
@@ -123,7 +123,7 @@ async def _refresh_chunk(
     session: AsyncSession,
     ids: Sequence[int],
     locked: bool,
-    known: Mapping[int, PersonFacts | AllButHistory],
+    known: Mapping[int, PersonFacts],
 ) -> None:
     if is_postgresql(session) and not locked:
         # Two transactions refreshing one person take turns, so each applies new - old
@@ -135,10 +135,7 @@ async def _refresh_chunk(
             .with_for_update(key_share=True)
         )
     refresh = await read_refresh(
-        session,
-        ids,
-        read_whole=[i for i in ids if i not in known],
-        read_history=[i for i in ids if isinstance(known.get(i), AllButHistory)],
+        session, ids, read_whole=[i for i in ids if i not in known], read_history=[]
     )
     refresh.work_out(known)
     await refresh.store(session)
@@ -198,6 +195,7 @@ class UptakeRefresh:
                 )
             elif person is not None:
                 facts[staff_id] = person
+        self._changes = changes = []
         for staff_id in self.ids:
             person = facts.get(staff_id)
             new = person_deltas(person) if person is not None else {}
@@ -213,7 +211,7 @@ class UptakeRefresh:
                 for day, cell in change
                 if (day, cell) in new
             ]
-            self._changes.append((staff_id, outdated, rows, change))
+            changes.append((staff_id, outdated, rows, change))
 
     async def store(self, session: AsyncSession, *, except_for: Iterable[int] = ()) -> None:
         """Rewrites the stored rows that differ, and keeps new - old for the buckets; not for

@@ -42,6 +42,7 @@ async def platform(admin: dict[str, str], make_client: ClientFactory) -> dict[st
 class AwardCalls:
     def __init__(self) -> None:
         self.calls: list[list[int]] = []
+        self.events_handed: list[list[str]] = []  # the types of the events each call was given
 
     @property
     def staff_ids(self) -> list[int]:
@@ -58,6 +59,7 @@ def award_calls(monkeypatch: pytest.MonkeyPatch) -> AwardCalls:
         session: Any, staff_ids: Sequence[int], caller: Caller | None, **kwargs: Any
     ) -> None:
         recorder.calls.append(list(staff_ids))
+        recorder.events_handed.append([e["type"] for e in kwargs.get("events", ())])
         await real(session, staff_ids, caller, **kwargs)
 
     monkeypatch.setattr(evaluation, "evaluate_awards", recording)

@@ -170,10 +170,14 @@ async def test_an_overlong_external_id_is_rejected_and_echoed_cut_short(
 
 
 async def test_a_batch_writes_its_completions_events_then_the_awards_events_of_one_transaction(
-    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+    client: httpx.AsyncClient,
+    app: Any,
+    admin: dict[str, str],
+    platform: dict[str, str],
+    award_calls: AwardCalls,
 ) -> None:
-    """The evaluation writes the completions' events itself, before its own (while it plans
-    the awards): none is lost and the feed keeps cause before effect."""
+    """The evaluation is handed the completions' events and writes them before its own (while
+    it plans the awards): none is lost and the feed keeps cause before effect."""
     numbers = ["100001", "100002", "100003"]
     for number in numbers:
         await client.put(f"/staff/{number}", json=person(number), headers=auth(admin))
@@ -186,6 +190,7 @@ async def test_a_batch_writes_its_completions_events_then_the_awards_events_of_o
     assert {e.transaction_id for e in recorded + granted} == {recorded[0].transaction_id}
     assert max(e.id for e in recorded) < min(e.id for e in granted)
     assert sorted(e.data["employeeNumber"] for e in granted) == numbers
+    assert award_calls.events_handed == [["completionRecorded"] * 4]
 
 
 async def test_a_batch_is_worked_out_with_collections_paused_and_resumes_them(

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.core import collector
 from app.core.collector import YOUNG_THRESHOLD, collections_paused, settle_after_startup
 
 
@@ -50,3 +51,24 @@ def test_collections_paused_before_stay_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_batches_that_keep_overlapping_still_collect_now_and_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collected: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: collected.append(generation) or 0)
+    clock = [1000.0]
+    monkeypatch.setattr(collector.time, "monotonic", lambda: clock[0])
+    first = collections_paused()
+    first.__enter__()
+    for _ in range(3):  # each batch ends while the next is under way
+        following = collections_paused()
+        following.__enter__()
+        first.__exit__(None, None, None)
+        first = following
+        clock[0] += collector.MOST_SECONDS_UNCOLLECTED / 2 + 0.1
+    assert not gc.isenabled()
+    first.__exit__(None, None, None)
+    assert gc.isenabled()
+    assert collected == [0]  # once, some ten seconds in
