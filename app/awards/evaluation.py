@@ -118,11 +118,11 @@ async def evaluate_people(
     uptake = await read_refresh(session, changed, read_whole=[], read_history=changed)
     async with written_meanwhile(_insert_grants(session, rows)) as inserting:
         uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
-    granted, grant_events = _granted(inserting.result(), rows, people, outcome)
-    changes += grant_events
+    inserted = inserting.result()
+    changes += _granted(inserted, rows, people, outcome)
     async with written_meanwhile(record_events(session, changes, caller=caller)):
         _count_changes(session, changes)
-        other_than_planned = _other_than_planned(plans, revoked, granted)
+        other_than_planned = _other_than_planned(plans, revoked, inserted)
     await uptake.store(session, except_for=other_than_planned)
     await refresh_uptake(session, other_than_planned, locked=True)
     return outcome
@@ -182,14 +182,14 @@ def _uptake_facts(
 def _other_than_planned(
     plans: Mapping[int, AwardChanges],
     revoked: set[int],
-    granted: Mapping[int, list[tuple[str, datetime]]],
+    inserted: Mapping[tuple[int, str], int],
 ) -> list[int]:
     """The people for whom another transaction made a planned change first (the partial
     unique index kept its grant; its revocation was there already)."""
     return [
         staff_id
         for staff_id, plan in plans.items()
-        if len(granted.get(staff_id, ())) != len(plan.grants)
+        if any((staff_id, str(g.level)) not in inserted for g in plan.grants)
         or not revoked.issuperset(r.award_id for r in plan.revocations)
     ]
 
@@ -263,29 +263,26 @@ def _grant_rows(plans: Mapping[int, AwardChanges], now: datetime) -> list[dict[s
 
 async def _insert_grants(
     session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> list[tuple[int, int, str]]:
-    """Inserts the grants: (award id, staff id, level) of each inserted."""
+) -> dict[tuple[int, str], int]:
+    """Inserts the grants: the award id of each inserted, by (staff id, level)."""
     if not rows:
-        return []
+        return {}
     result = await insert_rows(session, Award.__table__, rows, statement=_GRANT(session))
-    return [(award_id, staff_id, level) for award_id, staff_id, level in result.all()]
+    return {(staff_id, level): award_id for award_id, staff_id, level in result.all()}
 
 
 def _granted(
-    inserted: Sequence[tuple[int, int, str]],
+    inserted: Mapping[tuple[int, str], int],
     rows: Sequence[dict[str, Any]],
     people: Mapping[int, Person],
     outcome: EvaluationOutcome,
-) -> tuple[dict[int, list[tuple[str, datetime]]], list[dict[str, Any]]]:
-    """The (level, granted at) of the grants inserted, by person, and their events."""
-    award_ids = {(staff_id, level): award_id for award_id, staff_id, level in inserted}
-    granted: dict[int, list[tuple[str, datetime]]] = {}
+) -> list[dict[str, Any]]:
+    """The events of the grants inserted."""
     events = []
     for row in rows:
-        award_id = award_ids.get((row["staff_id"], row["level"]))
+        award_id = inserted.get((row["staff_id"], row["level"]))
         if award_id is None:
             continue  # another transaction granted this level first: the index kept one
-        granted.setdefault(row["staff_id"], []).append((row["level"], row["granted_at"]))
         data = {
             "level": row["level"],
             "grantedAt": row["granted_at"].isoformat(),
@@ -294,7 +291,7 @@ def _granted(
         }
         events.append(_event("awardGranted", award_id, people[row["staff_id"]], data))
     outcome.granted += len(events)
-    return granted, events
+    return events
 
 
 _GRANT = BuiltOnce(
