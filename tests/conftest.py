@@ -2,6 +2,7 @@
 is set), schema built by the real migrations, every table emptied after each test."""
 
 import asyncio
+import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -188,3 +189,16 @@ def new_engine(url: str) -> AsyncEngine:
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def collector_enabled_during(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[bool]:
+    """Whether garbage collection was enabled at each call of ``module.name`` (it still runs)."""
+    seen: list[bool] = []
+    real = getattr(module, name)
+
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, noting)
+    return seen

@@ -75,6 +75,14 @@ async def add_completion(
     return completion.id
 
 
+async def retract(session: AsyncSession, completion_id: int, *, on: int = 40) -> None:
+    """Marks the completion retracted, as ``DELETE /completions/{id}`` does (no evaluation)."""
+    completion = await session.get(Completion, completion_id)
+    assert completion is not None
+    completion.retracted_at, completion.retraction_reason = at(on), "Recorded in error."
+    await session.commit()
+
+
 async def add_approved_project(
     session: AsyncSession, team: Sequence[tuple[str, str]], *, on: int = 10, outcome: str = "worse"
 ) -> int:

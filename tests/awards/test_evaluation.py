@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards import gathering
 from app.awards.evaluation import evaluate_awards
-from app.models import Award, Completion, Event, UptakePersonDelta
+from app.models import Award, Event, UptakePersonDelta
 from app.uptake.contributions import person_deltas
 from app.uptake.summary import _stored_deltas, load_facts
 from tests.awards.conftest import staff_id
@@ -26,6 +26,7 @@ from tests.awards.evidence import (
     awards_of,
     evaluate,
     feed,
+    retract,
 )
 
 
@@ -106,10 +107,7 @@ async def test_a_retraction_revokes_bronze_and_cascades_to_silver(
     await add_approved_project(session, [("100001", "member")])
     await evaluate(session, "100001")
     bronze, silver = await awards_of(session, "100001")
-    retracted = await session.get(Completion, completion)
-    assert retracted is not None
-    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
-    await session.commit()
+    await retract(session, completion)
     await evaluate(session, "100001")
     awards = await awards_of(session, "100001")
     assert [(a["level"], a["status"], a["cause"]) for a in awards] == [
@@ -134,10 +132,7 @@ async def test_evidence_arriving_after_a_retraction_grants_a_new_award(
     course = await add_course(session)
     first = await add_completion(session, admin, "100001", course)
     await evaluate(session, "100001")
-    retracted = await session.get(Completion, first)
-    assert retracted is not None
-    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
-    await session.commit()
+    await retract(session, first)
     await evaluate(session, "100001")
     second = await add_completion(session, admin, "100001", course, on=50)
     await evaluate(session, "100001")
@@ -158,10 +153,7 @@ async def test_the_uptake_an_evaluation_writes_from_what_it_gathered_is_what_the
     course = await add_course(session)
     first = await add_completion(session, admin, "100001", course)
     await evaluate(session, "100001")
-    retracted = await session.get(Completion, first)
-    assert retracted is not None
-    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
-    await session.commit()
+    await retract(session, first)
     await evaluate(session, "100001")
     await add_completion(session, admin, "100001", course, on=50)
     await evaluate(session, "100001")
@@ -238,10 +230,7 @@ async def test_a_retracted_completion_whose_level_other_evidence_still_meets_rev
     first = await add_completion(session, admin, "100001", course)
     await add_completion(session, admin, "100001", course, on=3)
     await evaluate(session, "100001")
-    retracted = await session.get(Completion, first)
-    assert retracted is not None
-    retracted.retracted_at, retracted.retraction_reason = at(40), "Recorded in error."
-    await session.commit()
+    await retract(session, first)
     await evaluate(session, "100001")
     assert [a["status"] for a in await awards_of(session, "100001")] == ["active"]
 

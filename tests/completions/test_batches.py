@@ -8,7 +8,7 @@ from sqlalchemy import event
 from app.completions import batches
 from tests.completions.conftest import AwardCalls
 from tests.completions.factories import completion, count_completions, count_events, events_of
-from tests.conftest import auth
+from tests.conftest import auth, collector_enabled_during
 from tests.staff.factories import person
 
 
@@ -196,14 +196,7 @@ async def test_a_batch_writes_its_completions_events_then_the_awards_events_of_o
 async def test_a_batch_is_worked_out_with_collections_paused_and_resumes_them(
     client: httpx.AsyncClient, platform: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[bool] = []
-    validate = batches.validate_batch_records
-
-    def noting(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        return validate(*args, **kwargs)
-
-    monkeypatch.setattr(batches, "validate_batch_records", noting)
+    seen = collector_enabled_during(monkeypatch, batches, "validate_batch_records")
     response = await post_batch(client, platform, [completion("gc", number="9")])
     assert response.status_code == 200, response.text
     assert seen == [False]

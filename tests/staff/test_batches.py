@@ -7,7 +7,7 @@ import pytest
 
 from app.core import clock
 from app.staff import batches
-from tests.conftest import ClientFactory, auth
+from tests.conftest import ClientFactory, auth, collector_enabled_during
 from tests.staff.factories import batch_record, seed_organisations, settled_event_types
 
 
@@ -277,14 +277,7 @@ async def test_a_body_that_is_not_a_batch_is_refused_with_a_problem(
 async def test_a_batch_is_worked_out_with_collections_paused_and_resumes_them(
     client: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[bool] = []
-    validate = batches.validate_batch_records
-
-    def noting(*args: Any, **kwargs: Any) -> Any:
-        seen.append(gc.isenabled())
-        return validate(*args, **kwargs)
-
-    monkeypatch.setattr(batches, "validate_batch_records", noting)
+    seen = collector_enabled_during(monkeypatch, batches, "validate_batch_records")
     response = await post_batch(client, admin, [batch_record("400100")])
     assert response.status_code == 200, response.text
     assert seen == [False]
