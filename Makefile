@@ -9,7 +9,8 @@ NODE_BIN := node_modules/.bin
 # The last released contract: the highest version in contract/released/.
 RELEASED := $(lastword $(shell ls contract/released/openapi-*.json 2>/dev/null | sort -V))
 
-.PHONY: run test lint contract release-contract check-openapi openapi venv node clean
+.PHONY: run test test-fast test-postgresql test-deep lint lint-code contract release-contract check-openapi openapi \
+	venv node clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +31,40 @@ node: $(NODE_STAMP)
 run: $(STAMP)
 	$(BIN)/iqt serve --port $(PORT)
 
-## Lint, type-check, then the suite on SQLite, and on PostgreSQL when IQT_TEST_POSTGRES_URL is set.
-test: lint
-	IQT_TEST_DATABASE_URL= $(BIN)/python -m pytest
+# pytest across every core (pytest-xdist), each worker with a database of its own.
+PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
+
+## Lint and type-check, then the suite on SQLite, and on PostgreSQL when IQT_TEST_POSTGRES_URL
+## is set. The contract tools run inside the suite (tests/test_contract.py). CI=true requires
+## every service: PostgreSQL here, Redis in the suite.
+test: lint-code node
+	IQT_TEST_DATABASE_URL= $(PYTEST)
+	@$(MAKE) --no-print-directory test-postgresql PYTEST_ARGS=
+
+## The inner loop: SQLite only, no property tests, fuzzing, Node tools or server processes.
+test-fast: $(STAMP)
+	IQT_TEST_DATABASE_URL= $(PYTEST) -m "not slow and not postgresql" $(PYTEST_ARGS)
+
+## The property and fuzz tests at full depth with fresh random examples (SQLite, then
+## PostgreSQL when IQT_TEST_POSTGRES_URL is set).
+test-deep: $(STAMP) node
+	IQT_TEST_DEPTH=deep IQT_TEST_DATABASE_URL= $(PYTEST) -m slow
+	@$(MAKE) --no-print-directory test-postgresql PYTEST_ARGS="-m slow" IQT_TEST_DEPTH=deep
+
+test-postgresql:
 	@if [ -n "$$IQT_TEST_POSTGRES_URL" ]; then \
-		echo "== the same suite on PostgreSQL =="; \
-		IQT_TEST_DATABASE_URL="$$IQT_TEST_POSTGRES_URL" $(BIN)/python -m pytest; \
+		echo "== on PostgreSQL =="; \
+		IQT_TEST_DATABASE_URL="$$IQT_TEST_POSTGRES_URL" $(PYTEST) $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI=true but IQT_TEST_POSTGRES_URL is not set: the PostgreSQL suite cannot run" >&2; \
+		exit 1; \
+	else \
+		echo "PostgreSQL suite skipped: set IQT_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/iqt_test to run it"; \
 	fi
 
-lint: $(STAMP) contract
+lint: lint-code contract
+
+lint-code: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app

@@ -1,5 +1,11 @@
-"""Test harness: one database per run (SQLite file, or PostgreSQL when IQT_TEST_DATABASE_URL
-is set), schema built by the real migrations, every table emptied after each test."""
+"""Test harness: one database per pytest-xdist worker (an SQLite file each, or on PostgreSQL a
+clone of one template database the real migrations built once per run), the tables a test
+wrote to emptied after it, Hypothesis sized by the run's depth (tests/depth.py).
+
+Tests that need a service the machine lacks (PostgreSQL, Redis) are skipped with one line at the
+end saying how to run them; with ``CI=true`` a missing service fails the run instead
+(tests/services.py).
+"""
 
 import asyncio
 import gc
@@ -10,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import literal, select, text, union_all
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from app.auth import service as auth_service
 from app.auth.scopes import ALL_SCOPES
@@ -22,13 +28,33 @@ from app.core.migrations import upgrade_on_connection
 from app.core.settings import Settings, to_async_url
 from app.main import create_app
 from app.models import Base
+from tests import depth, services
 
 TEST_DATABASE_URL = os.environ.get("IQT_TEST_DATABASE_URL")
+# pytest-xdist names its workers gw0, gw1, ...; None when the suite runs in one process.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+POSTGRESQL_SKIP = "needs PostgreSQL (IQT_TEST_DATABASE_URL)"
+
+depth.load_hypothesis_profile()
 
 
 def pytest_report_header() -> str:
     where = _redact(TEST_DATABASE_URL) if TEST_DATABASE_URL else "SQLite (temporary file)"
-    return f"database: {where}"
+    return f"database: {where}; depth: {depth.NAME}"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per missing service, from the skips the workers reported."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        for service in ("PostgreSQL", "Redis"):
+            if f"needs {service}" in reason:
+                counts[service] = counts.get(service, 0) + 1
+    services.SKIPPED.update(counts)
+    for line in services.summary_lines():
+        terminalreporter.write_line(line, yellow=True)
 
 
 def _redact(url: str) -> str:
@@ -36,9 +62,12 @@ def _redact(url: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # property tests are slow by nature: out of the inner loop
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
     if is_postgresql():
         return
-    skip = pytest.mark.skip(reason="PostgreSQL only: runs when IQT_TEST_DATABASE_URL is set")
+    skip = pytest.mark.skip(reason=POSTGRESQL_SKIP)
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
@@ -52,10 +81,73 @@ def is_postgresql() -> bool:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if TEST_DATABASE_URL:
-        return TEST_DATABASE_URL
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """This worker's database: its own SQLite file, or its own clone of the PostgreSQL template
+    (dropped at the end)."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    if WORKER is None or not is_postgresql():
+        yield TEST_DATABASE_URL
+        return
+    try:
+        clone = await _clone_template(TEST_DATABASE_URL)
+    except OSError as exc:  # the server is down: fail the run, never skip
+        pytest.exit(f"test database {_redact(TEST_DATABASE_URL)} unreachable: {exc}", 3)
+    yield clone
+    admin = new_engine(_admin_url(TEST_DATABASE_URL))
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        name = make_url(clone).database
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+def _admin_url(url: str) -> str:
+    return make_url(to_async_url(url)).set(database="postgres").render_as_string(False)
+
+
+async def _clone_template(url: str) -> str:
+    """The run's template (the database IQT_TEST_DATABASE_URL names) migrated by the first
+    worker to get here, then copied for this worker with CREATE DATABASE ... TEMPLATE. An
+    advisory lock makes the workers take turns, so nobody is connected to the template while it
+    is copied. The template's comment records which run migrated it."""
+    template = make_url(to_async_url(url)).database
+    clone = f"{template}_{WORKER}"
+    marker = f"iqt test template {os.environ.get('PYTEST_XDIST_TESTRUNUID', '')}"
+    admin = new_engine(_admin_url(url))
+    try:
+        async with admin.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("SELECT pg_advisory_lock(hashtext('iqt-test-template'))"))
+            if await _comment(connection, template) != marker:
+                await _migrate_from_nothing(url)
+                await connection.execute(text(f"COMMENT ON DATABASE \"{template}\" IS '{marker}'"))
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{clone}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{clone}" TEMPLATE "{template}"'))
+            await connection.execute(text("SELECT pg_advisory_unlock_all()"))
+    finally:
+        await admin.dispose()
+    return make_url(url).set(database=clone).render_as_string(hide_password=False)
+
+
+async def _comment(connection: AsyncConnection, database: str | None) -> str | None:
+    found = await connection.execute(
+        text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :n"),
+        {"n": database},
+    )
+    comment: str | None = found.scalar()
+    return comment
+
+
+async def _migrate_from_nothing(url: str) -> None:
+    engine = new_engine(url)
+    try:
+        await _reset_schema(engine)
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade_on_connection)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -85,14 +177,18 @@ async def _reset_schema(engine: AsyncEngine) -> None:
 
 
 @pytest.fixture(scope="session")
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+async def engine(settings: Settings, database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The worker's database with the schema the migrations build (a PostgreSQL clone of the
+    template has it already)."""
     try:
         engine = create_engine(settings)
-        await _reset_schema(engine)
+        cloned = WORKER is not None and is_postgresql()
+        if not cloned:
+            await _reset_schema(engine)
+            async with engine.begin() as connection:
+                await connection.run_sync(upgrade_on_connection)
     except OSError as exc:  # the server is down: fail the run, never skip
         pytest.exit(f"test database {_redact(settings.database_url)} unreachable: {exc}", 3)
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade_on_connection)
     yield engine
     await engine.dispose()
 
@@ -109,9 +205,18 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return
     engine: AsyncEngine = request.getfixturevalue("engine")
     async with engine.begin() as connection:
+        written = set((await connection.execute(_TABLES_WITH_ROWS)).scalars())
         for table in reversed(Base.metadata.sorted_tables):
-            if not table.info.get("seeded_by_migration"):
+            if table.name in written:
                 await connection.execute(table.delete())
+
+
+# One round trip names the tables holding rows; only those are emptied (most tests write to a
+# few). Tables the migrations seed keep their rows.
+_CLEANED = [t for t in Base.metadata.sorted_tables if not t.info.get("seeded_by_migration")]
+_TABLES_WITH_ROWS = union_all(
+    *(select(literal(t.name)).where(select(literal(1)).select_from(t).exists()) for t in _CLEANED)
+)
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from fastapi import FastAPI
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.slow  # Node tools / generated cases: not the inner loop
+
 NODE_BIN = ROOT / "node_modules" / ".bin"
 RELEASED = ROOT / "contract" / "released"
 OFFLINE = {"OPTIC_TELEMETRY_LEVEL": "off", "NO_UPDATE_NOTIFIER": "1"}

@@ -28,6 +28,7 @@ from tests.awards.builders import (
     rules_with,
 )
 from tests.awards.test_rules_properties import catalogues, moments, person_facts, rules_documents
+from tests.depth import examples
 
 # Version 2 needs a score of 0.9 on every counting course.
 STRICT = rules_with(
@@ -196,7 +197,7 @@ def people_with_awards(draw: st.DrawFn) -> tuple[PersonFacts, int]:
     return person, draw(st.sampled_from([1, 2]))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(people_with_awards())
 def test_planning_again_after_applying_the_changes_changes_nothing(
     case: tuple[PersonFacts, int],
@@ -213,7 +214,7 @@ def test_planning_again_after_applying_the_changes_changes_nothing(
         )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(people_with_awards())
 def test_only_awards_whose_evidence_has_gone_are_revoked_and_legacy_ones_never(
     case: tuple[PersonFacts, int],
@@ -232,7 +233,7 @@ def test_only_awards_whose_evidence_has_gone_are_revoked_and_legacy_ones_never(
             assert cause.level.rank < award.level.rank
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(people_with_awards(), rules_documents(), catalogues)
 def test_people_evaluation_skips_are_people_no_rules_would_change(
     case: tuple[PersonFacts, int], document: AwardRulesDocument, catalogue: Any
@@ -254,6 +255,7 @@ def test_holding_bronze_without_projects_changes_nothing_but_a_retraction_does()
     assert not may_change(facts())
 
 
+@settings(max_examples=examples(100), deadline=None)
 @given(person_facts(with_awards=False), rules_documents(), catalogues)
 def test_someone_holding_nothing_and_on_no_project_is_planned_as_in_full(
     person: PersonFacts, document: AwardRulesDocument, catalogue: Any

@@ -22,9 +22,10 @@ from app.awards.facts import (
 from app.awards.rules import Decision, counting_courses, decide
 from app.awards.rules_document import DEFAULT_RULES, DEFAULT_RULES_JSON, AwardRulesDocument
 from tests.awards.builders import CATALOGUE, ME, T0
+from tests.depth import examples
 
 # Many examples, no per-example deadline (the first examples pay for imports and caches).
-property_test = settings(max_examples=150, deadline=None)
+property_test = settings(max_examples=examples(150), deadline=None)
 
 CODES = [*CATALOGUE, "UNKNOWN"]
 moments = st.integers(0, 400).map(lambda d: T0 + timedelta(days=d))

@@ -24,11 +24,15 @@ from app.auth.tokens import issue_token
 from app.core.settings import Settings
 from tests.conftest import ClientFactory
 from tests.contract.conftest import CASES, FuzzClient, load_schema, path_examples
+from tests.depth import DEEP
+
+pytestmark = pytest.mark.slow  # Node tools / generated cases: not the inner loop
 
 load_all_checks()
 ALL_CHECKS = [check for check in CHECKS.get_all() if not is_check_class(check)]
 
-MAX_EXAMPLES = 7
+# Cases per operation and phase: a fixed-seed slice by default, more at depth (tests/depth.py).
+MAX_EXAMPLES = 25 if DEEP else 7
 
 schema = load_schema()
 schema.config.generation.update(
@@ -98,7 +102,7 @@ BEYOND_THE_SCHEMA = {
 SETTINGS = hypothesis.settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=not DEEP,
     database=None,
     suppress_health_check=list(hypothesis.HealthCheck),
 )

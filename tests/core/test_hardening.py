@@ -271,6 +271,7 @@ def _metrics_directories(root: Path) -> list[Path]:
     return list(root.glob("iqt-metrics-*"))
 
 
+@pytest.mark.slow  # real server processes
 def test_iqt_serve_with_two_workers_sends_no_server_header_and_sums_their_metrics(
     tmp_path: Path,
 ) -> None:

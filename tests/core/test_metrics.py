@@ -269,6 +269,7 @@ def multiprocess_environment(tmp_path: Path) -> Iterator[dict[str, str]]:
     yield environment
 
 
+@pytest.mark.slow  # real server processes
 def test_metrics_of_several_processes_are_added_up(
     multiprocess_environment: dict[str, str], tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from app.auth.tokens import issue_token
 from app.core.settings import Settings
 from app.models import ApiClient, Organisation
 from tests.conftest import ClientFactory, auth
+from tests.depth import examples
 
 CODES = ["7A1", "7A2", "7A3", "7A4", "7A5", "7A6", "7A7", "RQF", "RT4", "RYT", "TGA"]
 
@@ -230,7 +231,7 @@ async def _reader_headers(app: Any) -> dict[str, str]:
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )

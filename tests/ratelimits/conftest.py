@@ -1,7 +1,5 @@
 """Apps with small rate limits, on the test database or on Redis, with a clock tests can move."""
 
-import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,8 +14,8 @@ from app.auth.scopes import ALL_SCOPES
 from app.auth.tokens import issue_token
 from app.core.settings import Settings
 from app.main import create_app
+from tests.services import REDIS_URL, require_redis
 
-REDIS_URL = os.environ.get("IQT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 STORES = ["database", "redis"]
 
 
@@ -36,12 +34,8 @@ class Clock:
 
 @pytest.fixture(scope="session")
 def redis_reachable() -> None:
-    """Redis runs here and in CI: its tests fail, never skip, when it is not there."""
-    host, port = REDIS_URL.split("://", 1)[1].split("/", 1)[0].split(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=2).close()
-    except OSError as exc:
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    """Redis runs here and in CI: without it these tests are skipped, and fail in CI."""
+    require_redis()
 
 
 AppFactory = Callable[..., FastAPI]

@@ -20,6 +20,7 @@ from app.uptake.repository import CellFilter, totals_as_of
 from app.uptake.schemas import Interval
 from app.uptake.service import periods, totals_at_ends
 from app.uptake.summary import _stored_deltas, load_facts, refresh_uptake
+from tests.depth import examples
 from tests.uptake.factories import grant, recount
 
 BASE = date(2020, 1, 1)
@@ -129,7 +130,9 @@ def _nonzero(totals: dict[Any, tuple[int, ...]]) -> dict[Any, tuple[int, ...]]:
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=operations)
 async def test_every_figure_equals_a_plain_recount(app: Any, steps: list[Any]) -> None:
