@@ -69,8 +69,6 @@ class Settings(BaseSettings):
     # Uptake figures can be asked for as of this date or later; deltas before it are folded.
     # Changing it needs `iqt uptake rebuild`.
     uptake_programme_start: date = date(2015, 1, 1)
-    # Disclosure control: counts from 1 to this are suppressed for callers without staff:read.
-    uptake_suppression_threshold: int = Field(default=4, ge=0)
     # Each process keeps an uptake answer this many seconds, so a change shows in every
     # dashboard within this time; 0 reads the summary on every request.
     uptake_cache_seconds: float = Field(default=2.0, ge=0, le=60)

@@ -1,5 +1,6 @@
 """Board coverage (board members holding at least Bronze) and board meetings discussing QI."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,9 @@ from app.core.problems import NotFound, ValidationFailed
 from app.core.settings import Settings
 from app.models import BoardMeeting, Organisation
 from app.uptake import service
+from app.uptake.contributions import Counts
+from app.uptake.disclosure import Disclosure, percentage
+from app.uptake.repository import CellKey
 from app.uptake.schemas import BoardMeetingPut, BoardReport, BoardRow, Dimension, Interval
 
 
@@ -105,22 +109,15 @@ async def board_report(
     now = today()
     spans = [(s, e) for s, e in service.periods(interval, first, last) if s <= now]
     meetings = await _meeting_counts(session, cells.visible_to, organisation, spans)
-    disclosure = service.Disclosure.for_caller(caller, settings)
+    disclosure = Disclosure.for_caller(caller)
     rows: list[BoardRow] = []
     ends = [min(e, now) for _, e in spans]
     totals = await service.totals_at_ends(session, ends, cells) if spans else []
     for (start, end), at_end in zip(spans, totals, strict=True):
-        figures = {
-            str(r.organisation): r
-            for r in service.figure_rows(
-                at_end, [Dimension.ORGANISATION], disclosure, min(end, now)
-            )
-        }
+        figures = coverage(at_end, disclosure)
         held = {org for org, s in meetings if s == start}
         for org in sorted(set(figures) | held):
-            row = figures.get(org)
-            members = row.headcount if row else 0
-            bronze = row.at_least_bronze if row else 0
+            cover = figures.get(org, NO_BOARD)
             held_count, discussed = meetings.get((org, start), (0, 0))
             rows.append(
                 BoardRow(
@@ -128,15 +125,13 @@ async def board_report(
                     period_start=start,
                     period_end=end,
                     as_of=min(end, now),
-                    board_members=members,
-                    at_least_bronze=bronze,
-                    at_least_bronze_percentage=row.at_least_bronze_percentage if row else None,
-                    below_target=None
-                    if members is None or bronze is None
-                    else bool(members) and bronze < members,
+                    board_members=cover.board_members,
+                    at_least_bronze=cover.at_least_bronze,
+                    at_least_bronze_percentage=cover.at_least_bronze_percentage,
+                    below_target=cover.below_target,
                     meetings_held=held_count,
                     meetings_discussing_qi=discussed,
-                    suppressed=row.suppressed if row else False,
+                    suppressed=cover.suppressed,
                 )
             )
     final = spans[-1][0] if spans else None
@@ -144,6 +139,38 @@ async def board_report(
     return BoardReport(
         interval=interval, from_=first, to=last, organisations_below_target=below, data=rows
     )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    board_members: int | None
+    at_least_bronze: int | None
+    at_least_bronze_percentage: float | None
+    below_target: bool
+    suppressed: bool
+
+
+NO_BOARD = Coverage(0, 0, None, False, False)
+
+
+def coverage(at_end: Mapping[CellKey, Counts], disclosure: Disclosure) -> dict[str, Coverage]:
+    """Each organisation's board coverage from the cells of its board members: the figures
+    `GET /uptake` gives for them, each count controlled on its own for the caller.
+    ``below_target`` comes from the exact counts: it tells zero from not zero (board members
+    without Bronze), as a published count of 0 does."""
+    result = {}
+    for (org, *_), (members, bronze, *_) in service.group_totals(
+        at_end, [Dimension.ORGANISATION]
+    ).items():
+        shown_members, shown_bronze = disclosure.figure(members), disclosure.figure(bronze)
+        result[str(org)] = Coverage(
+            board_members=shown_members,
+            at_least_bronze=shown_bronze,
+            at_least_bronze_percentage=percentage(shown_bronze, shown_members),
+            below_target=bronze < members,
+            suppressed=shown_members is None or shown_bronze is None,
+        )
+    return result
 
 
 async def _meeting_counts(

@@ -47,7 +47,7 @@ _CSV = " Send `Accept: text/csv` for the same rows as CSV (header line; empty fo
                 "organisation,periodStart,periodEnd,asOf,boardMembers,atLeastBronze,"
                 "atLeastBronzePercentage,bronzeTargetPercentage,belowTarget,meetingsHeld,"
                 "meetingsDiscussingQi,suppressed\r\n"
-                "7A4,2026-07-01,2026-09-30,2026-09-30,14,12,85.7,100,true,3,2,false\r\n"
+                "7A4,2026-07-01,2026-09-30,2026-09-30,15,10,66.7,100,true,3,2,false\r\n"
             )
         },
         **problem_responses(*AUTHENTICATED, 404, 422),
@@ -56,8 +56,10 @@ _CSV = " Send `Accept: text/csv` for the same rows as CSV (header line; empty fo
     "for the period still running), how many held at least Bronze (target: all of them), "
     "whether the board is below target, and how many board meetings were held in the period "
     "and how many discussed QI. `organisationsBelowTarget` lists those below target at the end "
-    "of the last period. Coverage counts are under disclosure control (`belowTarget` is null "
-    "when the number of board members is withheld); meeting counts are not."
+    "of the last period. Coverage counts are under disclosure control: they are the figures "
+    "`GET /uptake?groupBy=organisation,boardMember` gives for board members on the same date. "
+    "`belowTarget` tells only whether the number of board members without Bronze is zero. "
+    "Meeting counts count board meetings, not people, and are exact."
     + FRESHNESS
     + _CSV
     + "\n\n"
@@ -100,15 +102,16 @@ async def get_board_uptake(
     responses={
         200: {
             "content": csv_content(
-                "organisation,periodStart,periodEnd,status,outcome,projects\r\n"
-                "7A4,2026-01-01,2026-12-31,approved,improved,17\r\n"
+                "organisation,periodStart,periodEnd,status,outcome,projects,suppressed\r\n"
+                "7A4,2026-01-01,2026-12-31,approved,improved,15,false\r\n"
             )
         },
         **problem_responses(*AUTHENTICATED, 404, 422),
     },
     description="Counts of improvement projects per organisation, status and outcome; with "
-    "`interval`, per period of creation; `from`/`to` bound the creation date. Project counts "
-    "describe projects, not people, and are not suppressed." + FRESHNESS + _CSV,
+    "`interval`, per period of creation; `from`/`to` bound the creation date. A project is the "
+    "work of a small named team, so project counts are under the same disclosure control as "
+    "counts of staff." + FRESHNESS + _CSV + "\n\n" + DISCLOSURE,
 )
 async def get_project_uptake(
     request: Request,

@@ -1,53 +1,59 @@
-"""Statistical disclosure control for breakdowns shown to callers without ``staff:read``.
+"""Statistical disclosure control by the NHS Digital method (HES and ECDS outputs since 2018).
 
-Primary suppression: a count from 1 to the threshold is withheld. Secondary suppression: a
-breakdown's totals along each dimension can be had from another query (fewer dimensions, the
-same filters), so a line of the table (the cells that differ in one dimension only) must never
-hold exactly one withheld cell; while one does, the smallest other count in that line (a non-zero
-one if there is one) is withheld too. Each measure (headcount, at least Bronze, ...) is a table
-of its own. A percentage is withheld with its count or its headcount.
+Every count of individuals given to a caller without ``staff:read`` is controlled on its own,
+from its exact value: 0 stays 0, 1 to 7 is withheld, anything else is rounded to the nearest 5.
+A total or subtotal is its exact value controlled, never a sum of controlled cells. A percentage
+is computed from the controlled count and the controlled headcount, and withheld when either is.
+There is no secondary suppression: it holds within one answer only, and subtracting the figures
+of other answers (other filters, groupings, dates) undoes it.
 """
 
-from collections.abc import Hashable, Mapping
-from typing import TypeVar
+from dataclasses import dataclass
 
-Key = TypeVar("Key", bound=tuple[Hashable, ...])
+from app.auth.caller import Caller
+from app.auth.scopes import Scope
+
+SUPPRESSED_UP_TO = 7
+ROUNDING_BASE = 5
 
 DESCRIPTION = (
-    "**Disclosure control.** For a client without `staff:read`, any count from 1 to the "
-    "configured threshold (`IQT_UPTAKE_SUPPRESSION_THRESHOLD`, default 4) is answered as `null` "
-    "and the row says `suppressed: true` (primary suppression). So that a withheld count cannot "
-    "be recovered by subtracting the other cells from a total another query gives, every line "
-    "of the breakdown (the cells differing in one `groupBy` dimension only, or all rows for a "
-    "single dimension) holding exactly one withheld count has its smallest other count withheld "
-    "as well, a non-zero one where possible (secondary suppression). Each measure is treated "
-    "as a table of its own; a percentage is withheld with its count or its headcount. Clients "
-    "with `staff:read` see exact counts."
+    "**Disclosure control** (the NHS Digital method for HES and ECDS outputs). For a client "
+    "without `staff:read` every count is controlled on its own: 0 is given as 0; a count from 1 "
+    "to 7 is withheld (`null`, and the row says `suppressed: true`); every other count is "
+    "rounded to the nearest 5, so a figure of 10 means 8 to 12 and 15 means 13 to 17. A total "
+    "or subtotal (a row of a coarser grouping, or a query with fewer filters) is the exact "
+    "total rounded, not the sum of the rounded rows, so rows need not add up to it. A "
+    "percentage is computed from the rounded count and the rounded headcount, and is `null` "
+    "when either is withheld. The same figure is given for the same group on the same date by "
+    "every operation, filter, grouping and format. Clients with `staff:read` get exact counts."
 )
 
 
-def suppressed_cells(table: Mapping[Key, int], threshold: int) -> set[Key]:
-    """The keys whose counts must be withheld in this table (all keys of one length)."""
-    hidden = {key for key, value in table.items() if 1 <= value <= threshold}
-    if not hidden or not table:
-        return hidden
-    dimensions = len(next(iter(table)))
-    lines: list[list[Key]] = []
-    for axis in range(dimensions):
-        grouped: dict[tuple[Hashable, ...], list[Key]] = {}
-        for key in table:
-            grouped.setdefault(key[:axis] + key[axis + 1 :], []).append(key)
-        lines.extend(grouped.values())
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            if sum(1 for key in line if key in hidden) != 1:
-                continue
-            others = [key for key in line if key not in hidden]
-            if not others:
-                continue
-            partner = min(others, key=lambda k: (table[k] == 0, table[k], repr(k)))
-            hidden.add(partner)
-            changed = True
-    return hidden
+def controlled(count: int) -> int | None:
+    """The figure published for an exact count: 0, withheld (None), or rounded to 5."""
+    if count == 0:
+        return 0
+    if count <= SUPPRESSED_UP_TO:
+        return None
+    return (count + ROUNDING_BASE // 2) // ROUNDING_BASE * ROUNDING_BASE
+
+
+def percentage(count: int | None, headcount: int | None) -> float | None:
+    """Of the headcount, to one decimal; from the figures as published."""
+    if count is None or not headcount:
+        return None
+    return round(100 * count / headcount, 1)
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """Whether a caller gets exact counts (``staff:read``) or controlled ones."""
+
+    exact: bool
+
+    @classmethod
+    def for_caller(cls, caller: Caller) -> "Disclosure":
+        return cls(caller.has_scope(Scope.STAFF_READ))
+
+    def figure(self, count: int) -> int | None:
+        return count if self.exact else controlled(count)

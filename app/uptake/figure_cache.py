@@ -3,7 +3,7 @@
 Dashboards ask the same questions many times a minute; each process answers a question from the
 summary at most once per period, so a change shows everywhere within that many seconds. The key
 holds everything that shapes an answer: the question, the day it is asked on (for the default
-"today"), and what the caller may see (its organisations, and exact or suppressed counts).
+"today"), and what the caller may see (its organisations, and exact or controlled counts).
 """
 
 from collections.abc import Awaitable, Callable, Hashable
@@ -14,12 +14,12 @@ from fastapi import Request
 from app.auth.caller import Caller
 from app.core.clock import today
 from app.core.short_cache import ShortCache
-from app.uptake.service import Disclosure
+from app.uptake.disclosure import Disclosure
 
 T = TypeVar("T")
 
 FRESHNESS = (
-    " Figures are exact: the summary they are read from changes in the same transaction as the "
+    " Figures are current: the summary they are read from changes in the same transaction as the "
     "staff record, completion or award that changes them. Each service process keeps an answer "
     "for a few seconds (`IQT_UPTAKE_CACHE_SECONDS`, default 2), so a change shows in every "
     "answer within that time."
@@ -36,6 +36,6 @@ async def cached(
     question: tuple[Hashable, ...],
     compute: Callable[[], Awaitable[T]],
 ) -> T:
-    view = (caller.organisations, Disclosure.for_caller(caller, request.app.state.settings))
+    view = (caller.organisations, Disclosure.for_caller(caller))
     cache: ShortCache = request.app.state.uptake_figures
     return await cache.get((question, today(), view), compute)

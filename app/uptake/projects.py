@@ -1,7 +1,9 @@
 """Improvement projects by status and outcome per organisation (optionally per period).
 
 Projects number thousands a year, not millions, so this is a GROUP BY over the projects table.
-Counts of projects describe projects, not people, and are not suppressed.
+A project is the work of a small named team, so a count of one returned or withdrawn project in
+an organisation and month points at people: project counts are under the same disclosure control
+as the counts of staff.
 """
 
 from datetime import date
@@ -13,6 +15,7 @@ from app.auth.caller import Caller
 from app.core.clock import UK
 from app.core.problems import NotFound
 from app.models import ImprovementProject
+from app.uptake.disclosure import Disclosure
 from app.uptake.schemas import Interval, ProjectsReport, ProjectsRow
 from app.uptake.service import periods
 
@@ -43,6 +46,7 @@ async def projects_report(
         ]
     else:
         rows = await _by_period(session, caller, organisation, interval, first, last)
+    disclosure = Disclosure.for_caller(caller)
     return ProjectsReport(
         interval=interval,
         data=[
@@ -52,7 +56,8 @@ async def projects_report(
                 period_end=span[1] if span else None,
                 status=status,
                 outcome=outcome,
-                projects=count,
+                projects=disclosure.figure(count),
+                suppressed=disclosure.figure(count) is None,
             )
             for org, span, status, outcome, count in sorted(
                 rows, key=lambda r: (r[0], r[1] or (date.min, date.min), r[2], r[3] or "")

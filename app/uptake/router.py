@@ -76,7 +76,7 @@ def _responses(example: str) -> dict[int | str, dict[str, object]]:
 _UPTAKE_CSV = (
     "asOf,organisation,staffGroup,boardMember,headcount,atLeastBronze,atLeastBronzePercentage,"
     "atLeastSilver,atLeastSilverPercentage,gold,goldPercentage,bronzeTargetPercentage,"
-    "suppressed\r\n2026-11-26,7A4,,,16210,2431,15.0,212,1.3,,,100,true\r\n"
+    "suppressed\r\n2026-11-26,7A4,,,16210,2430,15.0,210,1.3,,,100,true\r\n"
 )
 
 
@@ -132,7 +132,7 @@ async def get_uptake(
     response_model=UptakeTimeSeries,
     responses=_responses(
         "asOf,...,suppressed,periodStart,periodEnd\r\n"
-        "2026-09-30,7A4,,,16180,2301,14.2,,,,,100,true,2026-07-01,2026-09-30\r\n"
+        "2026-09-30,7A4,,,16180,2300,14.2,,,,,100,true,2026-07-01,2026-09-30\r\n"
     ),
     description="The figures of `GET /uptake` at the end of each month, quarter or year from "
     "the period holding `from` to the one holding `to` (today's figures for the period still "

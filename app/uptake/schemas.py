@@ -29,9 +29,9 @@ _ROW_EXAMPLE: dict[str, Any] = {
     "staffGroup": None,
     "boardMember": None,
     "headcount": 16210,
-    "atLeastBronze": 2431,
+    "atLeastBronze": 2430,
     "atLeastBronzePercentage": 15.0,
-    "atLeastSilver": 212,
+    "atLeastSilver": 210,
     "atLeastSilverPercentage": 1.3,
     "gold": None,
     "goldPercentage": None,
@@ -40,8 +40,19 @@ _ROW_EXAMPLE: dict[str, Any] = {
 }
 
 
+_CONTROLLED = (
+    " Without `staff:read`: 0, null (1 to 7: withheld) or rounded to the nearest 5 (a figure F "
+    "means F-2 to F+2)."
+)
+_PERCENTAGE = (
+    " Without `staff:read`: computed from the rounded figures, null when either is withheld."
+)
+
+
 class UptakeRow(ApiModel):
-    """One group's figures on one date. A dimension not grouped by is null."""
+    """One group's figures on one date. A dimension not grouped by is null. Each count is the
+    group's exact count, controlled on its own for clients without `staff:read`: rows need not
+    add up to the row of a coarser grouping."""
 
     model_config = ConfigDict(json_schema_extra={"example": _ROW_EXAMPLE})
 
@@ -49,15 +60,19 @@ class UptakeRow(ApiModel):
     organisation: str | None = Field(description="ODS code, when grouped by organisation.")
     staff_group: str | None = Field(description="ESR staff group name, when grouped by it.")
     board_member: bool | None = Field(description="Board members or not, when grouped by it.")
-    headcount: int | None = Field(description="Staff active on the date (null: suppressed).")
-    at_least_bronze: int | None
-    at_least_bronze_percentage: float | None = Field(description="Of headcount, 1 decimal.")
-    at_least_silver: int | None
-    at_least_silver_percentage: float | None
-    gold: int | None
-    gold_percentage: float | None
+    headcount: int | None = Field(description="Staff active on the date." + _CONTROLLED)
+    at_least_bronze: int | None = Field(description="Holding Bronze or above." + _CONTROLLED)
+    at_least_bronze_percentage: float | None = Field(
+        description="Of headcount, 1 decimal." + _PERCENTAGE
+    )
+    at_least_silver: int | None = Field(description="Holding Silver or Gold." + _CONTROLLED)
+    at_least_silver_percentage: float | None = Field(
+        description="Of headcount, 1 decimal." + _PERCENTAGE
+    )
+    gold: int | None = Field(description="Holding Gold." + _CONTROLLED)
+    gold_percentage: float | None = Field(description="Of headcount, 1 decimal." + _PERCENTAGE)
     bronze_target_percentage: int = Field(100, description="The national aim: everyone Bronze.")
-    suppressed: bool = Field(description="True when any figure of this row is withheld.")
+    suppressed: bool = Field(description="True when any count of this row is withheld (1 to 7).")
 
 
 class UptakeReport(ApiModel):
@@ -97,9 +112,9 @@ class BoardRow(ApiModel):
                 "periodStart": "2026-07-01",
                 "periodEnd": "2026-09-30",
                 "asOf": "2026-09-30",
-                "boardMembers": 14,
-                "atLeastBronze": 12,
-                "atLeastBronzePercentage": 85.7,
+                "boardMembers": 15,
+                "atLeastBronze": 10,
+                "atLeastBronzePercentage": 66.7,
                 "bronzeTargetPercentage": 100,
                 "belowTarget": True,
                 "meetingsHeld": 3,
@@ -113,14 +128,21 @@ class BoardRow(ApiModel):
     period_start: date
     period_end: date
     as_of: date = Field(description="The date of the coverage figures: the period end or today.")
-    board_members: int | None = Field(description="Board members active on asOf.")
-    at_least_bronze: int | None
-    at_least_bronze_percentage: float | None
+    board_members: int | None = Field(description="Board members active on asOf." + _CONTROLLED)
+    at_least_bronze: int | None = Field(
+        description="Board members holding Bronze or above." + _CONTROLLED
+    )
+    at_least_bronze_percentage: float | None = Field(
+        description="Of board members, 1 decimal." + _PERCENTAGE
+    )
     bronze_target_percentage: int = 100
-    below_target: bool | None = Field(description="Fewer than all board members hold Bronze.")
-    meetings_held: int
-    meetings_discussing_qi: int
-    suppressed: bool
+    below_target: bool | None = Field(
+        description="At least one board member active on asOf does not hold Bronze. From the "
+        "exact counts: it tells zero from not zero, as a published count of 0 does, no more."
+    )
+    meetings_held: int = Field(description="Board meetings held in the period (not controlled).")
+    meetings_discussing_qi: int = Field(description="Of those, meetings that discussed QI.")
+    suppressed: bool = Field(description="True when a count of this row is withheld (1 to 7).")
 
 
 class BoardReport(ApiModel):
@@ -128,7 +150,7 @@ class BoardReport(ApiModel):
     from_: date = Field(alias="from")
     to: date
     organisations_below_target: list[str] = Field(
-        description="Below target at the end of the last period (suppressed rows not listed)."
+        description="Below target at the end of the last period (see `belowTarget`)."
     )
     data: list[BoardRow]
 
@@ -142,7 +164,8 @@ class ProjectsRow(ApiModel):
                 "periodEnd": "2026-12-31",
                 "status": "approved",
                 "outcome": "improved",
-                "projects": 17,
+                "projects": 15,
+                "suppressed": False,
             }
         }
     )
@@ -152,7 +175,10 @@ class ProjectsRow(ApiModel):
     period_end: date | None
     status: str
     outcome: str | None
-    projects: int
+    projects: int | None = Field(
+        description="Projects in this organisation, period, status and outcome." + _CONTROLLED
+    )
+    suppressed: bool = Field(description="True when `projects` is withheld (1 to 7).")
 
 
 class ProjectsReport(ApiModel):

@@ -1,34 +1,22 @@
 """Uptake figures: as of a date, over time, by the dimensions asked for, with disclosure control."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.auth.scopes import Scope
 from app.core.clock import today
 from app.core.problems import NotFound, ValidationFailed
 from app.core.settings import Settings
 from app.uptake import repository
 from app.uptake.contributions import Counts, add
-from app.uptake.disclosure import suppressed_cells
+from app.uptake.disclosure import Disclosure, percentage
 from app.uptake.repository import CellFilter, CellKey
 from app.uptake.schemas import Dimension, Interval, UptakeReport, UptakeRow, UptakeSeriesRow
 
 _AXIS = {Dimension.ORGANISATION: 0, Dimension.STAFF_GROUP: 1, Dimension.BOARD_MEMBER: 2}
 MAX_PERIODS = 240
-
-
-@dataclass(frozen=True)
-class Disclosure:
-    exact: bool
-    threshold: int
-
-    @classmethod
-    def for_caller(cls, caller: Caller, settings: Settings) -> "Disclosure":
-        return cls(caller.has_scope(Scope.STAFF_READ), settings.uptake_suppression_threshold)
 
 
 def check_date(settings: Settings, name: str, value: date) -> None:
@@ -60,10 +48,16 @@ async def cell_filter(
     return CellFilter(caller.organisations, organisation, code, board_member)
 
 
-def _percentage(count: int | None, headcount: int | None) -> float | None:
-    if count is None or not headcount:
-        return None
-    return round(100 * count / headcount, 1)
+def group_totals(
+    totals: Mapping[CellKey, Counts], group_by: Sequence[Dimension]
+) -> dict[tuple[str | bool, ...], Counts]:
+    """The exact figures of each group (cells summed by the dimensions asked for), but for
+    groups with nobody in them."""
+    groups: dict[tuple[str | bool, ...], Counts] = {}
+    for cell, counts in totals.items():
+        key = tuple(cell[_AXIS[d]] for d in group_by)
+        groups[key] = add(groups.get(key, (0, 0, 0, 0)), counts)
+    return {k: v for k, v in groups.items() if any(v)}
 
 
 def figure_rows(
@@ -72,21 +66,11 @@ def figure_rows(
     disclosure: Disclosure,
     as_of: date,
 ) -> list[UptakeRow]:
-    """The cells summed by the dimensions asked for, withheld where disclosure control says."""
-    groups: dict[tuple[str | bool, ...], Counts] = {}
-    for cell, counts in totals.items():
-        key = tuple(cell[_AXIS[d]] for d in group_by)
-        groups[key] = add(groups.get(key, (0, 0, 0, 0)), counts)
-    groups = {k: v for k, v in groups.items() if any(v)}
-    hidden: list[set[tuple[str | bool, ...]]] = [set(), set(), set(), set()]
-    if not disclosure.exact:
-        hidden = [
-            suppressed_cells({k: v[m] for k, v in groups.items()}, disclosure.threshold)
-            for m in range(4)
-        ]
+    """Each group's exact figures, each controlled on its own where the caller needs it."""
+    groups = group_totals(totals, group_by)
     rows = []
     for key in sorted(groups, key=lambda k: tuple(str(v) for v in k)):
-        shown = [None if key in hidden[m] else groups[key][m] for m in range(4)]
+        shown = [disclosure.figure(count) for count in groups[key]]
         values = dict(zip(group_by, key, strict=True))
         rows.append(
             UptakeRow(
@@ -96,11 +80,11 @@ def figure_rows(
                 board_member=values.get(Dimension.BOARD_MEMBER),
                 headcount=shown[0],
                 at_least_bronze=shown[1],
-                at_least_bronze_percentage=_percentage(shown[1], shown[0]),
+                at_least_bronze_percentage=percentage(shown[1], shown[0]),
                 at_least_silver=shown[2],
-                at_least_silver_percentage=_percentage(shown[2], shown[0]),
+                at_least_silver_percentage=percentage(shown[2], shown[0]),
                 gold=shown[3],
-                gold_percentage=_percentage(shown[3], shown[0]),
+                gold_percentage=percentage(shown[3], shown[0]),
                 suppressed=any(v is None for v in shown),
             )
         )
@@ -121,7 +105,7 @@ async def uptake_as_of(
     check_date(settings, "asOf", day)
     cells = await cell_filter(session, caller, organisation, staff_group)
     totals = await repository.totals_as_of(session, day, cells)
-    rows = figure_rows(totals, group_by, Disclosure.for_caller(caller, settings), day)
+    rows = figure_rows(totals, group_by, Disclosure.for_caller(caller), day)
     return UptakeReport(as_of=day, group_by=list(group_by), data=rows)
 
 
@@ -202,7 +186,7 @@ async def uptake_series(
     if not spans:
         return []
     ends = [min(e, now) for _, e in spans]
-    disclosure = Disclosure.for_caller(caller, settings)
+    disclosure = Disclosure.for_caller(caller)
     rows = []
     for (start, end), totals in zip(spans, await totals_at_ends(session, ends, cells), strict=True):
         for row in figure_rows(totals, group_by, disclosure, min(end, now)):

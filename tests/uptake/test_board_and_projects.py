@@ -80,7 +80,10 @@ async def test_a_series_from_a_future_date_without_to_is_empty_not_refused(
 
 
 async def test_projects_are_counted_by_status_and_outcome(
-    client: httpx.AsyncClient, session: AsyncSession, dashboard: dict[str, str]
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    analyst: dict[str, str],
+    dashboard: dict[str, str],
 ) -> None:
     for status, outcome in [("approved", "improved"), ("approved", "improved"), ("draft", None)]:
         session.add(
@@ -90,9 +93,12 @@ async def test_projects_are_counted_by_status_and_outcome(
             )
         )  # fmt: skip
     await session.commit()
-    response = await client.get("/uptake/projects", headers=auth(dashboard))
+    response = await client.get("/uptake/projects", headers=auth(analyst))
     counts = {(r["status"], r["outcome"]): r["projects"] for r in response.json()["data"]}
     assert counts == {("approved", "improved"): 2, ("draft", None): 1}
+    controlled = await client.get("/uptake/projects", headers=auth(dashboard))
+    rows = controlled.json()["data"]
+    assert [(r["projects"], r["suppressed"]) for r in rows] == [(None, True), (None, True)]
     yearly = await client.get(
         "/uptake/projects", params={"interval": "year"}, headers=auth(dashboard)
     )

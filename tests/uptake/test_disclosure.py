@@ -1,31 +1,26 @@
-"""Primary and secondary suppression as a pure function."""
+"""The NHS Digital method as pure functions: what a count is published as."""
 
-from app.uptake.disclosure import suppressed_cells
-
-
-def test_counts_from_one_to_the_threshold_are_withheld_and_zero_is_not() -> None:
-    table = {("a",): 0, ("b",): 3, ("c",): 4, ("d",): 5}
-    assert suppressed_cells(table, 4) == {("b",), ("c",)}
+from app.uptake.disclosure import Disclosure, controlled, percentage
 
 
-def test_a_lone_withheld_cell_takes_the_smallest_other_non_zero_cell_with_it() -> None:
-    table = {("a",): 2, ("b",): 0, ("c",): 9, ("d",): 7}
-    assert suppressed_cells(table, 4) == {("a",), ("d",)}
+def test_zero_stays_zero_and_counts_from_one_to_seven_are_withheld() -> None:
+    assert controlled(0) == 0
+    assert [controlled(n) for n in range(1, 8)] == [None] * 7
 
 
-def test_every_row_and_column_of_two_dimensions_holds_zero_or_several_withheld_cells() -> None:
-    table = {
-        ("x", "p"): 3, ("x", "q"): 10, ("x", "r"): 12,
-        ("y", "p"): 20, ("y", "q"): 30, ("y", "r"): 40,
-    }  # fmt: skip
-    hidden = suppressed_cells(table, 4)
-    assert ("x", "p") in hidden
-    for fixed in range(2):
-        for value in {key[fixed] for key in table}:
-            line = [k for k in table if k[fixed] == value]
-            assert sum(1 for k in line if k in hidden) != 1
+def test_every_other_count_is_rounded_to_the_nearest_five() -> None:
+    assert [controlled(n) for n in range(8, 19)] == [10] * 5 + [15] * 5 + [20]
+    assert controlled(16212) == 16210
+    assert controlled(16213) == 16215
 
 
-def test_no_dimensions_is_primary_suppression_only() -> None:
-    assert suppressed_cells({(): 3}, 4) == {()}
-    assert suppressed_cells({(): 30}, 4) == set()
+def test_percentages_come_from_the_published_figures_and_need_both() -> None:
+    assert percentage(controlled(8), controlled(13)) == 66.7  # 10 of 15, not 8 of 13
+    assert percentage(None, 15) is None
+    assert percentage(10, None) is None
+    assert percentage(0, 0) is None
+
+
+def test_exact_disclosure_gives_the_count_itself() -> None:
+    assert Disclosure(exact=True).figure(3) == 3
+    assert Disclosure(exact=False).figure(3) is None

@@ -3,14 +3,16 @@ and organisation-restricted clients."""
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import ClientFactory, auth
 from tests.uptake.conftest import ADMIN
-from tests.uptake.factories import put_person
+from tests.uptake.factories import grant, put_person
 
 pytestmark = pytest.mark.usefixtures("figures")
 PARAMS = {"groupBy": "staffGroup", "organisation": "7A4", "asOf": "2025-06-30"}
@@ -23,36 +25,48 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
     }
 
 
-async def test_a_dashboard_client_sees_small_counts_withheld(
-    client: httpx.AsyncClient, dashboard: dict[str, str]
+async def test_a_dashboard_client_sees_counts_withheld_or_rounded_to_five(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    session: AsyncSession,
+    dashboard: dict[str, str],
 ) -> None:
+    for index in range(7, 14):
+        await put_person(client, admin, f"A{index}", startDate="2019-04-01")
+    for index in range(7, 10):
+        await grant(session, f"A{index}", "bronze", date(2021, 1, 1))
     response = await client.get("/uptake", params=PARAMS, headers=auth(dashboard))
     rows = response.json()["data"]
+    # Exact: nursing (13, 8, 2, 1), admin (2, 1, 0, 0), medical (1, 1, 0, 0).
     assert figures(rows) == {
-        "Nursing and Midwifery Registered": (6, 5, None, None),
-        "Administrative and Clerical": (None, None, None, None),
+        "Nursing and Midwifery Registered": (15, 10, None, None),
+        "Administrative and Clerical": (None, None, 0, 0),
         "Medical and Dental": (None, None, 0, 0),
     }
     nursing = rows[2]
-    assert nursing["atLeastBronzePercentage"] == 83.3
-    assert nursing["atLeastSilverPercentage"] is None
-    assert all(r["suppressed"] for r in rows)
+    assert nursing["atLeastBronzePercentage"] == 66.7  # 10 of 15, from the published figures
+    assert nursing["atLeastSilverPercentage"] is None  # its count is withheld
     assert rows[1]["goldPercentage"] is None  # its headcount is withheld
+    assert [r["suppressed"] for r in rows] == [True, True, True]
 
 
-async def test_a_lone_withheld_count_takes_the_next_smallest_with_it(
+async def test_a_total_is_the_exact_total_rounded_not_a_sum_of_rows(
     client: httpx.AsyncClient, admin: dict[str, str], dashboard: dict[str, str]
 ) -> None:
-    for index in range(3, 8):
+    for index in range(3, 9):
         await put_person(client, admin, f"B{index}", staffGroup=ADMIN, startDate="2020-01-01")
     response = await client.get("/uptake", params=PARAMS, headers=auth(dashboard))
     headcounts = {k: v[0] for k, v in figures(response.json()["data"]).items()}
-    # Medical and Dental (1) is withheld; Nursing (6) with it, or 7 - 6 - ... gives it away.
+    # Exact: nursing 6, admin 8, medical 1; no other count is withheld to cover the first.
     assert headcounts == {
         "Nursing and Midwifery Registered": None,
-        "Administrative and Clerical": 7,
+        "Administrative and Clerical": 10,
         "Medical and Dental": None,
     }
+    whole = await client.get(
+        "/uptake", params={"organisation": "7A4", "asOf": "2025-06-30"}, headers=auth(dashboard)
+    )
+    assert whole.json()["data"][0]["headcount"] == 15  # 15 exactly, rounded on its own
 
 
 async def test_a_client_with_staff_read_sees_exact_counts(
