@@ -17,7 +17,6 @@ published as 15, with parts of 8 and 8 published as 10 and 10, leaves exactly 1 
 part (8 + 8 + 1 = 17 is the only way): see ``test_a_total_minus_several_parts_can_pin_a_count``.
 """
 
-import os
 from collections.abc import Sequence
 from datetime import date
 from itertools import pairwise, product
@@ -32,6 +31,7 @@ from app.uptake.disclosure import Disclosure
 from app.uptake.repository import CellKey
 from app.uptake.schemas import Dimension
 from app.uptake.service import figure_rows
+from tests.depth import examples
 from tests.uptake.attacker import WITHHELD, left_over, possible_counts
 
 ORGS = ("7A1", "7A4", "7A6")
@@ -49,7 +49,7 @@ GROUPINGS: list[list[Dimension]] = [
 ]
 MEASURES = ("headcount", "at_least_bronze", "at_least_silver", "gold")
 CONTROLLED = Disclosure(exact=False)
-EXAMPLES = int(os.environ.get("IQT_DIFFERENCING_EXAMPLES", "25"))
+EXAMPLES = examples(125)
 
 Group = tuple[int, ...]  # indices into CELLS
 Published = dict[tuple[Group, int], int | None]
