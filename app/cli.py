@@ -41,7 +41,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Runs ``work`` in one committed transaction against the configured database."""
 
     async def run() -> T:
-        engine = create_engine(get_settings())
+        engine = create_engine(get_settings(), bounded=False)
         try:
             async with create_sessionmaker(engine)() as session:
                 result = await work(session)
@@ -222,7 +222,7 @@ def reevaluate(
     """Run waiting award re-evaluation jobs (queued by POST /awardRules) to completion."""
 
     async def run() -> tuple[int, int, set[int]]:
-        engine = create_engine(get_settings())
+        engine = create_engine(get_settings(), bounded=False)
         try:
             steps = await run_pending_jobs(create_sessionmaker(engine), new_owner(), chunk=chunk)
         finally:

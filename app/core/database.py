@@ -17,17 +17,31 @@ from sqlalchemy.ext.asyncio import (
 from app.core.settings import Settings
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, bounded: bool = True) -> AsyncEngine:
+    """The engine of the configured database. On PostgreSQL every wait on the server is
+    bounded (``bounded``; the command line's long jobs pass False for statements): connecting,
+    waiting for a pooled connection, each statement (on the client, which also covers a server
+    that has gone silent, and on the server), and a transaction left idle."""
     url = make_url(settings.async_database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
+    connect_args: dict[str, Any] = {"timeout": settings.database_connect_timeout_seconds}
+    if bounded:
+        statement = settings.database_statement_timeout_seconds
+        idle = settings.database_idle_in_transaction_timeout_seconds
+        connect_args["command_timeout"] = statement
+        connect_args["server_settings"] = {
+            "statement_timeout": str(int(statement * 1000)),
+            "idle_in_transaction_session_timeout": str(int(idle * 1000)),
+        }
     engine = create_async_engine(
         url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        connect_args={"timeout": 5},
+        pool_timeout=settings.database_pool_timeout_seconds,
+        connect_args=connect_args,
     )
     _discard_closed_connections(engine)
     return engine

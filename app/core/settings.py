@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///./iqt.db"
     database_pool_size: int = Field(default=10, ge=1)
+    # PostgreSQL: how long the API waits on a database that has stopped answering before it
+    # answers 503 (docs/operations.md, "A database that stops answering").
+    database_connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    database_statement_timeout_seconds: float = Field(default=5, gt=0, le=600)
+    database_pool_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    database_idle_in_transaction_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     # Single completions posted together share one transaction, up to this many (1: each alone).
     completion_group_max: int = Field(default=100, ge=1, le=1000)
     # Under load, how long the next group waits for the requests of the clients just answered.

@@ -2,6 +2,10 @@
 
 ``cut()`` aborts every open connection and resets every new one until ``restore()`` (the
 port stays bound: once closed, the system could hand it to an outgoing connection).
+``partition()`` is a network partition: nothing more is relayed either way and new connections
+get no answer, but nothing is closed, until ``heal()``. Bytes a client sent meanwhile are
+delivered then, unless that client has given up and closed its connection (as its system would
+have discarded them).
 ``cut_when(...)`` arms a cut at a chosen moment of the wire protocol: once the server has
 received some bytes (say the text of an INSERT), or instead of relaying some bytes of the
 server's answer back (say the ``COMMIT`` command tag, so that the transaction is committed
@@ -44,6 +48,10 @@ class FaultyProxy:
         self._steps: list[Step] = []
         self._progress: dict[int, int] = {}  # per connection: how many steps it has shown
         self._tails: dict[tuple[int, bool], bytes] = {}
+        self._clients: dict[int, asyncio.StreamWriter] = {}
+        self._partition_at_last = False
+        self._healed = asyncio.Event()
+        self._healed.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
@@ -73,15 +81,32 @@ class FaultyProxy:
     async def restore(self) -> None:
         self._refusing = False
 
+    def partition(self) -> None:
+        self._healed.clear()
+
+    def heal(self) -> None:
+        self._healed.set()
+
     def cut_when(self, *steps: Step) -> None:
         """Cut once one connection has shown these, in order (one step per chunk at most)."""
+        self._arm(steps, partition=False)
+
+    def partition_when(self, *steps: Step) -> None:
+        """Partition (holding the last bytes shown) once one connection has shown these."""
+        self._arm(steps, partition=True)
+
+    def _arm(self, steps: tuple[Step, ...], *, partition: bool) -> None:
         self._steps = list(steps)
+        self._partition_at_last = partition
         self._progress.clear()
         self._tails.clear()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._refusing:
             writer.transport.abort()
+            return
+        await self._healed.wait()
+        if writer.transport.is_closing():
             return
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
@@ -90,6 +115,7 @@ class FaultyProxy:
             return
         self._writers |= {writer, up_writer}
         connection = id(writer)
+        self._clients[connection] = writer
         try:
             await asyncio.gather(
                 self._pump(reader, up_writer, connection, to_server=True),
@@ -99,6 +125,11 @@ class FaultyProxy:
             for end in (writer, up_writer):
                 self._writers.discard(end)
                 end.transport.abort()
+            self._clients.pop(connection, None)
+
+    def _client_gone(self, connection: int) -> bool:
+        client = self._clients.get(connection)
+        return client is None or client.transport.is_closing()
 
     async def _pump(
         self,
@@ -110,7 +141,18 @@ class FaultyProxy:
     ) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(CHUNK):
+                if not self._healed.is_set():
+                    await self._healed.wait()
+                    if self._client_gone(connection):
+                        break  # the client gave up meanwhile: what it sent is lost with it
                 last = self._advance(connection, to_server, data)
+                if last and self._partition_at_last:
+                    self._steps = []
+                    self.partition()
+                    await self._healed.wait()
+                    if self._client_gone(connection):
+                        break
+                    last = False
                 if last and not to_server:
                     await self.cut()  # the server's answer is never relayed
                     return

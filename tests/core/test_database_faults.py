@@ -357,3 +357,77 @@ async def test_the_app_answers_503_while_cut_and_recovers_by_itself(
             "/staff/700001", json=person("700001"), headers=auth(admin)
         )
         assert written.status_code == 201, written.text
+
+
+# --- (d) a database that stops answering without closing anything (a network partition) -----
+
+
+@pytest.fixture
+async def silent_prone_app(
+    settings: Settings, proxy: FaultyProxy, engine: Any
+) -> AsyncIterator[FastAPI]:
+    """An app through the proxy, with every wait on the database bounded at one second."""
+    url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
+    app = create_app(
+        settings.model_copy(
+            update={
+                "database_url": url.render_as_string(hide_password=False),
+                "run_background_jobs": False,
+                "database_connect_timeout_seconds": 1,
+                "database_statement_timeout_seconds": 1,
+                "database_pool_timeout_seconds": 1,
+            }
+        )
+    )
+    yield app
+    await app.state.engine.dispose()
+
+
+@pytest.fixture
+async def silent_prone_client(silent_prone_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=silent_prone_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", timeout=TIMEOUT
+    ) as client:
+        yield client
+
+
+@pytest.mark.postgresql
+async def test_a_silent_database_is_503_not_a_hang_and_ready_again_once_it_answers(
+    admin: dict[str, str], proxy: FaultyProxy, silent_prone_client: httpx.AsyncClient
+) -> None:
+    client = silent_prone_client
+    async with asyncio.timeout(TIMEOUT):  # a hang fails the test; the bound is the settings'
+        assert (await client.get("/_status")).status_code == 200
+        assert (await client.get("/staff", headers=auth(admin))).status_code == 200
+
+        proxy.partition()  # pooled connections stay open, but nothing answers
+        assert_database_unavailable(await client.get("/_status"))
+        assert_database_unavailable(await client.get("/staff", headers=auth(admin)))
+        written = await client.put("/staff/700002", json=person("700002"), headers=auth(admin))
+        assert_database_unavailable(written)
+        assert_database_unavailable(await client.get("/_status"))
+
+        proxy.heal()
+        assert (await client.get("/_status")).status_code == 200
+        assert (await client.get("/staff/700002", headers=auth(admin))).status_code == 404
+        written = await client.put("/staff/700002", json=person("700002"), headers=auth(admin))
+        assert written.status_code == 201, written.text
+
+
+@pytest.mark.postgresql
+async def test_a_write_whose_commit_went_unheard_is_not_stored_once_the_network_heals(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    proxy: FaultyProxy,
+    silent_prone_client: httpx.AsyncClient,
+) -> None:
+    async with asyncio.timeout(TIMEOUT):
+        proxy.partition_when(sends(b"INSERT INTO staff_members"))
+        written = await silent_prone_client.put(
+            "/staff/700003", json=person("700003"), headers=auth(admin)
+        )
+        assert_database_unavailable(written)  # the client has its answer and has given up
+        proxy.heal()  # what the app sent meanwhile arrives now, unless it gave up the connection
+        assert (await silent_prone_client.get("/_status")).status_code == 200
+        assert (await client.get("/staff/700003", headers=auth(admin))).status_code == 404
