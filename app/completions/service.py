@@ -79,7 +79,7 @@ async def record_completions(
     recorded = Recorded()
     if not rows:
         return recorded
-    await matching.identify(session, rows)
+    await matching.identify(session, caller, rows)
     ids = await repository.insert_completions(session, rows)
     repeats = [row for row in rows if row["external_id"] not in ids]
     stored = await repository.views_by_external_id(
