@@ -181,7 +181,8 @@ async def retract_completion(
     body: Annotated[RetractionIn | None, Body()] = None,
 ) -> CompletionRead:
     """Marks a completion retracted, with a reason (query `reason` or body); it stays readable.
-    Only the client that sent it, or a client with no organisation restriction, may."""
+    Only the client that sent it, or a client with no organisation restriction, may; a
+    completion the client cannot read (GET is 404) is 404 here too."""
     why = reason if reason is not None else body.reason if body is not None else None
     if why is None or not why.strip():
         raise ValidationFailed(

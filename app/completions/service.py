@@ -343,10 +343,13 @@ async def retract_completion(
     session: AsyncSession, caller: Caller, completion_id: int, reason: str
 ) -> dict[str, Any]:
     """Marks a completion retracted (it stays readable), by the client that sent it or an
-    unrestricted one; writes completionRetracted and re-evaluates the person's awards."""
+    unrestricted one; writes completionRetracted and re-evaluates the person's awards. A
+    completion the caller cannot read is not found, even one it sent."""
     view = await repository.get_view(session, completion_id)
-    allowed = view is not None and (
-        view["client_id"] == caller.client_id or caller.organisations is None
+    allowed = (
+        view is not None
+        and _visible(caller, view)
+        and (view["client_id"] == caller.client_id or caller.organisations is None)
     )
     organisation = view["organisation"] if view is not None and allowed else None
     caller.note_audit("retract", "completion", str(completion_id), organisation)

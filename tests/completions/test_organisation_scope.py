@@ -1,6 +1,7 @@
 """A platform restricted to some organisations names only their staff (issue 20): when it
 records a completion, when HR sends a person later, and in what it may read and retract."""
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -8,7 +9,7 @@ import pytest
 
 from tests.completions.factories import COMPLETION_SCOPES, completion, post
 from tests.completions.xapi_examples import MBOX, send, statement
-from tests.conftest import ClientFactory, auth
+from tests.conftest import ClientFactory, auth, read_events
 from tests.staff.factories import person
 
 NOT_FOUND = "No staff member has this employee number or work e-mail yet."
@@ -124,3 +125,57 @@ async def test_a_later_match_stays_within_the_senders_organisations(
     assert await _status(client, admin, anyone["id"]) == ("matched", "200009")
     assert await _awards(client, admin, "200008") == []
     assert [a["level"] for a in await _awards(client, admin, "100008")] == ["bronze"]
+
+
+async def test_a_completion_the_platform_cannot_read_it_cannot_retract(
+    client: httpx.AsyncClient, admin: dict[str, str], platform_7a4: dict[str, str]
+) -> None:
+    """The issue's example: 404 on GET, yet DELETE answered 200 with the whole completion."""
+    await _put_person(client, admin, "100007")
+    recorded = (await post(client, platform_7a4, completion(number="100007"))).json()
+    moved = await client.patch("/staff/100007", json={"organisation": "7A6"}, headers=auth(admin))
+    assert moved.status_code == 200, moved.text
+    url = f"/completions/{recorded['id']}"
+    assert (await client.get(url, headers=auth(platform_7a4))).status_code == 404
+
+    refused = await client.delete(f"{url}?reason=Sent%20in%20error", headers=auth(platform_7a4))
+
+    assert refused.status_code == 404
+    assert "100007" not in refused.text
+    assert (await client.get(url, headers=auth(admin))).json()["status"] == "recorded"
+    assert [a["status"] for a in await _awards(client, admin, "100007")] == ["active"]
+
+
+async def _completion_events(
+    client: httpx.AsyncClient, creds: dict[str, str], until_seen: str
+) -> set[str]:
+    """The completions the client's feed has events of, read once the feed shows
+    ``until_seen`` (on PostgreSQL it holds back events while older transactions run)."""
+    for _ in range(600):
+        body = await read_events(client, auth(creds), limit=1000)
+        seen = {e["resourceId"] for e in body["data"] if e["resourceType"] == "completion"}
+        if until_seen in seen:
+            return seen
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"completion {until_seen} never showed in the feed")
+
+
+async def test_other_platforms_unmatched_completions_are_not_in_the_feed(
+    client: httpx.AsyncClient, admin: dict[str, str], make_client: ClientFactory
+) -> None:
+    """The issue's example: every client saw every platform's unmatched completionRecorded
+    events (client id, completion id, course, time)."""
+    scopes = [*COMPLETION_SCOPES, "events:read"]
+    other = await make_client(scopes=scopes, organisations=["7A6"], name="7A6 LMS")
+    reader = await make_client(scopes=scopes, organisations=["7A4"], name="7A4 LMS")
+    theirs = (await post(client, other, completion("theirs", number="299998"))).json()
+    ours = (await post(client, reader, completion("ours", number="199998"))).json()
+    assert theirs["matchStatus"] == ours["matchStatus"] == "unmatched"
+
+    seen = await _completion_events(client, reader, until_seen=str(ours["id"]))
+
+    assert str(theirs["id"]) not in seen
+    assert str(theirs["id"]) in await _completion_events(client, other, str(theirs["id"]))
+    assert {str(theirs["id"]), str(ours["id"])} <= await _completion_events(
+        client, admin, str(ours["id"])
+    )
