@@ -228,7 +228,8 @@ async def test_restricted_client_cannot_see_or_move_other_organisations_staff(
     listed = (await client.get("/staff", headers=auth(hr_7a6))).json()
     assert [s["employeeNumber"] for s in listed["data"]] == ["100002"]
     steal = await client.put("/staff/100001", json=person(organisation="7A6"), headers=auth(hr_7a6))
-    assert steal.status_code == 404
+    assert steal.status_code == 409
+    assert steal.json()["detail"] == "Employee number 100001 cannot be used by this client."
     move_out = await client.put(
         "/staff/100002", json=person("100002", organisation="7A4"), headers=auth(hr_7a6)
     )
