@@ -56,8 +56,10 @@ async def put_staff(
 ) -> StaffView:
     """Creates or replaces one person; a PUT that changes nothing writes nothing."""
     existing = await repository.get_by_employee_number(session, employee_number)
+    # A record the caller cannot see is not "updated" in its audit trail either.
+    updating = existing is not None and caller.may_access(existing.organisation_ods_code)
     caller.note_audit(
-        "update" if existing else "create", "staff", employee_number, record.organisation
+        "update" if updating else "create", "staff", employee_number, record.organisation
     )
     if existing is not None:
         if not caller.may_access(existing.organisation_ods_code):

@@ -238,6 +238,26 @@ async def test_restricted_client_cannot_see_or_move_other_organisations_staff(
     assert stored["organisation"] == "7A6"
 
 
+async def test_a_refused_put_is_audited_as_for_a_number_never_used(
+    client: httpx.AsyncClient, admin: dict[str, str], make_client: ClientFactory
+) -> None:
+    """Audit records of the client's organisation are readable by it: a PUT to another
+    organisation's number noted as "update" would say that the number is someone's."""
+    await client.put(
+        "/staff/200001", json=person("200001", organisation="7A6"), headers=auth(admin)
+    )
+    hr_7a4 = await make_client(scopes=["staff:write", "audit:read"], organisations=["7A4"])
+    taken = await client.put("/staff/200001", json=person("200001"), headers=auth(hr_7a4))
+    assert taken.status_code == 409
+    free = await client.put("/staff/100009", json=person("100009"), headers=auth(hr_7a4))
+    assert free.status_code == 201
+    records = (await client.get("/auditRecords?resourceType=staff", headers=auth(hr_7a4))).json()
+    assert [(r["action"], r["resourceId"]) for r in records["data"]] == [
+        ("create", "200001"),
+        ("create", "100009"),
+    ]
+
+
 async def test_reads_and_writes_are_audited(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
