@@ -80,3 +80,42 @@ async def test_models_and_migrations_agree(scratch_engine: AsyncEngine) -> None:
         await connection.run_sync(upgrade_on_connection)
     async with scratch_engine.connect() as connection:
         assert await connection.run_sync(_differences) == []
+
+
+async def test_completions_stored_before_0012_keep_their_clients_organisations(
+    scratch_engine: AsyncEngine,
+) -> None:
+    """A completion left unmatched before 0012 is matched later within the organisations its
+    client is restricted to, as one recorded after."""
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection, "0011")
+        # PostgreSQL takes text for a JSON column only cast; SQLite stores the text as it is.
+        insert_client = (
+            "INSERT INTO api_clients (client_id, name, secret_hash, scopes, organisations, "
+            "created_at) VALUES (:client_id, :client_id, 'x', CAST('[]' AS JSON), "
+            "CAST(:organisations AS JSON), CURRENT_TIMESTAMP)"
+            if is_postgresql()
+            else "INSERT INTO api_clients (client_id, name, secret_hash, scopes, organisations, "
+            "created_at) VALUES (:client_id, :client_id, 'x', '[]', :organisations, "
+            "CURRENT_TIMESTAMP)"
+        )
+        for client_id, organisations in (("restricted", '["7A6", "7A4"]'), ("open", "null")):
+            await connection.execute(
+                text(insert_client),
+                {"client_id": client_id, "organisations": organisations},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO completions (client_id, external_id, channel, course_id, "
+                    "employee_number, completed_at, match_status, created_at, updated_at) "
+                    "VALUES (:client_id, 'cc-1', 'api', 1, '100001', CURRENT_TIMESTAMP, "
+                    "'unmatched', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"client_id": client_id},
+            )
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+        rows = await connection.execute(
+            text("SELECT client_id, sender_organisations FROM completions ORDER BY client_id")
+        )
+        assert rows.all() == [("open", None), ("restricted", "7A4 7A6")]

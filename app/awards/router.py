@@ -226,7 +226,8 @@ async def record_legacy_award(
 ) -> AwardRead:
     """Records an award granted before this service existed, with the reference it is
     recorded under. 409 when the person already holds an active award of that level; sending
-    the same award again answers 200 with the stored one."""
+    the same award again answers 200 with the stored one. A client limited to some
+    organisations names only their staff (anyone else is 422, as an unknown number)."""
     view, created = await service.record_legacy_award(session, caller, body)
     response.status_code = 201 if created else 200
     response.headers["Location"] = str(request.url_for("get_award", awardId=view.award.id))

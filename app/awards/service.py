@@ -20,6 +20,7 @@ from app.core.problems import Conflict, Forbidden, NotFound, ServiceUnavailable,
 from app.events.service import record_events
 from app.models import Award, AwardEvaluationJob, AwardRules
 from app.staff import repository as staff_repository
+from app.staff.resolution import people_by_employee_number
 from app.uptake.summary import refresh_uptake
 
 
@@ -137,12 +138,10 @@ async def record_legacy_award(
 ) -> tuple[AwardView, bool]:
     """Records an award granted before this service; True when created. Sending the same
     award again (same person, level, grantedAt and reference) answers the stored one."""
-    member = await staff_repository.get_by_employee_number(session, body.employee_number)
-    visible = member is not None and caller.may_access(member.organisation_ods_code)
-    caller.note_audit(
-        "create", "award", None, member.organisation_ods_code if member and visible else None
-    )
-    if member is None or not visible:
+    found = await people_by_employee_number(session, caller.organisations, [body.employee_number])
+    member = found.get(body.employee_number)
+    caller.note_audit("create", "award", None, member.organisation if member else None)
+    if member is None:
         raise ValidationFailed(
             f"No staff member {body.employee_number}.",
             invalid_params=[("employeeNumber", "No such staff member.")],
@@ -152,18 +151,18 @@ async def record_legacy_award(
             "grantedAt is in the future.",
             invalid_params=[("grantedAt", "Must not be in the future.")],
         )
-    await repository.lock_person(session, member.id)
-    existing = await repository.active_award(session, member.id, str(body.level))
+    await repository.lock_person(session, member.staff_id)
+    existing = await repository.active_award(session, member.staff_id, str(body.level))
     if existing is not None:
         if _same_legacy_award(existing, body):
-            return AwardView(existing, member.employee_number, member.organisation_ods_code), False
+            return AwardView(existing, member.employee_number, member.organisation), False
         raise Conflict(
             f"Staff member {body.employee_number} already holds an active {body.level} award "
             f"({existing.id}); revoke it first to record another.",
             extensions={"existingAwardId": existing.id},
         )
     award = Award(
-        staff_id=member.id,
+        staff_id=member.staff_id,
         level=str(body.level),
         granted_at=body.granted_at,
         rules_version=None,
@@ -177,11 +176,11 @@ async def record_legacy_award(
         raise Conflict(
             f"Staff member {body.employee_number} already holds an active {body.level} award."
         ) from None
-    await refresh_uptake(session, [member.id])
-    view = AwardView(award, member.employee_number, member.organisation_ods_code)
+    await refresh_uptake(session, [member.staff_id])
+    view = AwardView(award, member.employee_number, member.organisation)
     await record_events(session, [award_granted_event(view)], caller=caller)
     count_on_commit(session, AWARDS_GRANTED.labels(award.level, "legacy"))
-    await evaluate_awards(session, [member.id], caller)
+    await evaluate_awards(session, [member.staff_id], caller)
     return view, True
 
 

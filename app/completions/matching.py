@@ -10,27 +10,32 @@ so one always waits for the other and then sees it.
 """
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, MutableMapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.awards import evaluation
 from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
-from app.core.bulk import BuiltOnce, column_in, execute_columns, in_parameter
+from app.core.bulk import column_in
 from app.core.clock import utcnow
 from app.core.metrics import COMPLETIONS_MATCHED, count_on_commit
 from app.events.service import record_events
 from app.models import Completion, Course, StaffMember
 from app.staff.records import mbox_sha1sum
-
-NOT_FOUND = "No staff member has this employee number or work e-mail yet."
-AMBIGUOUS_EMAIL = "More than one staff member has this work e-mail; send the employee number."
-AMBIGUOUS_SHA1 = "More than one staff member has this mbox_sha1sum; send the employee number."
+from app.staff.resolution import (
+    NOT_FOUND,
+    PersonReference,
+    Resolution,
+    Within,
+    resolve_people,
+    within_of,
+    within_text,
+)
 
 # Advisory locks (PostgreSQL): identifiers hash into a fixed number of buckets, so a staff
 # batch of 10,000 people takes at most this many locks.
@@ -40,6 +45,8 @@ _IDENTITY_BUCKETS = 16
 # 20,000 batches), so all are locked without hashing them (a staff batch of 5,000 people has
 # 15,000 identifiers).
 _ALL_BUCKETS_FROM = 256
+# Completions matched later are marked with one statement per this many.
+_MATCHES_PER_STATEMENT = 1000
 
 
 class Identified(Protocol):
@@ -55,23 +62,23 @@ class Identified(Protocol):
     def previous_work_email_key(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class Person:
-    staff_id: int
-    employee_number: str
-    organisation: str
-
-
-async def identify(session: AsyncSession, rows: Sequence[MutableMapping[str, Any]]) -> None:
+async def identify(
+    session: AsyncSession, caller: Caller, rows: Sequence[MutableMapping[str, Any]]
+) -> None:
     """Fills ``staff_id``, ``match_status``, ``match_reason`` and ``matched_at`` of each row
-    (and ``organisation`` / ``matched_employee_number``, for the answer and the events)."""
-    decisions = await _find(session, rows)
+    (and ``organisation`` / ``matched_employee_number``, for the answer and the events), among
+    the staff of the sender's organisations only; ``sender_organisations`` keeps those, so that
+    a completion left unmatched is matched later within them too."""
+    within = caller.organisations
+    decisions = await _find(session, within, rows)
     if is_postgresql(session) and any(person is None for person, _ in decisions):
         unmatched = (r for r, (person, _) in zip(rows, decisions, strict=True) if person is None)
         await _lock_identities(session, _identifiers(unmatched), shared=False)
-        decisions = await _find(session, rows)
+        decisions = await _find(session, within, rows)
     now = utcnow()
+    sender_organisations = within_text(within)
     for row, (person, reason) in zip(rows, decisions, strict=True):
+        row["sender_organisations"] = sender_organisations
         row["staff_id"] = person.staff_id if person else None
         row["match_status"] = MATCHED if person else UNMATCHED
         row["match_reason"] = None if person else reason
@@ -81,57 +88,13 @@ async def identify(session: AsyncSession, rows: Sequence[MutableMapping[str, Any
 
 
 async def _find(
-    session: AsyncSession, rows: Sequence[MutableMapping[str, Any]]
-) -> list[tuple[Person | None, str]]:
-    numbers = {r["employee_number"] for r in rows if r["employee_number"]}
-    by_number: dict[str, Person] = {}
-    if numbers:
-        found = await execute_columns(session, _BY_NUMBER(session), {"numbers": sorted(numbers)})
-        by_number = {number: Person(i, number, org) for i, number, org in found}
-    rest = [r for r in rows if r["employee_number"] not in by_number]
-    keys = {r["work_email_key"] for r in rest if r["work_email_key"]}
-    by_key = await _owners(session, StaffMember.work_email_key, keys) if keys else {}
-    sha1s = {r["email_sha1"] for r in rest if r["email_sha1"] and not r["work_email_key"]}
-    by_sha1 = await _owners(session, StaffMember.work_email_sha1, sha1s) if sha1s else {}
-
-    decisions: list[tuple[Person | None, str]] = []
-    for row in rows:
-        if row["employee_number"] in by_number:
-            decisions.append((by_number[row["employee_number"]], ""))
-        elif row["work_email_key"] in by_key:
-            decisions.append(_unique(by_key[row["work_email_key"]], AMBIGUOUS_EMAIL))
-        elif not row["work_email_key"] and row["email_sha1"] in by_sha1:
-            decisions.append(_unique(by_sha1[row["email_sha1"]], AMBIGUOUS_SHA1))
-        else:
-            decisions.append((None, NOT_FOUND))
-    return decisions
-
-
-_BY_NUMBER = BuiltOnce(
-    lambda dialect: select(
-        StaffMember.id, StaffMember.employee_number, StaffMember.organisation_ods_code
-    ).where(in_parameter(dialect, StaffMember.employee_number, "numbers"))
-)
-
-
-def _unique(owners: tuple[int, Person], ambiguous: str) -> tuple[Person | None, str]:
-    count, person = owners
-    return (person, "") if count == 1 else (None, ambiguous)
-
-
-async def _owners(
-    session: AsyncSession, key: Any, values: set[str]
-) -> dict[str, tuple[int, Person]]:
-    """Key value → (how many staff have it, one of them)."""
-    query = select(
-        key,
-        func.count(),
-        func.min(StaffMember.id),
-        func.min(StaffMember.employee_number),
-        func.min(StaffMember.organisation_ods_code),
-    ).where(column_in(session, key, sorted(values)))
-    rows = await execute_columns(session, query.group_by(key))
-    return {value: (count, Person(i, n, org)) for value, count, i, n, org in rows}
+    session: AsyncSession, within: Within, rows: Sequence[MutableMapping[str, Any]]
+) -> list[Resolution]:
+    return await resolve_people(
+        session,
+        within,
+        [PersonReference(r["employee_number"], r["work_email_key"], r["email_sha1"]) for r in rows],
+    )
 
 
 def _identifiers(rows: Iterable[MutableMapping[str, Any]]) -> set[str]:
@@ -173,9 +136,11 @@ async def match_unmatched_completions(
     session: AsyncSession, people: Sequence[Identified], caller: Caller | None
 ) -> None:
     """Matches the unmatched completions of people just created or re-identified (and those
-    sent with an e-mail one of them has just left), writes a completionMatched event for each
-    and re-evaluates the awards of the people matched. When none of them has an
-    unmatched completion (the usual case) this is two statements for the whole list."""
+    sent with an e-mail one of them has just left), each among the staff of the organisations
+    its sender was restricted to (``resolve_people``, as when it was recorded); writes a
+    completionMatched event for each and re-evaluates the awards of the people matched. When
+    none of them has an unmatched completion (the usual case) this is two statements for the
+    whole list."""
     if not people:
         return
     numbers = sorted({p.employee_number for p in people})
@@ -188,10 +153,10 @@ async def match_unmatched_completions(
     candidates = await _candidates(session, numbers, keys, sha1s)
     if not candidates:
         return
+    owners, reasons = await _resolve_candidates(session, candidates)
     now = utcnow()
-    matched = await _match_by_employee_number(session, candidates, now)
-    matched += await _match_by_key(session, Completion.work_email_key, candidates, now)
-    matched += await _match_by_key(session, Completion.email_sha1, candidates, now)
+    matched = await _store_matches(session, owners, now)
+    await _store_reasons(session, reasons, now)
     if matched:
         await _announce_matches(session, matched, caller)
         count_on_commit(session, COMPLETIONS_MATCHED, len(matched))
@@ -199,78 +164,88 @@ async def match_unmatched_completions(
 
 async def _candidates(
     session: AsyncSession, numbers: Sequence[str], keys: Sequence[str], sha1s: Sequence[str]
-) -> list[int]:
-    """The unmatched completions sent with any of these identifiers (one statement, on the
-    partial indexes of unmatched completions)."""
+) -> list[Any]:
+    """The unmatched completions sent with any of these identifiers, with what they were sent
+    with (one statement, on the partial indexes of unmatched completions)."""
     sent_with = [column_in(session, Completion.employee_number, numbers)]
     if keys:
         sent_with.append(column_in(session, Completion.work_email_key, keys))
         sent_with.append(column_in(session, Completion.email_sha1, sha1s))
-    result = await session.scalars(
-        select(Completion.id).where(Completion.match_status == UNMATCHED, or_(*sent_with))
+    result = await session.execute(
+        select(
+            Completion.id,
+            Completion.employee_number,
+            Completion.work_email_key,
+            Completion.email_sha1,
+            Completion.sender_organisations,
+            Completion.match_reason,
+        )
+        .where(Completion.match_status == UNMATCHED, or_(*sent_with))
+        .order_by(Completion.id)
     )
-    return list(result)
+    return list(result.all())
+
+
+async def _resolve_candidates(
+    session: AsyncSession, candidates: Sequence[Any]
+) -> tuple[dict[int, int], dict[int, str]]:
+    """Staff id by completion id for the candidates that now name one person among the staff
+    of their sender's organisations, and the new reason of those now ambiguous there."""
+    by_sender: dict[str | None, list[Any]] = defaultdict(list)
+    for candidate in candidates:
+        by_sender[candidate.sender_organisations].append(candidate)
+    owners: dict[int, int] = {}
+    reasons: dict[int, str] = {}
+    for sender_organisations, group in by_sender.items():
+        references = [
+            PersonReference(c.employee_number, c.work_email_key, c.email_sha1) for c in group
+        ]
+        resolved = await resolve_people(session, within_of(sender_organisations), references)
+        for candidate, (person, reason) in zip(group, resolved, strict=True):
+            if person is not None:
+                owners[candidate.id] = person.staff_id
+            elif reason != NOT_FOUND and reason != candidate.match_reason:
+                reasons[candidate.id] = reason
+    return owners, reasons
 
 
 def _still_unmatched() -> Any:
     return and_(Completion.match_status == UNMATCHED, Completion.retracted_at.is_(None))
 
 
-def _matched_values(staff_id: Any, now: datetime) -> dict[str, Any]:
-    return {
-        "staff_id": staff_id,
-        "match_status": MATCHED,
-        "match_reason": None,
-        "matched_at": now,
-        "updated_at": now,
-    }
+async def _store_matches(session: AsyncSession, owners: dict[int, int], now: datetime) -> list[int]:
+    """Marks these completions matched to their staff ids (one statement per chunk) unless
+    retracted or matched meanwhile; returns the ids it marked."""
+    matched: list[int] = []
+    ids = sorted(owners)
+    for start in range(0, len(ids), _MATCHES_PER_STATEMENT):
+        chunk = ids[start : start + _MATCHES_PER_STATEMENT]
+        result = await session.execute(
+            update(Completion)
+            .where(_still_unmatched(), column_in(session, Completion.id, chunk))
+            .values(
+                staff_id=case({i: owners[i] for i in chunk}, value=Completion.id),
+                match_status=MATCHED,
+                match_reason=None,
+                matched_at=now,
+                updated_at=now,
+            )
+            .returning(Completion.id)
+        )
+        matched.extend(result.scalars())
+    return sorted(matched)
 
 
-async def _match_by_employee_number(
-    session: AsyncSession, candidates: Sequence[int], now: datetime
-) -> list[int]:
-    owner = (
-        select(StaffMember.id)
-        .where(StaffMember.employee_number == Completion.employee_number)
-        .scalar_subquery()
-    )
-    known = exists().where(StaffMember.employee_number == Completion.employee_number)
-    result = await session.execute(
-        update(Completion)
-        .where(_still_unmatched(), column_in(session, Completion.id, candidates), known)
-        .values(_matched_values(owner, now))
-        .returning(Completion.id)
-    )
-    return list(result.scalars())
-
-
-async def _match_by_key(
-    session: AsyncSession, column: Any, candidates: Sequence[int], now: datetime
-) -> list[int]:
-    """Matches by work e-mail key (or mbox_sha1sum) when exactly one person has it; marks the
-    ambiguous ones with the reason. Runs after the employee number step, so a completion sent
-    with the number of someone known is already matched to them."""
-    staff_key: Any
-    if column is Completion.work_email_key:
-        staff_key, ambiguous = StaffMember.work_email_key, AMBIGUOUS_EMAIL
-        sent_with = Completion.work_email_key.is_not(None)
-    else:
-        staff_key, ambiguous = StaffMember.work_email_sha1, AMBIGUOUS_SHA1
-        sent_with = and_(Completion.email_sha1.is_not(None), Completion.work_email_key.is_(None))
-    owners = select(func.count(StaffMember.id)).where(staff_key == column).scalar_subquery()
-    owner = select(func.min(StaffMember.id)).where(staff_key == column).scalar_subquery()
-    chosen = and_(_still_unmatched(), column_in(session, Completion.id, candidates), sent_with)
-    result = await session.execute(
-        update(Completion)
-        .where(chosen, owners == 1)
-        .values(_matched_values(owner, now))
-        .returning(Completion.id)
-    )
-    matched = list(result.scalars())
-    await session.execute(
-        update(Completion).where(chosen, owners > 1).values(match_reason=ambiguous, updated_at=now)
-    )
-    return matched
+async def _store_reasons(session: AsyncSession, reasons: dict[int, str], now: datetime) -> None:
+    by_reason: dict[str, list[int]] = defaultdict(list)
+    for completion_id, reason in reasons.items():
+        by_reason[reason].append(completion_id)
+    for reason, ids in sorted(by_reason.items()):
+        await session.execute(
+            update(Completion)
+            .where(_still_unmatched(), column_in(session, Completion.id, sorted(ids)))
+            .values(match_reason=reason, updated_at=now)
+        )
 
 
 async def _announce_matches(

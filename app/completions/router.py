@@ -85,7 +85,9 @@ async def record_completion(
 ) -> Any:
     """Records a completion for the calling platform: 201 (matched, or kept unmatched until HR
     sends the person); a repeat of the same externalId and content is 200 and writes nothing;
-    the same externalId with other content is 409 naming the fields that differ."""
+    the same externalId with other content is 409 naming the fields that differ. A client
+    limited to some organisations is matched only to their staff: anyone else is not found,
+    and the completion stays unmatched until HR sends a person of those organisations."""
     submission = service.Submission(caller, body, completion_url(request))
     answer = await service.post_completion(
         session,
@@ -179,7 +181,8 @@ async def retract_completion(
     body: Annotated[RetractionIn | None, Body()] = None,
 ) -> CompletionRead:
     """Marks a completion retracted, with a reason (query `reason` or body); it stays readable.
-    Only the client that sent it, or a client with no organisation restriction, may."""
+    Only the client that sent it, or a client with no organisation restriction, may; a
+    completion the client cannot read (GET is 404) is 404 here too."""
     why = reason if reason is not None else body.reason if body is not None else None
     if why is None or not why.strip():
         raise ValidationFailed(
@@ -226,7 +229,8 @@ async def post_completion_batch(
 ) -> CompletionBatchResult:
     """Up to 10,000 completions as JSON or CSV. New ones are stored (matched or unmatched),
     ones sent before unchanged are counted and written again never, so a batch can be re-sent
-    safely; each rejected record is listed with its row and reasons."""
+    safely; each rejected record is listed with its row and reasons. As for one completion, a
+    client limited to some organisations is matched only to their staff."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     records: list[Any]

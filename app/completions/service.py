@@ -79,7 +79,7 @@ async def record_completions(
     recorded = Recorded()
     if not rows:
         return recorded
-    await matching.identify(session, rows)
+    await matching.identify(session, caller, rows)
     ids = await repository.insert_completions(session, rows)
     repeats = [row for row in rows if row["external_id"] not in ids]
     stored = await repository.views_by_external_id(
@@ -343,10 +343,13 @@ async def retract_completion(
     session: AsyncSession, caller: Caller, completion_id: int, reason: str
 ) -> dict[str, Any]:
     """Marks a completion retracted (it stays readable), by the client that sent it or an
-    unrestricted one; writes completionRetracted and re-evaluates the person's awards."""
+    unrestricted one; writes completionRetracted and re-evaluates the person's awards. A
+    completion the caller cannot read is not found, even one it sent."""
     view = await repository.get_view(session, completion_id)
-    allowed = view is not None and (
-        view["client_id"] == caller.client_id or caller.organisations is None
+    allowed = (
+        view is not None
+        and _visible(caller, view)
+        and (view["client_id"] == caller.client_id or caller.organisations is None)
     )
     organisation = view["organisation"] if view is not None and allowed else None
     caller.note_audit("retract", "completion", str(completion_id), organisation)

@@ -116,7 +116,8 @@ async def post_xapi_statements(
     version: VersionHeader = None,
 ) -> Any:
     """xAPI Statement Resource: one statement or an array, stored all or none; answers the
-    statement ids (generated for statements sent without one)."""
+    statement ids (generated for statements sent without one). The actor names a person only
+    among the staff of the client's organisations when it is limited to some."""
     answered = _answered_version(version)
     try:
         ids = await xapi.receive_statements(session, caller, await _json_body(request))

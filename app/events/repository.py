@@ -1,7 +1,7 @@
 from collections.abc import Sequence, Set
 from typing import Any
 
-from sqlalchemy import BigInteger, literal, literal_column, or_, select, text, tuple_
+from sqlalchemy import BigInteger, and_, literal, literal_column, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event
@@ -27,6 +27,7 @@ async def read_feed(
     after: tuple[int, int] | None,
     types: Sequence[str],
     organisations: Set[str] | None,
+    client_id: str,
     limit: int,
 ) -> list[Event]:
     query = select(Event).order_by(Event.transaction_id, Event.id).limit(limit)
@@ -35,9 +36,10 @@ async def read_feed(
     if types:
         query = query.where(Event.type.in_(list(types)))
     if organisations is not None:
+        # An event of no organisation (an unmatched completion's) is its client's own.
         query = query.where(
             or_(
-                Event.organisation_ods_code.is_(None),
+                and_(Event.organisation_ods_code.is_(None), Event.client_id == client_id),
                 Event.organisation_ods_code.in_(sorted(organisations)),
             )
         )

@@ -39,7 +39,9 @@ async def list_events(
 ) -> EventFeed:
     """Events in commit-safe order: poll with the `after` cursor of the last answer and no event
     is ever missed, even one whose transaction committed late. Events of transactions still
-    running are held back until they finish."""
+    running are held back until they finish. A client limited to some organisations sees
+    their organisations' events and the events of its own unmatched completions, not other
+    platforms'."""
     position = FeedPosition.parse(after) if after else None
     type_list = [t for t in (types or "").split(",") if t]
     events = await service.read_feed(session, caller, position, type_list, limit)

@@ -117,5 +117,6 @@ async def read_feed(
         after=(after.transaction_id, after.event_id) if after else None,
         types=types,
         organisations=caller.organisations,
+        client_id=caller.client_id,
         limit=limit,
     )

@@ -7,6 +7,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -92,3 +93,7 @@ class Completion(TimestampedMixin, Base):
     retracted_at: Mapped[datetime | None]
     retraction_reason: Mapped[str | None] = mapped_column(String(500))
     retracted_by: Mapped[str | None] = mapped_column(String(64))
+    # The organisations the sending client was restricted to (ODS codes separated by spaces),
+    # None when it was not: the completion names only staff of these, when it is recorded and
+    # when it is matched later (app/staff/resolution.py).
+    sender_organisations: Mapped[str | None] = mapped_column(Text)

@@ -1,6 +1,6 @@
 """Project queries: teams are read and written one statement per project or page."""
 
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -13,19 +13,6 @@ from app.models.project import ImprovementProject, ProjectReview, ProjectTeamMem
 
 # (employee number, role, staff id) of one team member.
 TeamRow = tuple[str, str, int]
-
-
-async def staff_ids(session: AsyncSession, employee_numbers: Iterable[str]) -> dict[str, int]:
-    """Staff id by employee number for those of these people the service knows."""
-    numbers = sorted(set(employee_numbers))
-    if not numbers:
-        return {}
-    rows = await session.execute(
-        select(StaffMember.employee_number, StaffMember.id).where(
-            StaffMember.employee_number.in_(numbers)
-        )
-    )
-    return {number: staff_id for number, staff_id in rows.all()}
 
 
 async def get_project(

@@ -75,7 +75,9 @@ async def review_improvement_project(
     if_match: IfMatch = None,
 ) -> ReviewRead:
     """Scores on the Silver rubric (total /50) and a decision: approved needs the configured
-    pass mark, returned needs comments; a reviewer on the team is refused (403)."""
+    pass mark, returned needs comments; a reviewer on the team is refused (403). The reviewer
+    must be a staff member of the client's organisations when it is limited to some (422 as
+    for an unknown number otherwise)."""
     view = await reviews.review_project(
         session,
         caller,

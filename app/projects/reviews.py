@@ -1,7 +1,8 @@
 """Reviews on the Silver rubric: approve or return a submitted project; approval feeds awards.
 
 The reviewing client is a system; the reviewer is the staff member it names in
-``reviewerEmployeeNumber``, who must be known to the service and not on the project's team.
+``reviewerEmployeeNumber``, who must be known to the service (among the staff of the reviewing
+client's organisations, when it is restricted) and not on the project's team.
 """
 
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from app.projects.service import (
     record_project_event,
     visible_project,
 )
+from app.staff.resolution import people_by_employee_number
 
 # Roles whose people the awards service re-evaluates on approval (Silver: lead and member;
 # Gold: mentor). Sponsors are not evidence for any level.
@@ -56,7 +58,8 @@ async def review_project(
         project, ProjectAction.APPROVE if approving else ProjectAction.RETURN
     )
     reviewer = body.reviewer_employee_number
-    reviewer_id = (await repository.staff_ids(session, [reviewer])).get(reviewer)
+    found = await people_by_employee_number(session, caller.organisations, [reviewer])
+    reviewer_id = found[reviewer].staff_id if reviewer in found else None
     if reviewer_id is None:
         raise ValidationFailed(
             f"Unknown reviewer {reviewer}.",

@@ -85,7 +85,10 @@ async def create_improvement_project(
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.PROJECTS_WRITE)],
 ) -> ProjectRead:
-    """Registers a draft project; team members must be staff known to the service (422)."""
+    """Registers a draft project; team members must be staff known to the service (422). A
+    client limited to some organisations names only their staff (anyone else is unknown, 422);
+    a team across organisations, such as a mentor from another health board, is registered or
+    changed by a client with no organisation restriction (e.g. the national QI team)."""
     view = await service.create_project(session, caller, body)
     response.headers["Location"] = str(
         request.url_for("get_improvement_project", projectId=view.project.id)
@@ -180,7 +183,9 @@ async def patch_improvement_project(
     if_match: RequiredIfMatch = None,
 ) -> ProjectRead:
     """Changes the fields sent (merge patch; lists replaced whole). If-Match is required: 428
-    without it, 412 when stale. Approved and withdrawn projects are not editable (409)."""
+    without it, 412 when stale. Approved and withdrawn projects are not editable (409). A new
+    team member is found among the staff of the client's organisations (422 otherwise); those
+    already on the team may stay, whichever organisation they are in."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     view = await service.patch_project(session, caller, project_id, changes, if_match)
     return _with_etag(response, view)

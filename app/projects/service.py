@@ -31,6 +31,7 @@ from app.projects.lifecycle import (
 from app.projects.repository import TeamRow
 from app.projects.rubric import SubmissionFacts, missing_for_submission
 from app.projects.schemas import ProjectFields, TeamMember
+from app.staff.resolution import people_by_employee_number
 
 RESOURCE = "improvementProject"
 
@@ -112,9 +113,20 @@ async def _check_organisation(session: AsyncSession, caller: Caller, ods_code: s
         )
 
 
-async def _resolve_team(session: AsyncSession, team: Sequence[TeamMember]) -> list[TeamRow]:
-    """Looks the whole team up in one query; 422 naming every unknown employee number."""
-    known = await repository.staff_ids(session, (m.employee_number for m in team))
+async def _resolve_team(
+    session: AsyncSession,
+    caller: Caller,
+    team: Sequence[TeamMember],
+    current: Sequence[TeamRow] = (),
+) -> list[TeamRow]:
+    """Looks the whole team up in one query, among the staff of the caller's organisations
+    (people already on the team stay, wherever they are); 422 naming every employee number
+    not found, whether unknown or of another organisation's staff."""
+    found = await people_by_employee_number(
+        session, caller.organisations, (m.employee_number for m in team)
+    )
+    known = {number: staff_id for number, _, staff_id in current}
+    known.update({number: person.staff_id for number, person in found.items()})
     unknown = [(i, m.employee_number) for i, m in enumerate(team) if m.employee_number not in known]
     if unknown:
         raise ValidationFailed(
@@ -134,7 +146,7 @@ async def create_project(
     note = len(caller.audit_notes)
     caller.note_audit("create", RESOURCE, None, fields.organisation)
     await _check_organisation(session, caller, fields.organisation)
-    team = await _resolve_team(session, fields.team)
+    team = await _resolve_team(session, caller, fields.team)
     project = ImprovementProject(
         **_columns(fields),
         status=str(ProjectStatus.DRAFT),
@@ -208,7 +220,9 @@ async def patch_project(
         await _check_organisation(session, caller, merged.organisation)
     columns = _columns(merged)
     changed = [name for name, value in columns.items() if getattr(project, name) != value]
-    new_team = await _resolve_team(session, merged.team) if "team" in changes else team
+    new_team = team
+    if "team" in changes:
+        new_team = await _resolve_team(session, caller, merged.team, team)
     team_changed = [(n, r) for n, r, _ in new_team] != [(n, r) for n, r, _ in team]
     if not changed and not team_changed:
         return ProjectView(project, team)

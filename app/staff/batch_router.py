@@ -91,7 +91,9 @@ async def post_staff_batch(
     mode the organisation's active staff missing from the batch are end-dated (leavers),
     unless they would be more than the configured share: then nothing changes (409). An
     organisation with more staff than one batch holds sends its full snapshot in several
-    batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in."""
+    batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in.
+    For a client limited to some organisations, a record whose employee number is held by a
+    record outside them is rejected as "Cannot be used by this client." (never saying where)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     with collections_paused():

@@ -71,25 +71,32 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
     """Inserts or updates these records in one statement; returns id by employee number.
 
     A row to update carries the ``version`` it was read at and is written only if that is still
-    its version (optimistic concurrency): a concurrent change makes the batch fail whole (409)
-    instead of overwriting what the other request wrote.
+    its version (optimistic concurrency); a row to create (no ``version``) is only inserted,
+    never written over a record another request created meanwhile, perhaps in another
+    organisation. Either way a concurrent change makes the batch fail whole (409) instead of
+    overwriting what the other request wrote.
     """
     if not rows:
         return {}
     now = utcnow()
-    statement = _UPSERT(session)
-    params = [
-        {
-            "version": 1,
-            **row,
-            "work_email_sha1": row["work_email_key"] and mbox_sha1sum(row["work_email_key"]),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for row in rows
-    ]
-    result = await insert_rows(session, StaffMember.__table__, params, statement=statement)
-    ids = {employee_number: staff_id for staff_id, employee_number in result.all()}
+    ids: dict[str, int] = {}
+    new = [row for row in rows if "version" not in row]
+    changed = [row for row in rows if "version" in row]
+    for statement, chosen in ((_INSERT_NEW(session), new), (_UPSERT(session), changed)):
+        if not chosen:
+            continue
+        params = [
+            {
+                "version": 1,
+                **row,
+                "work_email_sha1": row["work_email_key"] and mbox_sha1sum(row["work_email_key"]),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in chosen
+        ]
+        result = await insert_rows(session, StaffMember.__table__, params, statement=statement)
+        ids.update({employee_number: staff_id for staff_id, employee_number in result.all()})
     if len(ids) != len(rows):
         raise Conflict(
             "Some of these staff records were changed by another request at the same time; "
@@ -115,6 +122,13 @@ def _upsert_statement(dialect: str) -> Any:
 
 
 _UPSERT = BuiltOnce(_upsert_statement)
+_INSERT_NEW = BuiltOnce(
+    lambda dialect: (
+        dialect_insert(dialect, StaffMember.__table__)
+        .on_conflict_do_nothing(index_elements=[StaffMember.employee_number])
+        .returning(StaffMember.id, StaffMember.employee_number)
+    )
+)
 
 
 async def current_history(

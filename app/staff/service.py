@@ -9,12 +9,12 @@ from app.auth.caller import Caller
 from app.core.clock import today
 from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
-from app.core.problems import Forbidden, NotFound, ValidationFailed
+from app.core.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import StaffMember
 from app.staff import repository
 from app.staff.records import to_row
 from app.staff.schemas import StaffPut
-from app.staff.writes import apply_staff_rows, load_references
+from app.staff.writes import NUMBER_UNAVAILABLE, apply_staff_rows, load_references
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,14 @@ async def put_staff(
 ) -> StaffView:
     """Creates or replaces one person; a PUT that changes nothing writes nothing."""
     existing = await repository.get_by_employee_number(session, employee_number)
+    # A record the caller cannot see is not "updated" in its audit trail either.
+    updating = existing is not None and caller.may_access(existing.organisation_ods_code)
     caller.note_audit(
-        "update" if existing else "create", "staff", employee_number, record.organisation
+        "update" if updating else "create", "staff", employee_number, record.organisation
     )
     if existing is not None:
         if not caller.may_access(existing.organisation_ods_code):
-            raise NotFound(f"No staff member {employee_number}.")
+            raise _unavailable(employee_number)
         check_if_match(if_match, existing.version)
     elif if_match is not None:
         check_if_match(if_match, 0)
@@ -71,8 +73,8 @@ async def put_staff(
     if row is None:
         raise ValidationFailed(f"{len(reasons)} field(s) not valid.", invalid_params=reasons)
     applied = await apply_staff_rows(session, caller, [row], [1], effective_on=today())
-    if applied.rejections:
-        raise NotFound(f"No staff member {employee_number}.")
+    if applied.rejections:  # moved out of the caller's organisations meanwhile
+        raise _unavailable(employee_number)
     member = await repository.get_by_employee_number(session, employee_number)
     assert member is not None
     await session.refresh(member)
@@ -80,6 +82,14 @@ async def put_staff(
         member,
         await repository.staff_group_name(session, member.staff_group_code),
         created=bool(applied.created),
+    )
+
+
+def _unavailable(employee_number: str) -> Conflict:
+    """Held by a record outside the caller's organisations: said without saying where."""
+    return Conflict(
+        f"Employee number {employee_number} cannot be used by this client.",
+        invalid_params=[("employeeNumber", NUMBER_UNAVAILABLE)],
     )
 
 

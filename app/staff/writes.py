@@ -37,6 +37,10 @@ _WIRE_NAMES = {
     "end_date": "endDate",
 }
 
+# A restricted client's answer for an employee number held by a record it cannot change: it
+# never says where that record is, nor whose it is (README: "Organisation restriction").
+NUMBER_UNAVAILABLE = "Cannot be used by this client."
+
 
 @dataclass
 class Applied:
@@ -96,7 +100,7 @@ async def apply_staff_rows(
                 Rejection(
                     number,
                     row["employee_number"],
-                    [("employeeNumber", "Belongs to an organisation this client cannot change.")],
+                    [("employeeNumber", NUMBER_UNAVAILABLE)],
                 )
             )
             continue

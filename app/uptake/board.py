@@ -11,7 +11,7 @@ from app.auth.caller import Caller
 from app.core.clock import today
 from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
-from app.core.problems import NotFound, ValidationFailed
+from app.core.problems import Conflict, ValidationFailed
 from app.core.settings import Settings
 from app.models import BoardMeeting, Organisation
 from app.uptake import service
@@ -37,7 +37,12 @@ async def put_board_meeting(
     """Records or replaces a board meeting; one that changes nothing writes nothing."""
     existing = await session.get(BoardMeeting, meeting_id)
     if existing is not None and not caller.may_access(existing.organisation_ods_code):
-        raise NotFound(f"No board meeting {meeting_id}.")
+        # Ids are global: said without saying where the meeting is (README, "Organisation
+        # restriction").
+        raise Conflict(
+            f"Board meeting id {meeting_id} cannot be used by this client.",
+            invalid_params=[("id", "Cannot be used by this client.")],
+        )
     if not caller.may_access(body.organisation) or (
         await session.scalar(
             select(Organisation.ods_code).where(Organisation.ods_code == body.organisation)

@@ -141,7 +141,7 @@ async def get_project_uptake(
     responses={
         200: {"description": "Replaced, or unchanged.", "headers": ETAG_HEADER},
         201: {"description": "Recorded.", "model": BoardMeetingRead, "headers": ETAG_HEADER},
-        **problem_responses(*AUTHENTICATED, 404, 412, 413, 422),
+        **problem_responses(*AUTHENTICATED, 404, 409, 412, 413, 422),
     },
 )
 async def put_board_meeting(
@@ -160,7 +160,9 @@ async def put_board_meeting(
     caller: Annotated[Caller, requires(Scope.ORGANISATIONS_WRITE)],
     if_match: IfMatch = None,
 ) -> BoardMeetingRead:
-    """Records (201) or replaces (200) a board meeting and whether it discussed QI."""
+    """Records (201) or replaces (200) a board meeting and whether it discussed QI. Meeting ids
+    are unique across all organisations: for a client limited to some, an id held by another
+    organisation's meeting answers 409 "cannot be used by this client", never saying where."""
     result = await board.put_board_meeting(session, caller, meeting_id, body, if_match)
     response.headers["ETag"] = etag_for(result.meeting.version)
     if result.created:

@@ -1,6 +1,9 @@
 """OWASP API1 (broken object level authorisation): a client restricted to some organisations
 asking for another organisation's object by its id gets 404 — the same answer as for an id that
-does not exist, with nothing of the object in it — and a write changes nothing.
+does not exist, with nothing of the object in it — and a write changes nothing. A PUT to a
+global id (employee number, board meeting id) held by another organisation's object is 409
+"cannot be used by this client" instead, since a PUT to a free id creates (README,
+"Organisation restriction"); it says nothing of the object either.
 
 Driven by the route table: every operation with an id in its path is listed below, either as
 organisation-scoped (with the request that reaches another organisation's object) or as global
@@ -33,6 +36,7 @@ class Scoped:
     body: dict[str, Any] | None = None
     if_match: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    status: int = 404
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ SCOPED: dict[Operation, Scoped] = {
         lambda w: f"/staff/{LEAD}/progress", "/staff/999999/progress"
     ),
     ("PUT", "/staff/{employeeNumber}"): Scoped(
-        lambda w: f"/staff/{LEAD}", body=person(LEAD, organisation="7A6")
+        lambda w: f"/staff/{LEAD}", body=person(LEAD, organisation="7A6"), status=409
     ),
     ("PATCH", "/staff/{employeeNumber}"): Scoped(
         lambda w: f"/staff/{LEAD}", body={"organisation": "7A6", "jobTitle": "Moved"}
@@ -105,6 +109,7 @@ SCOPED: dict[Operation, Scoped] = {
     ("PUT", "/boardMeetings/{id}"): Scoped(
         lambda w: f"/boardMeetings/{MEETING_ID}",
         body={"organisation": "7A6", "meetingDate": "2026-11-06", "qiDiscussed": False},
+        status=409,
     ),
 }
 
@@ -146,7 +151,7 @@ async def _send(
 
 
 @pytest.mark.parametrize("operation", sorted(SCOPED), ids=" ".join)
-async def test_another_organisations_object_is_404_and_unchanged(
+async def test_another_organisations_object_is_hidden_and_unchanged(
     client: httpx.AsyncClient,
     engine: AsyncEngine,
     world: World,
@@ -166,7 +171,7 @@ async def test_another_organisations_object_is_404_and_unchanged(
 
     hidden = await _send(client, method, url, case, headers)
 
-    assert hidden.status_code == 404, hidden.text
+    assert hidden.status_code == case.status, hidden.text
     assert hidden.headers["content-type"].startswith("application/problem+json")
     assert leaked(hidden.text) == []
     assert await stored_rows(engine) == before

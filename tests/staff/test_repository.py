@@ -39,3 +39,20 @@ async def test_upsert_refuses_a_row_changed_since_it_was_read(
     await session.rollback()
     ids = await repository.upsert_staff(session, [_row("100001", "Fresh write", version=2)])
     assert list(ids) == ["100001"]
+
+
+async def test_a_row_to_create_never_overwrites_a_record_created_meanwhile(
+    client: httpx.AsyncClient, make_client: ClientFactory, session: AsyncSession
+) -> None:
+    """A create read "no such number" before another request (perhaps another
+    organisation's) created it: the create must fail, not take over that record."""
+    admin = await make_client()
+    await seed_organisations(client, admin)
+    await client.put("/staff/100001", json=person(organisation="7A6"), headers=auth(admin))
+    created = _row("100001", "Taken over", version=1)
+    del created["version"]  # as apply_staff_rows sends a row it found no record for
+    with pytest.raises(Conflict):
+        await repository.upsert_staff(session, [created])
+    await session.rollback()
+    stored = (await client.get("/staff/100001", headers=auth(admin))).json()
+    assert (stored["organisation"], stored["jobTitle"]) == ("7A6", "Staff Nurse")

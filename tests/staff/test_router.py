@@ -228,13 +228,34 @@ async def test_restricted_client_cannot_see_or_move_other_organisations_staff(
     listed = (await client.get("/staff", headers=auth(hr_7a6))).json()
     assert [s["employeeNumber"] for s in listed["data"]] == ["100002"]
     steal = await client.put("/staff/100001", json=person(organisation="7A6"), headers=auth(hr_7a6))
-    assert steal.status_code == 404
+    assert steal.status_code == 409
+    assert steal.json()["detail"] == "Employee number 100001 cannot be used by this client."
     move_out = await client.put(
         "/staff/100002", json=person("100002", organisation="7A4"), headers=auth(hr_7a6)
     )
     assert move_out.status_code == 403
     stored = (await client.get("/staff/100002", headers=auth(admin))).json()
     assert stored["organisation"] == "7A6"
+
+
+async def test_a_refused_put_is_audited_as_for_a_number_never_used(
+    client: httpx.AsyncClient, admin: dict[str, str], make_client: ClientFactory
+) -> None:
+    """Audit records of the client's organisation are readable by it: a PUT to another
+    organisation's number noted as "update" would say that the number is someone's."""
+    await client.put(
+        "/staff/200001", json=person("200001", organisation="7A6"), headers=auth(admin)
+    )
+    hr_7a4 = await make_client(scopes=["staff:write", "audit:read"], organisations=["7A4"])
+    taken = await client.put("/staff/200001", json=person("200001"), headers=auth(hr_7a4))
+    assert taken.status_code == 409
+    free = await client.put("/staff/100009", json=person("100009"), headers=auth(hr_7a4))
+    assert free.status_code == 201
+    records = (await client.get("/auditRecords?resourceType=staff", headers=auth(hr_7a4))).json()
+    assert [(r["action"], r["resourceId"]) for r in records["data"]] == [
+        ("create", "200001"),
+        ("create", "100009"),
+    ]
 
 
 async def test_reads_and_writes_are_audited(
