@@ -1,5 +1,6 @@
 """Service configuration, read from the environment (prefix ``IQT_``) or a ``.env`` file."""
 
+import ipaddress
 import json
 from datetime import date
 from functools import lru_cache
@@ -58,6 +59,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="redis://host:6379/0: count rate limits in Redis instead."
     )
+    # The proxies (load balancers) trusted to say who the client is: addresses or networks,
+    # comma-separated, or "*". A request from one of them is taken to come from the address
+    # its X-Forwarded-For names (the nearest untrusted one), so the per-address token limit
+    # counts clients, not the proxy. Unset, the TCP peer is the client and the header ignored.
+    forwarded_allow_ips: str | None = None
 
     # A full staff snapshot that would end-date more than this share of an organisation's
     # active staff is refused (409) unless the request says allowMassLeavers=true.
@@ -105,6 +111,22 @@ class Settings(BaseSettings):
     def _one_rate_limit(cls, value: str) -> str:
         parse_quota("setting", value)
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if entries != ["*"]:
+            for entry in entries:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{entry!r} is not an IP address or network (or use * alone)"
+                    ) from None
+        return ",".join(entries)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
