@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # A full staff snapshot that would end-date more than this share of an organisation's
     # active staff is refused (409) unless the request says allowMassLeavers=true.
     snapshot_max_leaver_share: float = Field(default=0.2, ge=0, le=1)
+    # Batches one full snapshot sent in several may take (each holds up to 10,000 records);
+    # one more is refused with 409, so an open snapshot cannot grow without bound.
+    snapshot_max_batches: int = Field(default=100, ge=1, le=10_000)
 
     # The Silver rubric total (out of 50) a project needs before a reviewer may approve it.
     silver_pass_mark: int = Field(default=25, ge=0, le=50)
