@@ -3,6 +3,10 @@ the xAPI ``mbox_sha1sum`` — when it is recorded, and again when HR later sends
 
 Every step is one statement for the whole set of rows or people, never one per record.
 
+An e-mail belongs to the staff who have it and had not left by the completion's day (a leaver's
+address may have been given on). A completion held back because several did is looked at again
+whenever one of them changes their e-mail or is end-dated.
+
 On PostgreSQL a completion recorded for someone HR is sending at that very moment could
 miss them both ways (neither transaction sees the other's uncommitted row). Both sides take
 an advisory lock on the identifiers involved — the recording side only when it found no one —
@@ -12,10 +16,10 @@ so one always waits for the other and then sees it.
 import hashlib
 from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import Date, and_, cast, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -96,12 +100,13 @@ async def _find(
 
     decisions: list[tuple[Person | None, str]] = []
     for row in rows:
+        day = row["completed_at"].astimezone(UTC).date()
         if row["employee_number"] in by_number:
             decisions.append((by_number[row["employee_number"]], ""))
-        elif row["work_email_key"] in by_key:
-            decisions.append(_unique(by_key[row["work_email_key"]], AMBIGUOUS_EMAIL))
-        elif not row["work_email_key"] and row["email_sha1"] in by_sha1:
-            decisions.append(_unique(by_sha1[row["email_sha1"]], AMBIGUOUS_SHA1))
+        elif _owned_on(by_key.get(row["work_email_key"]), day):
+            decisions.append(_unique(by_key[row["work_email_key"]], day, AMBIGUOUS_EMAIL))
+        elif not row["work_email_key"] and _owned_on(by_sha1.get(row["email_sha1"]), day):
+            decisions.append(_unique(by_sha1[row["email_sha1"]], day, AMBIGUOUS_SHA1))
         else:
             decisions.append((None, NOT_FOUND))
     return decisions
@@ -114,24 +119,38 @@ _BY_NUMBER = BuiltOnce(
 )
 
 
-def _unique(owners: tuple[int, Person], ambiguous: str) -> tuple[Person | None, str]:
-    count, person = owners
-    return (person, "") if count == 1 else (None, ambiguous)
+# Who has a work e-mail, with the day they left (None: still employed).
+Owners = list[tuple[Person, date | None]]
 
 
-async def _owners(
-    session: AsyncSession, key: Any, values: set[str]
-) -> dict[str, tuple[int, Person]]:
-    """Key value → (how many staff have it, one of them)."""
+def _employed_on(owners: Owners, day: date) -> list[Person]:
+    """The owners of an e-mail who had not left by the completion's day: someone who left
+    before it cannot have completed it with that e-mail (it may have been given on)."""
+    return [person for person, left in owners if left is None or left >= day]
+
+
+def _owned_on(owners: Owners | None, day: date) -> bool:
+    return bool(owners) and bool(_employed_on(owners or [], day))
+
+
+def _unique(owners: Owners, day: date, ambiguous: str) -> tuple[Person | None, str]:
+    employed = _employed_on(owners, day)
+    return (employed[0], "") if len(employed) == 1 else (None, ambiguous)
+
+
+async def _owners(session: AsyncSession, key: Any, values: set[str]) -> dict[str, Owners]:
+    """Key value → the staff who have it, with their end dates."""
     query = select(
         key,
-        func.count(),
-        func.min(StaffMember.id),
-        func.min(StaffMember.employee_number),
-        func.min(StaffMember.organisation_ods_code),
+        StaffMember.id,
+        StaffMember.employee_number,
+        StaffMember.organisation_ods_code,
+        StaffMember.end_date,
     ).where(column_in(session, key, sorted(values)))
-    rows = await execute_columns(session, query.group_by(key))
-    return {value: (count, Person(i, n, org)) for value, count, i, n, org in rows}
+    found: dict[str, Owners] = {}
+    for value, i, n, org, left in await execute_columns(session, query):
+        found.setdefault(value, []).append((Person(i, n, org), left))
+    return found
 
 
 def _identifiers(rows: Iterable[MutableMapping[str, Any]]) -> set[str]:
@@ -257,8 +276,13 @@ async def _match_by_key(
     else:
         staff_key, ambiguous = StaffMember.work_email_sha1, AMBIGUOUS_SHA1
         sent_with = and_(Completion.email_sha1.is_not(None), Completion.work_email_key.is_(None))
-    owners = select(func.count(StaffMember.id)).where(staff_key == column).scalar_subquery()
-    owner = select(func.min(StaffMember.id)).where(staff_key == column).scalar_subquery()
+    # As when it was recorded: only those who had not left by the completion's day count.
+    employed = and_(
+        staff_key == column,
+        or_(StaffMember.end_date.is_(None), StaffMember.end_date >= _day_of(session)),
+    )
+    owners = select(func.count(StaffMember.id)).where(employed).scalar_subquery()
+    owner = select(func.min(StaffMember.id)).where(employed).scalar_subquery()
     chosen = and_(_still_unmatched(), column_in(session, Completion.id, candidates), sent_with)
     result = await session.execute(
         update(Completion)
@@ -271,6 +295,13 @@ async def _match_by_key(
         update(Completion).where(chosen, owners > 1).values(match_reason=ambiguous, updated_at=now)
     )
     return matched
+
+
+def _day_of(session: AsyncSession) -> Any:
+    """The completion's day (UTC) in SQL, to compare with an end date."""
+    if is_postgresql(session):
+        return cast(func.timezone("UTC", Completion.completed_at), Date)
+    return func.date(Completion.completed_at)
 
 
 async def _announce_matches(
