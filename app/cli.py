@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -18,7 +18,7 @@ from app.core.database import create_engine, create_sessionmaker
 from app.core.metrics import MULTIPROCESS_DIRECTORY
 from app.core.migrations import upgrade_to_head
 from app.core.problems import ProblemError
-from app.core.settings import get_settings
+from app.core.settings import Settings, get_settings
 from app.courses.service import load_reference_courses
 from app.organisations.service import load_reference_organisations
 
@@ -71,23 +71,31 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Migrate, then serve the API with uvicorn."""
-    upgrade_to_head(get_settings().database_url)
+    settings = get_settings()
+    upgrade_to_head(settings.database_url)
     metrics_directory = _shared_metrics_directory(workers)
     try:
         uvicorn.run(
-            "app.asgi:app",
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            proxy_headers=False,
+            "app.asgi:app", host=host, port=port, workers=workers, **server_options(settings)
         )
     finally:
         if metrics_directory is not None:
             shutil.rmtree(metrics_directory, ignore_errors=True)
             del os.environ[MULTIPROCESS_DIRECTORY]
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options besides where to listen. Proxy headers (X-Forwarded-For, -Proto) are
+    believed only from the proxies IQT_FORWARDED_ALLOW_IPS names; unset, from nobody."""
+    trusted = settings.forwarded_allow_ips
+    return {
+        "log_level": "warning",
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": trusted is not None,
+        # None would make uvicorn read FORWARDED_ALLOW_IPS, or trust 127.0.0.1.
+        "forwarded_allow_ips": trusted if trusted is not None else [],
+    }
 
 
 def _shared_metrics_directory(workers: int) -> str | None:

@@ -201,9 +201,11 @@ async def _revoke(
     now: datetime,
     outcome: EvaluationOutcome,
 ) -> tuple[set[int], list[dict[str, Any]]]:
-    """Revokes the planned awards: the ids of those revoked, and the events."""
+    """Revokes the planned awards: the ids of those revoked, and their events. An award
+    another transaction revoked first (its UPDATE found it no longer active) has neither: an
+    event says something changed, and this evaluation changed nothing of it."""
     by_reason: dict[tuple[str, str], list[int]] = {}
-    events: list[dict[str, Any]] = []
+    events: dict[int, dict[str, Any]] = {}
     for staff_id, plan in plans.items():
         levels = {r.award_id: r.level for r in plan.revocations}
         for revocation in plan.revocations:
@@ -219,7 +221,9 @@ async def _revoke(
             }
             if revocation.cascaded_from is not None:
                 data["cascadedFrom"] = revocation.cascaded_from
-            events.append(_event("awardRevoked", revocation.award_id, people[staff_id], data))
+            events[revocation.award_id] = _event(
+                "awardRevoked", revocation.award_id, people[staff_id], data
+            )
     revoked: set[int] = set()
     for (cause, reason), award_ids in by_reason.items():
         result = await session.execute(
@@ -235,8 +239,8 @@ async def _revoke(
             .returning(Award.id)
         )
         revoked.update(result.scalars())
-        outcome.revoked += len(award_ids)
-    return revoked, events
+    outcome.revoked += len(revoked)
+    return revoked, [event for award_id, event in events.items() if award_id in revoked]
 
 
 def _grant_rows(plans: Mapping[int, AwardChanges], now: datetime) -> list[dict[str, Any]]:

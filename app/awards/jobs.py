@@ -14,8 +14,9 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,20 +150,70 @@ async def _note_failure(
             await session.commit()
 
 
-async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], owner: str) -> None:
+class _Outage:
+    """What the runner says while its steps fail (the database down, say): the first failure
+    with its reason and traceback, then one line per retry, and one when a step works again;
+    not a traceback at error level every few seconds."""
+
+    def __init__(self, owner: str, clock: Callable[[], float]) -> None:
+        self.owner = owner
+        self.clock = clock
+        self.failures = 0
+        self.since = 0.0
+
+    def failed(self, error: BaseException) -> None:
+        self.failures += 1
+        reason = f"{type(error).__name__}: {error}"[:500]
+        if self.failures == 1:
+            self.since = self.clock()
+            logger.error(
+                "awards.evaluation_job_failed",
+                owner=self.owner,
+                reason=reason,
+                retry_in_seconds=RETRY_SECONDS,
+                exc_info=error,
+            )
+        else:
+            logger.warning(
+                "awards.evaluation_job_still_failing",
+                owner=self.owner,
+                attempt=self.failures,
+                reason=reason,
+            )
+
+    def worked(self) -> None:
+        if self.failures:
+            logger.info(
+                "awards.evaluation_job_recovered",
+                owner=self.owner,
+                failed_attempts=self.failures,
+                failing_for_seconds=round(self.clock() - self.since, 1),
+            )
+            self.failures = 0
+
+
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
     """The background runner: works while there is a job, polls when idle."""
+    outage = _Outage(owner, clock)
     while True:
         try:
             step = await run_step(sessionmaker, owner)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            logger.exception("awards.evaluation_job_failed", owner=owner)
+            outage.failed(exc)
             await _note_failure(sessionmaker, owner, exc)
-            await asyncio.sleep(RETRY_SECONDS)
+            await sleep(RETRY_SECONDS)
             continue
+        outage.worked()
         if step is None:
-            await asyncio.sleep(IDLE_SECONDS)
+            await sleep(IDLE_SECONDS)
         elif step.finished:
             logger.info("awards.evaluation_job_done", job=step.job_id, owner=owner)
 

@@ -3,6 +3,10 @@ the xAPI ``mbox_sha1sum`` — when it is recorded, and again when HR later sends
 
 Every step is one statement for the whole set of rows or people, never one per record.
 
+An e-mail belongs to the staff who have it and had not left by the completion's day (a leaver's
+address may have been given on). A completion held back because several did is looked at again
+whenever one of them changes their e-mail or is end-dated.
+
 On PostgreSQL a completion recorded for someone HR is sending at that very moment could
 miss them both ways (neither transaction sees the other's uncommitted row). Both sides take
 an advisory lock on the identifiers involved — the recording side only when it found no one —
@@ -32,6 +36,7 @@ from app.staff.resolution import (
     PersonReference,
     Resolution,
     Within,
+    day_of,
     resolve_people,
     within_of,
     within_text,
@@ -93,7 +98,15 @@ async def _find(
     return await resolve_people(
         session,
         within,
-        [PersonReference(r["employee_number"], r["work_email_key"], r["email_sha1"]) for r in rows],
+        [
+            PersonReference(
+                r["employee_number"],
+                r["work_email_key"],
+                r["email_sha1"],
+                day_of(r["completed_at"]),
+            )
+            for r in rows
+        ],
     )
 
 
@@ -179,6 +192,7 @@ async def _candidates(
             Completion.email_sha1,
             Completion.sender_organisations,
             Completion.match_reason,
+            Completion.completed_at,
         )
         .where(Completion.match_status == UNMATCHED, or_(*sent_with))
         .order_by(Completion.id)
@@ -198,7 +212,10 @@ async def _resolve_candidates(
     reasons: dict[int, str] = {}
     for sender_organisations, group in by_sender.items():
         references = [
-            PersonReference(c.employee_number, c.work_email_key, c.email_sha1) for c in group
+            PersonReference(
+                c.employee_number, c.work_email_key, c.email_sha1, day_of(c.completed_at)
+            )
+            for c in group
         ]
         resolved = await resolve_people(session, within_of(sender_organisations), references)
         for candidate, (person, reason) in zip(group, resolved, strict=True):

@@ -26,6 +26,8 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
@@ -94,6 +96,30 @@ def exposition() -> bytes:
         return generate_latest(REGISTRY)
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+EVENT_FEED_HOLDBACK = (
+    "iqt_event_feed_holdback_seconds",
+    "Age of the oldest transaction running on the PostgreSQL cluster (any database), which "
+    "holds back the event feed: events committed since it began are not shown until it ends.",
+)
+
+
+class _Gauges(Collector):
+    def __init__(self, gauges: Iterable[tuple[tuple[str, str], float]]) -> None:
+        self.gauges = list(gauges)
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        for (name, documentation), value in self.gauges:
+            yield GaugeMetricFamily(name, documentation, value=value)
+
+
+def gauges_read_now(gauges: Iterable[tuple[tuple[str, str], float]]) -> bytes:
+    """Gauges this scrape has just read (from the database), in the text format: values of the
+    moment, the same whichever worker answers, so kept out of the workers' shared files."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Gauges(gauges))
     return generate_latest(registry)
 
 

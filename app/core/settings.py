@@ -1,5 +1,6 @@
 """Service configuration, read from the environment (prefix ``IQT_``) or a ``.env`` file."""
 
+import ipaddress
 import json
 from datetime import date
 from functools import lru_cache
@@ -64,10 +65,18 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="redis://host:6379/0: count rate limits in Redis instead."
     )
+    # The proxies (load balancers) trusted to say who the client is: addresses or networks,
+    # comma-separated, or "*". A request from one of them is taken to come from the address
+    # its X-Forwarded-For names (the nearest untrusted one), so the per-address token limit
+    # counts clients, not the proxy. Unset, the TCP peer is the client and the header ignored.
+    forwarded_allow_ips: str | None = None
 
     # A full staff snapshot that would end-date more than this share of an organisation's
     # active staff is refused (409) unless the request says allowMassLeavers=true.
     snapshot_max_leaver_share: float = Field(default=0.2, ge=0, le=1)
+    # Batches one full snapshot sent in several may take (each holds up to 10,000 records);
+    # one more is refused with 409, so an open snapshot cannot grow without bound.
+    snapshot_max_batches: int = Field(default=100, ge=1, le=10_000)
 
     # The Silver rubric total (out of 50) a project needs before a reviewer may approve it.
     silver_pass_mark: int = Field(default=25, ge=0, le=50)
@@ -109,6 +118,22 @@ class Settings(BaseSettings):
     def _one_rate_limit(cls, value: str) -> str:
         parse_quota("setting", value)
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _trusted_proxies(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if entries != ["*"]:
+            for entry in entries:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{entry!r} is not an IP address or network (or use * alone)"
+                    ) from None
+        return ",".join(entries)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

@@ -2,7 +2,7 @@ from collections.abc import Sequence, Set
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, literal, literal_column, or_, select, text, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.models import Event
 
@@ -48,3 +48,28 @@ async def read_feed(
             Event.transaction_id < text("(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint")
         )
     return list((await session.scalars(query)).all())
+
+
+# The feed shows an event once every transaction that started before its own has ended, on the
+# whole cluster: the oldest transaction still running that has a transaction id (it has written,
+# in any database, or holds one) sets the horizon, prepared transactions too. Its age is how
+# long it has held the feed back. Other roles' transactions show only to a role with pg_monitor.
+_OLDEST_WRITER_AGE = text(
+    """
+    SELECT coalesce(extract(epoch FROM clock_timestamp() - min(started)), 0)::float8
+    FROM (
+        SELECT xact_start AS started FROM pg_stat_activity
+        WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+        UNION ALL
+        SELECT prepared FROM pg_prepared_xacts
+    ) AS writers
+    """
+)
+
+
+async def feed_holdback_seconds(connection: AsyncConnection) -> float:
+    """How long the oldest running transaction of the cluster has held the feed back (0 when
+    none; always 0 on SQLite, whose feed holds nothing back)."""
+    if connection.dialect.name != "postgresql":
+        return 0.0
+    return float(await connection.scalar(_OLDEST_WRITER_AGE) or 0.0)

@@ -1,13 +1,15 @@
 """The event feed (outbox): written with the change, read in commit-safe order."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth.caller import Caller
 from app.core.bulk import insert_rows
+from app.core.logging import get_logger
 from app.core.problems import BadRequest
 from app.events import repository
 from app.models import Event
@@ -33,6 +35,10 @@ EVENT_TYPES = (
 
 
 _MAX_BIGINT = 2**63 - 1
+# /metrics answers while the database is down: the hold-back is left out if it takes longer.
+HOLDBACK_TIMEOUT_SECONDS = 1.0
+
+log = get_logger("iqt.events")
 
 
 @dataclass(frozen=True)
@@ -120,3 +126,14 @@ async def read_feed(
         client_id=caller.client_id,
         limit=limit,
     )
+
+
+async def feed_holdback_seconds(engine: AsyncEngine) -> float | None:
+    """The feed's current hold-back (see ``repository.feed_holdback_seconds``); None when the
+    database does not answer within HOLDBACK_TIMEOUT_SECONDS."""
+    try:
+        async with asyncio.timeout(HOLDBACK_TIMEOUT_SECONDS), engine.connect() as connection:
+            return await repository.feed_holdback_seconds(connection)
+    except Exception as exc:  # TimeoutError too: the metrics answer without it
+        log.debug("events.holdback_unavailable", error=type(exc).__name__)
+        return None

@@ -8,9 +8,10 @@ from fastapi.security import SecurityScopes
 from app.auth.dependencies import oauth2_scheme
 from app.auth.scopes import Scope
 from app.auth.tokens import InvalidToken, read_token
-from app.core.metrics import METRICS_MEDIA_TYPE, exposition
+from app.core.metrics import EVENT_FEED_HOLDBACK, METRICS_MEDIA_TYPE, exposition, gauges_read_now
 from app.core.openapi import problem_responses
 from app.core.problems import BadRequest, Forbidden, Unauthorised
+from app.events.service import feed_holdback_seconds
 
 router = APIRouter(tags=["Metrics"])
 
@@ -77,6 +78,9 @@ async def metrics_reader(
         **problem_responses(400, 401, 403, 500),  # never 503: no database
     },
 )
-async def read_metrics() -> Response:
-    """Request counts and latencies by route template, and business counters (all workers)."""
-    return Response(exposition(), media_type=METRICS_MEDIA_TYPE)
+async def read_metrics(request: Request) -> Response:
+    """Request counts and latencies by route template, business counters (all workers), and
+    how long the event feed is held back (left out while the database does not answer)."""
+    holdback = await feed_holdback_seconds(request.app.state.engine)
+    read_now = [(EVENT_FEED_HOLDBACK, holdback)] if holdback is not None else []
+    return Response(exposition() + gauges_read_now(read_now), media_type=METRICS_MEDIA_TYPE)

@@ -42,6 +42,7 @@ async def apply_staff_batch(
             session, caller, snapshot_id, action="batch", lock=True
         )
         snapshots.refuse_unless_open(snapshot)
+        snapshots.refuse_past_max_batches(snapshot, settings)
         if organisation not in (None, snapshot.organisation_ods_code):
             raise ValidationFailed(
                 f"Staff snapshot {snapshot_id} is of {snapshot.organisation_ods_code}.",

@@ -183,14 +183,20 @@ async def written_since(session: AsyncSession, ods_code: str, since: datetime) -
     return set(numbers)
 
 
-async def end_date_staff(session: AsyncSession, staff_ids: Sequence[int], end: date) -> None:
-    """Sets the end date of these leavers (one statement)."""
-    if staff_ids:
-        await session.execute(
-            update(StaffMember)
-            .where(StaffMember.id.in_(list(staff_ids)))
-            .values(end_date=end, version=StaffMember.version + 1, updated_at=utcnow())
-        )
+async def end_date_staff(
+    session: AsyncSession, staff_ids: Sequence[int], end: date
+) -> list[tuple[int, str, str | None]]:
+    """Sets the end date of these leavers (one statement): their (id, employee number, work
+    e-mail key)."""
+    if not staff_ids:
+        return []
+    result = await session.execute(
+        update(StaffMember)
+        .where(StaffMember.id.in_(list(staff_ids)))
+        .values(end_date=end, version=StaffMember.version + 1, updated_at=utcnow())
+        .returning(StaffMember.id, StaffMember.employee_number, StaffMember.work_email_key)
+    )
+    return [(i, number, key) for i, number, key in result.all()]
 
 
 async def bump_versions(session: AsyncSession, staff_ids: Sequence[int]) -> None:

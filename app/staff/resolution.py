@@ -8,14 +8,18 @@ heard of, so no answer can tell a restricted client that an identifier is used e
 Cross-organisation references (a mentor from another health board) go through an
 unrestricted client.
 
+An e-mail names the staff who have it and had not left by the day of what the reference is
+about (a completion's day), when it has one: a leaver's address may have been given on.
+
 Set-based: one statement per kind of identifier for the whole list, never one per reference.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import BuiltOnce, column_in, execute_columns, in_parameter
@@ -36,6 +40,9 @@ class PersonReference(NamedTuple):
     employee_number: str | None
     work_email_key: str | None = None
     email_sha1: str | None = None
+    # The day the reference is about (a completion's); e-mails of those who left before it
+    # do not name them.
+    on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,12 @@ async def resolve_people(
     for reference in references:
         if reference.employee_number in by_number:
             resolutions.append((by_number[reference.employee_number], ""))
-        elif reference.work_email_key in by_key:
-            resolutions.append(_unique(by_key[reference.work_email_key], AMBIGUOUS_EMAIL))
-        elif not reference.work_email_key and reference.email_sha1 in by_sha1:
-            resolutions.append(_unique(by_sha1[reference.email_sha1], AMBIGUOUS_SHA1))
+        elif owners := _employed_on(by_key.get(reference.work_email_key or ""), reference.on):
+            resolutions.append(_unique(owners, AMBIGUOUS_EMAIL))
+        elif not reference.work_email_key and (
+            owners := _employed_on(by_sha1.get(reference.email_sha1 or ""), reference.on)
+        ):
+            resolutions.append(_unique(owners, AMBIGUOUS_SHA1))
         else:
             resolutions.append((None, NOT_FOUND))
     return resolutions
@@ -117,23 +126,38 @@ _BY_NUMBER = BuiltOnce(lambda dialect: _by_number(dialect, scoped=False))
 _BY_NUMBER_WITHIN = BuiltOnce(lambda dialect: _by_number(dialect, scoped=True))
 
 
-def _unique(owners: tuple[int, Person], ambiguous: str) -> Resolution:
-    count, person = owners
-    return (person, "") if count == 1 else (None, ambiguous)
+def day_of(moment: datetime) -> date:
+    """The UTC day of a moment (one stored without a zone is UTC)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+
+
+# Who has an identifier, with the day each left (None: still employed).
+Owners = list[tuple[Person, date | None]]
+
+
+def _employed_on(owners: Owners | None, day: date | None) -> list[Person]:
+    """The owners who had not left by ``day`` (all of them when there is no day)."""
+    return [person for person, left in owners or [] if day is None or left is None or left >= day]
+
+
+def _unique(owners: list[Person], ambiguous: str) -> Resolution:
+    return (owners[0], "") if len(owners) == 1 else (None, ambiguous)
 
 
 async def _owners(
     session: AsyncSession, within: Within, key: Any, values: set[str]
-) -> dict[str, tuple[int, Person]]:
-    """Key value → (how many staff of ``within`` have it, one of them)."""
+) -> dict[str, Owners]:
+    """Key value → the staff of ``within`` who have it, with their end dates."""
     query = select(
         key,
-        func.count(),
-        func.min(StaffMember.id),
-        func.min(StaffMember.employee_number),
-        func.min(StaffMember.organisation_ods_code),
+        StaffMember.id,
+        StaffMember.employee_number,
+        StaffMember.organisation_ods_code,
+        StaffMember.end_date,
     ).where(column_in(session, key, sorted(values)))
     if within is not None:
         query = query.where(column_in(session, StaffMember.organisation_ods_code, sorted(within)))
-    rows = await execute_columns(session, query.group_by(key))
-    return {value: (count, Person(i, n, org)) for value, count, i, n, org in rows}
+    found: dict[str, Owners] = {}
+    for value, i, n, org, left in await execute_columns(session, query.order_by(StaffMember.id)):
+        found.setdefault(value, []).append((Person(i, n, org), left))
+    return found

@@ -279,7 +279,9 @@ class StaffSnapshotRead(ApiModel):
 
     id: int
     organisation: str
-    status: Literal["open", "completed"]
+    status: Literal["open", "completed", "expired"] = Field(
+        description="expired: opened more than 24 hours ago and never completed."
+    )
     batches: int = Field(description="Batches sent as parts of it.")
     received: int = Field(description="Records those batches held.")
     end_dated: int | None = Field(

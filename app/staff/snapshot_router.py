@@ -24,7 +24,7 @@ def _read(snapshot: StaffSnapshot) -> StaffSnapshotRead:
     return StaffSnapshotRead(
         id=snapshot.id,
         organisation=snapshot.organisation_ods_code,
-        status=snapshot.status,
+        status=snapshots.shown_status(snapshot),
         batches=snapshot.batches,
         received=snapshot.received,
         end_dated=snapshot.end_dated,
@@ -40,7 +40,7 @@ def _read(snapshot: StaffSnapshot) -> StaffSnapshotRead:
     response_model=StaffSnapshotRead,
     responses={
         201: {"headers": {"Location": {"schema": {"type": "string", "maxLength": 2048}}}},
-        **problem_responses(*AUTHENTICATED, 404, 413, 422),
+        **problem_responses(*AUTHENTICATED, 404, 409, 413, 422),
     },
 )
 async def open_staff_snapshot(
@@ -54,7 +54,9 @@ async def open_staff_snapshot(
     staff as `fullSnapshot` batches naming this snapshot (`snapshot` in the JSON body, or the
     `snapshot` query parameter with CSV): each is stored as it comes and end-dates nobody.
     Then complete it, within 24 hours of opening it. Only the client that opened it sees it
-    (404 for others)."""
+    (404 for others). One snapshot of an organisation can be open at a time: 409, naming it
+    (`openSnapshot`), while another is. A snapshot takes at most the configured number of
+    batches (default 100); one more is a 409."""
     snapshot = await snapshots.open_snapshot(session, caller, body.organisation)
     response.headers["Location"] = str(
         request.url_for("get_staff_snapshot", snapshotId=snapshot.id)

@@ -8,13 +8,14 @@ with 409, nothing changed, the snapshot still open). It describes the staff as t
 it was opened: anyone HR created or changed since then is never taken for a leaver. A snapshot
 is its client's own (others get 404), takes batches and its completion for 24 hours, and its
 batches and completion take its row's lock, so they queue. Completing it again answers what
-the first completion did.
+the first completion did. One snapshot of an organisation is open at a time (a partial unique
+index), and one takes at most ``IQT_SNAPSHOT_MAX_BATCHES`` batches.
 """
 
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -25,26 +26,83 @@ from app.core.settings import Settings
 from app.models import StaffSnapshot, StaffSnapshotMember
 from app.staff import repository, writes
 
-OPEN, COMPLETED = "open", "completed"
+OPEN, COMPLETED, EXPIRED = "open", "completed", "expired"
 OPEN_FOR = timedelta(hours=24)
 _LONGEST_NUMBER = 30  # as staff_members.employee_number: a longer one names nobody
 
 
 async def open_snapshot(session: AsyncSession, caller: Caller, organisation: str) -> StaffSnapshot:
+    """A new open snapshot of the organisation; 409 naming the one already open (a partial
+    unique index holds it, so of concurrent opens one succeeds and the others wait and fail).
+    One left open past its 24 hours is marked expired first: it holds the organisation no
+    longer."""
     caller.note_audit("create", "staffSnapshot", None, organisation)
     known = organisation in await repository.organisation_codes(session)
     if not known or not caller.may_access(organisation):
         raise NotFound(f"No organisation {organisation}.")
-    snapshot = StaffSnapshot(
-        organisation_ods_code=organisation,
-        client_id=caller.client_id,
-        status=OPEN,
-        batches=0,
-        received=0,
+    now = utcnow()
+    await session.execute(
+        update(StaffSnapshot)
+        .where(
+            StaffSnapshot.organisation_ods_code == organisation,
+            StaffSnapshot.status == OPEN,
+            StaffSnapshot.created_at < now - OPEN_FOR,
+        )
+        .values(status=EXPIRED, updated_at=now)
     )
-    session.add(snapshot)
-    await session.flush()
+    row = {
+        "organisation_ods_code": organisation,
+        "client_id": caller.client_id,
+        "status": OPEN,
+        "batches": 0,
+        "received": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    snapshot_id = await session.scalar(_OPEN(session).values(row))
+    if snapshot_id is None:
+        raise _already_open(await _open_snapshot_of(session, organisation), organisation)
+    snapshot = await session.get(StaffSnapshot, snapshot_id)
+    assert snapshot is not None
     return snapshot
+
+
+_OPEN = BuiltOnce(
+    lambda dialect: (
+        dialect_insert(dialect, StaffSnapshot.__table__)
+        .on_conflict_do_nothing(
+            index_elements=["organisation_ods_code"], index_where=text("status = 'open'")
+        )
+        .returning(StaffSnapshot.__table__.c.id)
+    )
+)
+
+
+async def _open_snapshot_of(session: AsyncSession, organisation: str) -> StaffSnapshot | None:
+    return await session.scalar(
+        select(StaffSnapshot).where(
+            StaffSnapshot.organisation_ods_code == organisation, StaffSnapshot.status == OPEN
+        )
+    )
+
+
+def _already_open(snapshot: StaffSnapshot | None, organisation: str) -> Conflict:
+    if snapshot is None:  # completed between the two statements: rare, and worth a retry
+        return Conflict(f"A full snapshot of {organisation} was open a moment ago: try again.")
+    return Conflict(
+        f"Staff snapshot {snapshot.id} of {organisation} is open (since "
+        f"{snapshot.created_at.isoformat()}): send its batches and complete it, or wait until "
+        f"it expires {OPEN_FOR.total_seconds() / 3600:.0f} hours after it was opened. Only "
+        "one full snapshot of an organisation can be open at a time.",
+        extensions={"openSnapshot": snapshot.id, "snapshotStatus": OPEN},
+    )
+
+
+def shown_status(snapshot: StaffSnapshot) -> str:
+    """Its status, ``expired`` for one still open past its 24 hours."""
+    if snapshot.status == OPEN and utcnow() - snapshot.created_at > OPEN_FOR:
+        return EXPIRED
+    return snapshot.status
 
 
 async def get_snapshot(
@@ -69,6 +127,13 @@ async def get_snapshot(
 
 def refuse_unless_open(snapshot: StaffSnapshot) -> None:
     """409 for a snapshot that is completed, or was opened too long ago to be trusted."""
+    if snapshot.status == EXPIRED or shown_status(snapshot) == EXPIRED:
+        raise Conflict(
+            f"Staff snapshot {snapshot.id} was opened at {snapshot.created_at.isoformat()}, "
+            f"more than {OPEN_FOR.total_seconds() / 3600:.0f} hours ago: open a new one and "
+            "send its batches again.",
+            extensions={"snapshotStatus": EXPIRED},
+        )
     if snapshot.status != OPEN:
         raise Conflict(
             f"Staff snapshot {snapshot.id} was completed at "
@@ -76,12 +141,19 @@ def refuse_unless_open(snapshot: StaffSnapshot) -> None:
             ": open a new one to send another full snapshot.",
             extensions={"snapshotStatus": snapshot.status},
         )
-    if utcnow() - snapshot.created_at > OPEN_FOR:
+
+
+def refuse_past_max_batches(snapshot: StaffSnapshot, settings: Settings) -> None:
+    """409 for a batch beyond IQT_SNAPSHOT_MAX_BATCHES: what a snapshot holds is bounded."""
+    if snapshot.batches >= settings.snapshot_max_batches:
         raise Conflict(
-            f"Staff snapshot {snapshot.id} was opened at {snapshot.created_at.isoformat()}, "
-            f"more than {OPEN_FOR.total_seconds() / 3600:.0f} hours ago: open a new one and "
-            "send its batches again.",
-            extensions={"snapshotStatus": "expired"},
+            f"Staff snapshot {snapshot.id} has had {snapshot.batches} batches, as many as a "
+            f"snapshot may take ({settings.snapshot_max_batches}): complete it, or open a new "
+            "one and send the organisation's staff in fewer, larger batches.",
+            extensions={
+                "snapshotStatus": snapshot.status,
+                "maxBatches": settings.snapshot_max_batches,
+            },
         )
 
 

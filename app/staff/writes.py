@@ -149,6 +149,8 @@ async def apply_staff_rows(
                     staff_id, number, row["work_email_key"], previous and previous.casefold()
                 )
             )
+        elif "end_date" in changed:  # a leaver no longer shares an e-mail from their end date
+            identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
         other = [_WIRE_NAMES[f] for f in changed if f != "end_date"]
         if other:
             events.append(_event("staffUpdated", row, {"changed": other}))
@@ -244,8 +246,10 @@ async def write_leavers(
     by_end: dict[date, list[int]] = {}
     for staff_id, _, end in leavers:
         by_end.setdefault(end, []).append(staff_id)
+    identities: list[StaffIdentity] = []
     for end, staff_ids in by_end.items():
-        await repository.end_date_staff(session, staff_ids, end)
+        ended = await repository.end_date_staff(session, staff_ids, end)
+        identities.extend(StaffIdentity(*person) for person in ended)
     await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers], locked=True)
     await record_events(
         session,
@@ -261,3 +265,5 @@ async def write_leavers(
         ],
         caller=caller,
     )
+    # Completions held back because a leaver shared their e-mail may now have one owner.
+    await staff_identified(session, identities)

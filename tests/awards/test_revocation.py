@@ -5,9 +5,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.events.service import record_events
+from app.models import Award
 from tests.awards.conftest import events_of, insert_award, legacy
+from tests.awards.evidence import add_completion, add_course, awards_of, evaluate
 from tests.conftest import ClientFactory, auth
 
 AT = datetime(2024, 1, 1, tzinfo=UTC)
@@ -117,3 +121,67 @@ async def test_concurrent_revocations_revoke_once(
     )
     assert sorted(r.status_code for r in responses) == [200] + [409] * 7
     assert len(await events_of(client, admin, "awardRevoked", 3)) == 3
+
+
+@pytest.mark.postgresql
+async def test_an_award_revoked_meanwhile_is_not_revoked_again_nor_announced(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession, engine: AsyncEngine
+) -> None:
+    """The evaluation of a retraction plans to revoke a Bronze that another transaction is
+    revoking; its UPDATE waits for that one, finds the award no longer active, and says
+    nothing: one awardRevoked event, the other transaction's."""
+    course = await add_course(session)
+    completion = await add_completion(session, admin, "100001", course)
+    await evaluate(session, "100001")
+    [bronze] = await awards_of(session, "100001")
+    async with AsyncSession(engine) as other:
+        await other.execute(
+            update(Award)
+            .where(Award.id == bronze["id"])
+            .values(
+                status="revoked",
+                revoked_at=func.now(),
+                revoked_reason="Recorded against the wrong person.",
+                revocation_cause="administrator",
+            )
+        )
+        data = {"employeeNumber": "100001", "level": "bronze", "cause": "administrator"}
+        await record_events(other, [_revoked_event(bronze["id"], data)], caller=None)
+        retraction = asyncio.create_task(
+            client.delete(f"/completions/{completion}?reason=wrong person", headers=auth(admin))
+        )
+        await _until_waiting_for_a_row_lock(engine)
+        await other.commit()
+    assert (await retraction).status_code == 200
+    events = await events_of(client, admin, "awardRevoked,completionRetracted", 2)
+    assert sorted((e["type"], e["data"].get("cause")) for e in events) == [
+        ("awardRevoked", "administrator"),
+        ("completionRetracted", None),
+    ]
+
+
+def _revoked_event(award_id: int, data: dict[str, str]) -> dict[str, object]:
+    return {
+        "type": "awardRevoked",
+        "resource_type": "award",
+        "resource_id": str(award_id),
+        "organisation_ods_code": "7A4",
+        "data": data,
+    }
+
+
+async def _until_waiting_for_a_row_lock(engine: AsyncEngine) -> None:
+    """Polls (another process: the server) until a statement of this database waits for a
+    lock, for up to about 30 s."""
+    for _ in range(600):
+        async with engine.connect() as connection:
+            waiting = await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("nobody waited for the row lock")

@@ -1,5 +1,6 @@
 """Unmatched completions become matched when HR sends the person (the staff identity hook)."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -172,3 +173,78 @@ async def test_a_staff_batch_matches_with_the_same_statements_whatever_its_size(
     assert response.json()["created"] == people
     assert await count_events(app, "completionMatched") == people
     assert len([s for s in statements if "completions" in s]) <= 8
+
+
+async def _shared_email_completion(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    platform: dict[str, str],
+    email: str,
+    completed_at: str = "2026-01-15T10:30:00Z",
+) -> int:
+    """A completion sent with a work e-mail that 100001 and 100002 both have: held back."""
+    records = [batch_record(n, workEmail=email) for n in ("100001", "100002")]
+    body = {"mode": "upsert", "organisation": "7A4", "records": records}
+    assert (await client.post("/staffBatches", json=body, headers=auth(admin))).status_code == 200
+    sent = completion(number=None, workEmail=email, completedAt=completed_at)
+    kept = (await post(client, platform, sent)).json()
+    assert kept["matchReason"].startswith("More than one staff member"), kept
+    return int(kept["id"])
+
+
+async def test_an_ambiguous_email_is_matched_once_one_of_its_owners_is_found_to_have_left(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    """HR end-dates 100001 before the day of the completion: only 100002 could have done it."""
+    kept = await _shared_email_completion(client, admin, platform, "w9@wales.nhs.uk")
+    left = await client.patch("/staff/100001", json={"endDate": "2026-01-10"}, headers=auth(admin))
+    assert left.status_code == 200, left.text
+    after = await _get(client, platform, kept)
+    assert (after["matchStatus"], after["matchedEmployeeNumber"]) == ("matched", "100002")
+    [event_row] = await events_of(app, "completionMatched")
+    assert event_row.data["employeeNumber"] == "100002"
+
+
+async def test_an_owner_who_left_after_the_completion_still_makes_it_ambiguous(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    kept = await _shared_email_completion(client, admin, platform, "w10@wales.nhs.uk")
+    left = await client.patch("/staff/100001", json={"endDate": "2026-01-20"}, headers=auth(admin))
+    assert left.status_code == 200, left.text
+    assert (await _get(client, platform, kept))["matchStatus"] == "unmatched"
+    assert await count_events(app, "completionMatched") == 0
+
+
+async def test_a_full_snapshot_that_ends_an_owner_matches_a_completion_of_today(
+    client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    """The snapshot end-dates 100001 yesterday; a completion of today was not theirs."""
+    today = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    kept = await _shared_email_completion(
+        client, admin, platform, "w11@wales.nhs.uk", today.isoformat()
+    )
+    only = [batch_record("100002", workEmail="w11@wales.nhs.uk")]
+    body = {"mode": "fullSnapshot", "organisation": "7A4", "records": only}
+    snapshot = await client.post(
+        "/staffBatches?allowMassLeavers=true", json=body, headers=auth(admin)
+    )
+    assert snapshot.json()["endDated"] == 1, snapshot.text
+    after = await _get(client, platform, kept)
+    assert (after["matchStatus"], after["matchedEmployeeNumber"]) == ("matched", "100002")
+
+
+async def test_an_email_whose_only_other_owner_had_left_is_matched_when_recorded(
+    client: httpx.AsyncClient, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    """Recording and re-checking apply the same rule: a leaver's old e-mail given on."""
+    records = [
+        batch_record("100001", workEmail="w12@wales.nhs.uk", endDate="2025-12-31"),
+        batch_record("100002", workEmail="w12@wales.nhs.uk"),
+    ]
+    body = {"mode": "upsert", "organisation": "7A4", "records": records}
+    assert (await client.post("/staffBatches", json=body, headers=auth(admin))).status_code == 200
+    sent = await post(client, platform, completion(number=None, workEmail="w12@wales.nhs.uk"))
+    assert (sent.json()["matchStatus"], sent.json()["matchedEmployeeNumber"]) == (
+        "matched",
+        "100002",
+    )

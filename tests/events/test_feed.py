@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.database import create_engine
@@ -273,3 +275,44 @@ async def test_concurrent_writers_every_event_is_seen_exactly_once(
         await engine.dispose()
     assert sorted(seen) == [f"writer-{n:02d}" for n in range(WRITERS)]
     assert len(seen) == len(set(seen)), "an event was delivered twice"
+
+
+async def _holdback(client: httpx.AsyncClient, make_client: ClientFactory) -> float | None:
+    """iqt_event_feed_holdback_seconds as /metrics answers it (None when absent)."""
+    prometheus = await make_client(scopes=["metrics:read"], name="prometheus")
+    response = await client.get("/metrics", headers=auth(prometheus))
+    assert response.status_code == 200, response.text
+    for family in text_string_to_metric_families(response.text):
+        if family.name == "iqt_event_feed_holdback_seconds":
+            assert family.type == "gauge"
+            [sample] = family.samples
+            return float(sample.value)
+    return None
+
+
+@pytest.mark.postgresql
+async def test_a_transaction_in_another_database_shows_as_the_feeds_holdback(
+    client: httpx.AsyncClient, make_client: ClientFactory, postgres_admin_url: str
+) -> None:
+    """A report left running in another database of the same server holds the feed back:
+    /metrics says for how long, at least as long as that transaction has run."""
+    elsewhere = new_engine(postgres_admin_url)
+    try:
+        async with elsewhere.connect() as report:
+            await report.execute(text("SELECT pg_current_xact_id()"))  # it has written
+            running_for = await report.scalar(
+                text("SELECT extract(epoch FROM clock_timestamp() - now())::float8")
+            )
+            holdback = await _holdback(client, make_client)
+            await report.rollback()
+    finally:
+        await elsewhere.dispose()
+    assert holdback is not None and holdback > 0
+    assert holdback >= running_for
+
+
+async def test_the_holdback_is_a_gauge_of_metrics(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    holdback = await _holdback(client, make_client)
+    assert holdback is not None and holdback >= 0

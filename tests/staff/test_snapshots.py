@@ -2,6 +2,7 @@
 holds): batches that name it store their records and end-date nobody; completing it end-dates
 the organisation's active staff that none of them named, under the mass-leaver guard."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -218,3 +219,76 @@ async def test_a_snapshot_is_its_clients_own_and_within_its_organisations(
     )
     assert forbidden.status_code == 403
     assert len(await active_numbers(client, admin)) == 10
+
+
+async def test_a_second_open_snapshot_of_an_organisation_is_409_naming_the_open_one(
+    client: httpx.AsyncClient, admin: dict[str, str], make_client: ClientFactory
+) -> None:
+    first = await open_snapshot(client, admin)
+    for creds in (admin, await make_client(scopes=["staff:write"])):
+        again = await client.post(
+            "/staffSnapshots", json={"organisation": "7A4"}, headers=auth(creds)
+        )
+        assert again.status_code == 409, again.text
+        assert again.json()["openSnapshot"] == first["id"]
+        assert f"Staff snapshot {first['id']} of 7A4 is open" in again.json()["detail"]
+    await open_snapshot(client, admin, "7A6")  # another organisation's
+    await post_batch(client, admin, EVERYONE, mode="fullSnapshot", snapshot=first["id"])
+    assert (await complete(client, admin, first["id"])).status_code == 200
+    await open_snapshot(client, admin)  # the first one is completed
+
+
+async def test_a_snapshot_left_open_a_day_expires_and_another_can_be_opened(
+    client: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    abandoned = await open_snapshot(client, admin)
+    later = clock.utcnow() + timedelta(hours=25)
+    monkeypatch.setattr("app.staff.snapshots.utcnow", lambda: later)
+    path = f"/staffSnapshots/{abandoned['id']}"
+    assert (await client.get(path, headers=auth(admin))).json()["status"] == "expired"
+    fresh = await open_snapshot(client, admin)
+    assert fresh["status"] == "open"
+    assert (await client.get(path, headers=auth(admin))).json()["status"] == "expired"
+    late = await post_batch(client, admin, EVERYONE, mode="fullSnapshot", snapshot=abandoned["id"])
+    assert (late.status_code, late.json()["snapshotStatus"]) == (409, "expired")
+
+
+async def test_concurrent_opens_of_one_organisation_open_one_snapshot(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """The database holds the rule (a partial unique index): on PostgreSQL the opens run side
+    by side, each in its own transaction, and all but one wait for it and are refused."""
+    answers = await asyncio.gather(
+        *(
+            client.post("/staffSnapshots", json={"organisation": "7A4"}, headers=auth(admin))
+            for _ in range(6)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5
+    [opened] = [a.json()["id"] for a in answers if a.status_code == 201]
+    assert {a.json()["openSnapshot"] for a in answers if a.status_code == 409} == {opened}
+
+
+async def test_a_snapshot_takes_at_most_the_configured_number_of_batches(
+    client: httpx.AsyncClient, admin: dict[str, str], app: Any
+) -> None:
+    configured = app.state.settings
+    app.state.settings = configured.model_copy(update={"snapshot_max_batches": 2})
+    try:
+        snapshot = await open_snapshot(client, admin)
+        for part in (EVERYONE[:5], EVERYONE[5:]):
+            sent = await post_batch(
+                client, admin, part, mode="fullSnapshot", snapshot=snapshot["id"]
+            )
+            assert sent.status_code == 200, sent.text
+        third = await post_batch(
+            client, admin, [batch_record("500077")], mode="fullSnapshot", snapshot=snapshot["id"]
+        )
+    finally:
+        app.state.settings = configured
+    assert third.status_code == 409
+    assert third.json()["maxBatches"] == 2
+    assert (await client.get("/staff/500077", headers=auth(admin))).status_code == 404
+    read = await client.get(f"/staffSnapshots/{snapshot['id']}", headers=auth(admin))
+    assert read.json()["batches"] == 2
+    assert (await complete(client, admin, snapshot["id"])).json()["endDated"] == 0
