@@ -1,4 +1,10 @@
-"""The ``iqt`` command: serve, migrate, manage clients, load reference data."""
+"""The ``iqt`` command: serve, migrate, manage clients, load reference data.
+
+Each command imports what it needs when it runs. ``iqt serve --workers N`` starts each worker
+as a fresh interpreter that imports this module again before it can answer its supervisor's
+health check: the import must stay light, or a worker on a busy host is killed before it is
+ready (tests/test_cli.py checks what it imports).
+"""
 
 import asyncio
 import json
@@ -6,21 +12,19 @@ import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import service as auth_service
-from app.awards.jobs import new_owner, run_pending_jobs
-from app.core.database import create_engine, create_sessionmaker
-from app.core.metrics import MULTIPROCESS_DIRECTORY
-from app.core.migrations import upgrade_to_head
-from app.core.problems import ProblemError
 from app.core.settings import Settings, get_settings
-from app.courses.service import load_reference_courses
-from app.organisations.service import load_reference_organisations
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+# prometheus_client's name for the directory several processes keep their metrics in; as in
+# app.core.metrics, which this module does not import (it brings in SQLAlchemy).
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
 cli = typer.Typer(help="IQT Records API", no_args_is_help=True)
 clients_cli = typer.Typer(help="API clients (OAuth2 client credentials)", no_args_is_help=True)
@@ -37,8 +41,10 @@ cli.add_typer(awards_cli, name="awards")
 T = TypeVar("T")
 
 
-def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _in_transaction(work: Callable[["AsyncSession"], Awaitable[T]]) -> T:
     """Runs ``work`` in one committed transaction against the configured database."""
+    from app.core.database import create_engine, create_sessionmaker
+    from app.core.problems import ProblemError
 
     async def run() -> T:
         engine = create_engine(get_settings(), bounded=False)
@@ -60,6 +66,8 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 @cli.command()
 def migrate() -> None:
     """Upgrade the database to the latest migration."""
+    from app.core.migrations import upgrade_to_head
+
     upgrade_to_head(get_settings().database_url)
     typer.echo("database is at the latest migration")
 
@@ -69,9 +77,23 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    timeout_worker_healthcheck: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Seconds a worker may take to answer its supervisor's health check "
+            "(else IQT_WORKER_HEALTHCHECK_TIMEOUT_SECONDS, 30).",
+        ),
+    ] = None,
 ) -> None:
     """Migrate, then serve the API with uvicorn."""
+    from app.core.migrations import upgrade_to_head
+
     settings = get_settings()
+    if timeout_worker_healthcheck is not None:
+        settings = settings.model_copy(
+            update={"worker_healthcheck_timeout_seconds": timeout_worker_healthcheck}
+        )
     upgrade_to_head(settings.database_url)
     metrics_directory = _shared_metrics_directory(workers)
     try:
@@ -92,6 +114,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "log_level": "warning",
         "access_log": False,
         "server_header": False,
+        "timeout_worker_healthcheck": settings.worker_healthcheck_timeout_seconds,
         "proxy_headers": trusted is not None,
         # None would make uvicorn read FORWARDED_ALLOW_IPS, or trust 127.0.0.1.
         "forwarded_allow_ips": trusted if trusted is not None else [],
@@ -139,6 +162,8 @@ def create_client(
     ] = None,
 ) -> None:
     """Create a client; prints its id and secret once, as JSON."""
+    from app.auth import service as auth_service
+
     scope_list = [s.strip() for s in scopes.split(",") if s.strip()]
     orgs = [o.strip() for o in organisations.split(",") if o.strip()] if organisations else None
     settings = get_settings()
@@ -159,8 +184,9 @@ def create_client(
 @clients_cli.command("list")
 def list_clients() -> None:
     """List clients (never their secrets), as JSON lines."""
+    from app.auth import service as auth_service
 
-    async def rows(session: AsyncSession) -> list[dict[str, object]]:
+    async def rows(session: "AsyncSession") -> list[dict[str, object]]:
         return [
             {
                 "clientId": c.client_id,
@@ -182,6 +208,8 @@ def list_clients() -> None:
 @clients_cli.command("revoke")
 def revoke_client(client_id: str) -> None:
     """Revoke a client: its tokens stop working at once."""
+    from app.auth import service as auth_service
+
     _in_transaction(lambda session: auth_service.revoke_client(session, client_id))
     typer.echo(f"revoked {client_id}")
 
@@ -212,6 +240,8 @@ def rebuild_uptake() -> None:
 @organisations_cli.command("load-reference")
 def load_reference() -> None:
     """Create or update the NHS Wales health boards and trusts."""
+    from app.organisations.service import load_reference_organisations
+
     count = _in_transaction(load_reference_organisations)
     typer.echo(f"loaded {count} organisations")
 
@@ -219,6 +249,8 @@ def load_reference() -> None:
 @courses_cli.command("load-reference")
 def load_reference_course_catalogue() -> None:
     """Create or update the IQT Bronze e-learning course (IQT-BRONZE)."""
+    from app.courses.service import load_reference_courses
+
     count = _in_transaction(load_reference_courses)
     typer.echo(f"loaded {count} course")
 
@@ -228,6 +260,8 @@ def reevaluate(
     chunk: Annotated[int, typer.Option(min=1, max=50_000, help="People per transaction.")] = 2000,
 ) -> None:
     """Run waiting award re-evaluation jobs (queued by POST /awardRules) to completion."""
+    from app.awards.jobs import new_owner, run_pending_jobs
+    from app.core.database import create_engine, create_sessionmaker
 
     async def run() -> tuple[int, int, set[int]]:
         engine = create_engine(get_settings(), bounded=False)

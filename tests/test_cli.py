@@ -4,6 +4,8 @@ import asyncio
 import json
 import logging
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from app.cli import cli
 from app.core.settings import Settings, get_settings
 from app.health.service import head_revision
 from app.main import create_app
+from tests.conftest import ROOT
 
 runner = CliRunner()
 
@@ -164,3 +167,35 @@ async def test_openapi_prints_the_document_as_json(database: Path) -> None:
     document = json.loads(result.stdout)
     assert document["openapi"].startswith("3.")
     assert "/organisations/{odsCode}" in document["paths"]
+
+
+def test_importing_the_command_leaves_the_application_unloaded() -> None:
+    """`iqt serve --workers N` starts each worker as a new interpreter that imports the `iqt`
+    script (so app.cli) before it can answer its supervisor's health check; on a starved host
+    the whole application took 12 s to import and workers were killed before they were ready."""
+    probe = (
+        "import sys, app.cli; "
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'fastapi', 'starlette', 'asyncpg', 'alembic') or m == 'app.main'))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.split() == []
+
+
+def test_serve_gives_workers_the_configured_health_check_window(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IQT_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setenv("IQT_WORKER_HEALTHCHECK_TIMEOUT_SECONDS", "45")
+    get_settings.cache_clear()
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *_, **options: served.append(options))
+    try:
+        assert runner.invoke(cli, ["serve", "--workers", "2"]).exit_code == 0
+        assert runner.invoke(cli, ["serve", "--timeout-worker-healthcheck", "90"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+    assert [options["timeout_worker_healthcheck"] for options in served] == [45, 90]

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_statement_timeout_seconds: float = Field(default=5, gt=0, le=600)
     database_pool_timeout_seconds: float = Field(default=5, gt=0, le=60)
     database_idle_in_transaction_timeout_seconds: float = Field(default=30, gt=0, le=3600)
+    # iqt serve --workers N: how long a worker may take to answer its supervisor's health check
+    # (uvicorn kills and replaces one that does not); a busy host may need more.
+    worker_healthcheck_timeout_seconds: int = Field(default=30, ge=1, le=600)
     # Single completions posted together share one transaction, up to this many (1: each alone).
     completion_group_max: int = Field(default=100, ge=1, le=1000)
     # Under load, how long the next group waits for the requests of the clients just answered.
