@@ -42,7 +42,7 @@ _CSV_DESCRIPTION = (
     "/staffBatches",
     summary="Send a batch of staff records",
     response_model=StaffBatchResult,
-    responses=problem_responses(*AUTHENTICATED, 404, 409, 413, 415, 422),
+    responses=problem_responses(*AUTHENTICATED, 404, 409, 413, 415, 422, concurrent_change=True),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -91,7 +91,9 @@ async def post_staff_batch(
     mode the organisation's active staff missing from the batch are end-dated (leavers),
     unless they would be more than the configured share: then nothing changes (409). An
     organisation with more staff than one batch holds sends its full snapshot in several
-    batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in."""
+    batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in.
+    409 `concurrent-change`: another request wrote some of these people at the same moment and
+    nothing was stored; send the batch again."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     with collections_paused():
