@@ -29,6 +29,7 @@ EVENT_TYPES = (
     "projectWithdrawn",
     "awardGranted",
     "awardRevoked",
+    "awardRedated",
 )
 
 
