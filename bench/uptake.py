@@ -76,14 +76,15 @@ async def generate(database_url: str, count: int, seed: int = 11) -> None:
                      "staff_group_code", "board_member"],
         )  # fmt: skip
         rows = [
-            (sid, lvl, at, None, "{}", "revoked" if rev else "active", rev,
+            (sid, lvl, at, at, None, "{}", "revoked" if rev else "active", rev,
              "bench" if rev else None, "administrator" if rev else None, now, now)
             for sid, lvl, at, rev in awards
         ]  # fmt: skip
         await connection.copy_records_to_table(
             "awards",
             records=rows,
-            columns=["staff_id", "level", "granted_at", "rules_version", "evidence", "status",
+            columns=["staff_id", "level", "attained_at", "granted_at", "rules_version",
+                     "evidence", "status",
                      "revoked_at", "revoked_reason", "revocation_cause", "created_at",
                      "updated_at"],
         )  # fmt: skip

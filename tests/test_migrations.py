@@ -119,3 +119,54 @@ async def test_completions_stored_before_0012_keep_their_clients_organisations(
             text("SELECT client_id, sender_organisations FROM completions ORDER BY client_id")
         )
         assert rows.all() == [("open", None), ("restricted", "7A4 7A6")]
+
+
+_BEFORE_0014 = [
+    "INSERT INTO organisations (ods_code, name, type, active, version) "
+    "VALUES ('7A4', 'Cardiff and Vale', 'healthBoard', true, 1)",
+    "INSERT INTO staff_members (id, employee_number, given_name, family_name, "
+    "organisation_ods_code, staff_group_code, board_member, start_date, version) "
+    "VALUES (1, '100001', 'Siân', 'Llŷr', '7A4', '03', false, '2019-04-01', 2)",
+    # The race of issue #21: two open periods, the second one where the record says.
+    "INSERT INTO staff_history (id, staff_id, valid_from, valid_to, organisation_ods_code, "
+    "staff_group_code, board_member) VALUES (1, 1, '2019-04-01', NULL, '7A4', '02', false), "
+    "(2, 1, '2019-04-01', NULL, '7A4', '03', false), "
+    "(3, 1, '2018-01-01', '2019-04-01', '7A4', '02', false)",
+    "INSERT INTO awards (id, staff_id, level, granted_at, rules_version, evidence, status, "
+    "created_at, updated_at) VALUES "
+    "(1, 1, 'bronze', '2026-01-02 09:00:00+00', 1, '{}', 'active', '2026-03-04 10:00:00+00', "
+    "'2026-03-04 10:00:00+00'), "
+    "(2, 1, 'silver', '2019-06-30 00:00:00+00', NULL, '{}', 'active', "
+    "'2026-03-04 10:00:00+00', '2026-03-04 10:00:00+00')",
+]
+
+
+def _as_text(value: object) -> str:
+    return str(value)[:16].replace("T", " ")
+
+
+async def test_0014_keeps_one_open_period_and_dates_awards_by_attainment(
+    scratch_engine: AsyncEngine,
+) -> None:
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection, "0013")
+        for statement in _BEFORE_0014:
+            await connection.execute(text(statement))
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+    async with scratch_engine.begin() as connection:
+        history = (await connection.execute(text("SELECT id FROM staff_history ORDER BY id"))).all()
+        assert [row[0] for row in history] == [2, 3]
+        awards = (
+            await connection.execute(text("SELECT attained_at, granted_at FROM awards ORDER BY id"))
+        ).all()
+        assert [(_as_text(a), _as_text(g)) for a, g in awards] == [
+            ("2026-01-02 09:00", "2026-03-04 10:00"),  # rules-granted: granted when created
+            ("2019-06-30 00:00", "2019-06-30 00:00"),  # legacy: as recorded
+        ]
+        await connection.run_sync(downgrade_on_connection, "0013")
+    async with scratch_engine.begin() as connection:
+        granted = (
+            await connection.execute(text("SELECT granted_at FROM awards ORDER BY id"))
+        ).all()
+        assert [_as_text(g) for (g,) in granted] == ["2026-01-02 09:00", "2019-06-30 00:00"]

@@ -8,11 +8,13 @@ chunk of everyone. For a whole batch, with a few set-based queries:
    their facts (``app/awards/gathering.py``);
 2. decide and plan the difference under the current rules (``changes.plan_award_changes``,
    pure), while the database stores the events the caller handed over;
-3. write revocations (one ``UPDATE`` per reason) and grants (one ``INSERT ... ON CONFLICT DO
-   NOTHING`` on the partial unique index "one active award per (person, level)", so a grant
-   another transaction made first is skipped, never duplicated and never an error), their
-   ``awardRevoked`` / ``awardGranted`` events, and the uptake of the people changed (read
-   before the grants are inserted, worked out while they are).
+3. write revocations (one ``UPDATE`` per reason), new dates of awards whose evidence moved
+   (one ``UPDATE`` for all), and grants (one ``INSERT ... ON CONFLICT DO NOTHING`` on the
+   partial unique index "one active award per (person, level)", so a grant another
+   transaction made first is skipped, never duplicated and never an error), their
+   ``awardRevoked`` / ``awardRedated`` / ``awardGranted`` events, and the uptake of the people
+   changed (read before the grants are inserted, worked out while they are). A grant is
+   attained when its evidence says and granted now.
 
 Where the database has a write to do and the worker has computing to do that does not depend
 on it, the write is sent first (``app/core/meanwhile.py``): the two run on both cores.
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -110,6 +112,7 @@ async def evaluate_people(
         return outcome
     now = utcnow()
     revoked, changes = await _revoke(session, plans, people, now, outcome)
+    changes += await _redate(session, plans, people, now)
     rows = _grant_rows(plans, now)
     # The uptake of the people changed is read before the grants are inserted and worked
     # out while the database inserts them: it counts the grants as planned, and anyone for
@@ -169,9 +172,14 @@ def _uptake_facts(
     known = {}
     for staff_id, plan in plans.items():
         person, held = people[staff_id], facts[staff_id]
-        spans = [award_span(str(g.level), g.granted_at, None) for g in plan.grants]
+        spans = [award_span(str(g.level), g.attained_at, None) for g in plan.grants]
+        redated = {r.award_id: r.attained_at for r in plan.redatings}
         spans += (
-            award_span(a.level, a.granted_at, now if a.id in revoked else a.revoked_at)
+            award_span(
+                a.level,
+                redated.get(a.id, a.attained_at),
+                now if a.id in revoked else a.revoked_at,
+            )
             for a in (*held.awards, *held.revoked_by_administrator, *held.revoked_otherwise)
         )
         cell = Cell(person.organisation, person.staff_group, person.board_member)
@@ -243,13 +251,64 @@ async def _revoke(
     return revoked, [event for award_id, event in events.items() if award_id in revoked]
 
 
+async def _redate(
+    session: AsyncSession,
+    plans: Mapping[int, AwardChanges],
+    people: Mapping[int, Person],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Dates the planned awards again from their evidence (one statement): the events. The
+    people are locked, so the awards are as gathered."""
+    rows: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for staff_id, plan in plans.items():
+        for redating in plan.redatings:
+            evidence = {
+                "completionIds": list(redating.completion_ids),
+                "projectIds": list(redating.project_ids),
+                "legacyReference": None,
+            }
+            rows.append(
+                {
+                    "award_id": redating.award_id,
+                    "new_attained_at": redating.attained_at,
+                    "new_evidence": evidence,
+                    "changed_at": now,
+                }
+            )
+            data = {
+                "level": str(redating.level),
+                "attainedAt": redating.attained_at.isoformat(),
+                "previousAttainedAt": redating.previous_attained_at.isoformat(),
+                "cause": redating.cause,
+                "evidence": evidence,
+            }
+            events.append(_event("awardRedated", redating.award_id, people[staff_id], data))
+    if rows:
+        await session.execute(_REDATE, rows)
+    return events
+
+
+_AWARDS_TABLE: Any = Award.__table__
+_REDATE = (
+    update(_AWARDS_TABLE)
+    .where(_AWARDS_TABLE.c.id == bindparam("award_id"))
+    .values(
+        attained_at=bindparam("new_attained_at", type_=_AWARDS_TABLE.c.attained_at.type),
+        evidence=bindparam("new_evidence", type_=_AWARDS_TABLE.c.evidence.type),
+        updated_at=bindparam("changed_at", type_=_AWARDS_TABLE.c.updated_at.type),
+    )
+)
+
+
 def _grant_rows(plans: Mapping[int, AwardChanges], now: datetime) -> list[dict[str, Any]]:
-    """The awards rows of the planned grants."""
+    """The awards rows of the planned grants: attained when the evidence says, granted now."""
     return [
         {
             "staff_id": staff_id,
             "level": str(grant.level),
-            "granted_at": grant.granted_at,
+            "attained_at": grant.attained_at,
+            "granted_at": now,
             "rules_version": grant.rules_version,
             "evidence": {
                 "completionIds": list(grant.completion_ids),
@@ -289,6 +348,7 @@ def _granted(
             continue  # another transaction granted this level first: the index kept one
         data = {
             "level": row["level"],
+            "attainedAt": row["attained_at"].isoformat(),
             "grantedAt": row["granted_at"].isoformat(),
             "rulesVersion": row["rules_version"],
             "evidence": row["evidence"],

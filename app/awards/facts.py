@@ -17,11 +17,13 @@ approved; a legacy award imported; a new rules version):
 2. **Decide**: ``rules.decide(facts, document, rules_version=..., courses=...)`` under the
    current rules version. Pure: no session, no clock, no I/O.
 3. **Persist the difference**: ``changes.plan_award_changes(...)`` says which levels to grant
-   (with ``granted_at`` and evidence from the decision) and which active awards to revoke with
-   reason ``evidenceRetracted`` (cascading to the levels above). The service writes them with
-   ``awardGranted`` / ``awardRevoked`` events. Awards already granted stand when the rules
-   change: an award is revoked only when evidence it names has gone and its level is no longer
-   reached under the rules version it was granted under.
+   (with ``attained_at`` and evidence from the decision), which active awards to revoke with
+   reason ``evidenceRetracted`` (cascading to the levels above), and which to date again from
+   their evidence (earlier evidence arrived, or what they rested on was retracted). The service
+   writes them with ``awardGranted`` / ``awardRevoked`` / ``awardRedated`` events. Awards
+   already granted stand when the rules change: an award is revoked only when evidence it
+   names has gone and its level is no longer reached under the rules version it was granted
+   under.
 """
 
 from dataclasses import dataclass, field
@@ -99,7 +101,7 @@ class AwardFact:
 
     id: int
     level: Level
-    granted_at: datetime
+    attained_at: datetime  # when its evidence completed the level (legacy: when granted)
     rules_version: int | None  # None: a legacy award recorded from before this service
     completion_ids: frozenset[int] = frozenset()
     project_ids: frozenset[int] = frozenset()

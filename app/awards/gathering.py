@@ -296,12 +296,22 @@ async def _awards(
     active: AwardsByPerson = {}
     refused: AwardsByPerson = {}
     revoked: AwardsByPerson = {}
-    for staff_id, award_id, level, granted_at, version, status, cause, revoked_at, evidence in rows:
+    for (
+        staff_id,
+        award_id,
+        level,
+        attained_at,
+        version,
+        status,
+        cause,
+        revoked_at,
+        evidence,
+    ) in rows:
         if status == "active" or cause == "administrator":
             fact = AwardFact(
                 id=award_id,
                 level=Level(level),
-                granted_at=granted_at,
+                attained_at=attained_at,
                 rules_version=version,
                 completion_ids=frozenset(evidence.get("completionIds") or ()),
                 project_ids=frozenset(evidence.get("projectIds") or ()),
@@ -309,7 +319,7 @@ async def _awards(
             )
             (active if status == "active" else refused).setdefault(staff_id, []).append(fact)
         else:
-            fact = AwardFact(award_id, Level(level), granted_at, version, revoked_at=revoked_at)
+            fact = AwardFact(award_id, Level(level), attained_at, version, revoked_at=revoked_at)
             revoked.setdefault(staff_id, []).append(fact)
     return active, refused, revoked
 
@@ -319,7 +329,7 @@ _AWARDS = BuiltOnce(
         Award.staff_id,
         Award.id,
         Award.level,
-        Award.granted_at,
+        Award.attained_at,
         Award.rules_version,
         Award.status,
         Award.revocation_cause,

@@ -63,6 +63,7 @@ def _award_read(view: AwardView) -> AwardRead:
         organisation=view.organisation,
         level=Level(award.level),
         status=AwardStatus(award.status),
+        attained_at=award.attained_at,
         granted_at=award.granted_at,
         rules_version=award.rules_version,
         evidence=AwardEvidence(
@@ -150,11 +151,18 @@ async def list_awards(
     ] = None,
     status: Annotated[AwardStatus | None, Query()] = None,
     granted_since: Annotated[
-        IsoDateTime | None, Query(alias="grantedSince", description="Granted at or after.")
+        IsoDateTime | None,
+        Query(
+            alias="grantedSince",
+            description="Granted by the service (`grantedAt`) at or after.",
+        ),
     ] = None,
     updated_since: Annotated[
         IsoDateTime | None,
-        Query(alias="updatedSince", description="Granted or revoked at or after, for sync."),
+        Query(
+            alias="updatedSince",
+            description="Granted, dated again or revoked at or after, for sync.",
+        ),
     ] = None,
 ) -> AwardPage:
     """Awards of staff visible to this client, in a stable order."""

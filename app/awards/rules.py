@@ -5,7 +5,9 @@ order they come in. Levels are cumulative; for every criterion of every level th
 says whether it is met, by which evidence, since when, and what is still missing.
 
 A level is *reached* when all its criteria are met by evidence (its ``reached_at`` is when the
-evidence completed it: the latest of each criterion's earliest-satisfying time). A level is
+evidence completed it: the latest of each criterion's earliest-satisfying time, whatever order
+the evidence arrived in; the earliest evidence that met each criterion is what an award of the
+level rests on). A level is
 *attained* when it is reached or the person holds an active award of it or of a level above
 (a legacy Gold holder has attained Bronze). "The level below" is met by the level below being
 attained, so a legacy Bronze holder can go on to Silver.
@@ -41,6 +43,7 @@ __all__ = [
     "LevelResult",
     "courses_criterion",
     "courses_met",
+    "courses_met_by",
     "decide",
 ]
 
@@ -57,6 +60,9 @@ class CriterionResult:
     completion_ids: tuple[int, ...] = ()
     project_ids: tuple[int, ...] = ()
     award_ids: tuple[int, ...] = ()
+    # The earliest evidence that met it, which ``met_at`` rests on (empty when not met).
+    met_by_completion_ids: tuple[int, ...] = ()
+    met_by_project_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,15 @@ class LevelResult:
     @property
     def project_ids(self) -> tuple[int, ...]:
         return tuple(i for c in self.criteria for i in c.project_ids)
+
+    @property
+    def evidence(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The completions and projects ``reached_at`` rests on (an award's evidence): the
+        earliest that met each of the level's own criteria."""
+        return (
+            tuple(i for c in self.criteria for i in c.met_by_completion_ids),
+            tuple(i for c in self.criteria for i in c.met_by_project_ids),
+        )
 
 
 @dataclass(frozen=True)
@@ -170,7 +185,8 @@ def courses_met(
     required: int,
 ) -> tuple[datetime | None, list[CompletionFact], int]:
     """When ``required`` courses of ``counting`` (``counting_courses``) were first passed
-    (None: not yet), the qualifying completions in order, and how many courses they cover."""
+    (None: not yet), the qualifying completions in order (earliest first, then by id), and how
+    many courses they cover."""
     good = sorted(
         (
             c
@@ -183,6 +199,17 @@ def courses_met(
     for completion in good:
         first_by_course.setdefault(completion.course_code, completion.completed_at)
     return _nth_earliest(first_by_course.values(), required), good, len(first_by_course)
+
+
+def courses_met_by(good: Iterable[CompletionFact], required: int) -> tuple[int, ...]:
+    """The completions the courses criterion's time rests on, from ``courses_met``'s
+    qualifying completions: the first of each course, for the first ``required`` courses."""
+    first: dict[str, int] = {}
+    for completion in good:
+        first.setdefault(completion.course_code, completion.id)
+        if len(first) == required:
+            return tuple(first.values())
+    return ()
 
 
 def courses_criterion(
@@ -208,6 +235,7 @@ def courses_criterion(
             "passed courses that count towards Bronze",
         ),
         completion_ids=tuple(c.id for c in good),
+        met_by_completion_ids=courses_met_by(good, required) if met_at else (),
     )
 
 
@@ -269,6 +297,7 @@ def _projects_result(rule: SilverRequirements, chosen: Mapping[int, datetime]) -
             f"approved projects as {_roles_text(rule)}",
         ),
         project_ids=tuple(chosen),
+        met_by_project_ids=tuple(chosen)[:required] if met_at else (),
     )
 
 
@@ -300,6 +329,7 @@ def _mentored_result(rule: GoldRequirements, chosen: Mapping[int, datetime]) -> 
         if met_at
         else _more(required - len(chosen), "mentored project", "mentored projects"),
         project_ids=tuple(chosen),
+        met_by_project_ids=tuple(chosen)[:required] if met_at else (),
     )
 
 
@@ -308,9 +338,9 @@ def _level_below(below: LevelResult, awards: Iterable[AwardFact]) -> CriterionRe
     if not below.attained:  # so no award of its level or above is held either
         return _level_below_not_held(below.level)
     holding = sorted(
-        (a for a in awards if a.level.rank >= below.level.rank), key=lambda a: (a.granted_at, a.id)
+        (a for a in awards if a.level.rank >= below.level.rank), key=lambda a: (a.attained_at, a.id)
     )
-    times = [a.granted_at for a in holding]
+    times = [a.attained_at for a in holding]
     if below.reached and below.reached_at is not None:
         times.append(below.reached_at)
     return _level_below_result(

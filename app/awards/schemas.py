@@ -45,8 +45,11 @@ class AwardRulesRead(ApiModel):
 
 
 class AwardEvidence(ApiModel):
-    completion_ids: list[int] = Field(description="Completions that met the level's criteria.")
-    project_ids: list[int] = Field(description="Approved projects that met them.")
+    completion_ids: list[int] = Field(
+        description="The completions `attainedAt` rests on: the earliest that met the level's "
+        "criteria."
+    )
+    project_ids: list[int] = Field(description="The approved projects it rests on, likewise.")
     legacy_reference: str | None = Field(
         description="For a legacy award: the reference it was recorded with."
     )
@@ -58,7 +61,8 @@ AWARD_EXAMPLE: dict[str, Any] = {
     "organisation": "7A4",
     "level": "silver",
     "status": "active",
-    "grantedAt": "2026-10-14T15:02:11Z",
+    "attainedAt": "2026-10-14T15:02:11Z",
+    "grantedAt": "2026-10-14T15:02:12Z",
     "rulesVersion": 1,
     "evidence": {"completionIds": [], "projectIds": [4411], "legacyReference": None},
     "revokedAt": None,
@@ -77,7 +81,16 @@ class AwardRead(ApiModel):
     organisation: str = Field(description="The holder's current organisation (ODS code).")
     level: Level
     status: AwardStatus
-    granted_at: datetime = Field(description="When the evidence completed the level.")
+    attained_at: datetime = Field(
+        description="When the evidence completed the level. It moves when earlier evidence "
+        "arrives (platforms backfill history) or the evidence it rests on is retracted, each "
+        "time with an `awardRedated` event; uptake `asOf` counts the award from this date. For "
+        "a legacy award, when it was granted."
+    )
+    granted_at: datetime = Field(
+        description="When this service granted it (never moves); for a legacy award, when it "
+        "was granted before this service."
+    )
     rules_version: int | None = Field(description="Rules it was granted under; null: legacy.")
     evidence: AwardEvidence
     revoked_at: datetime | None

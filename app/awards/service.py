@@ -164,6 +164,7 @@ async def record_legacy_award(
     award = Award(
         staff_id=member.staff_id,
         level=str(body.level),
+        attained_at=body.granted_at,
         granted_at=body.granted_at,
         rules_version=None,
         evidence={"completionIds": [], "projectIds": [], "legacyReference": body.reference},
@@ -240,6 +241,7 @@ def award_granted_event(view: AwardView) -> dict[str, Any]:
         view,
         {
             "level": award.level,
+            "attainedAt": award.attained_at.isoformat(),
             "grantedAt": award.granted_at.isoformat(),
             "rulesVersion": award.rules_version,
             "evidence": award.evidence,

@@ -120,18 +120,39 @@ RETRY_AFTER_HEADER: dict[str, Any] = {
 EXTRA_SCHEMAS: list[type[BaseModel]] = []
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for these problem statuses, with an example each."""
+# A 409 that says nothing was stored because another request changed the same record at the
+# same moment: the request may simply be sent again (app/core/problems.py, ConcurrentChange).
+_CONCURRENT_CHANGE = (
+    "Another request changed the same record at the same moment (`concurrent-change`): "
+    "nothing was stored, and the request may simply be sent again, unchanged, after "
+    "`Retry-After` seconds.",
+    "concurrent-change",
+    "Changed by another request at the same time",
+    "Staff record 10293847 was created or changed by another request at the same time; "
+    "nothing was stored. Send the request again.",
+)
+
+
+def _problem_example(status: int, slug: str, title: str, detail: str) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "requestId": "5f0c6a3e-1c55-4a5f-9a8f-2a6f6f0b1a2c",
+    }
+
+
+def problem_responses(
+    *statuses: int, concurrent_change: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these problem statuses, with an example each.
+    ``concurrent_change``: the operation may answer 409 ``concurrent-change`` (with
+    ``Retry-After``), which the 409 entry then describes, beside ``conflict`` if listed."""
     responses: dict[int | str, dict[str, Any]] = {}
     for status in statuses:
         description, slug, title, detail = _PROBLEMS[status]
-        example: dict[str, Any] = {
-            "type": PROBLEM_TYPE_BASE + slug,
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "requestId": "5f0c6a3e-1c55-4a5f-9a8f-2a6f6f0b1a2c",
-        }
+        example = _problem_example(status, slug, title, detail)
         if status == 422:
             example["invalidParams"] = [{"name": "type", "reason": "Input should be 'healthBoard'"}]
         responses[status] = {
@@ -145,7 +166,32 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         if status == 429:
             responses[status]["headers"] = {"Retry-After": RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS}
+    if concurrent_change:
+        responses[409] = _concurrent_change_response(responses.get(409))
     return responses
+
+
+def _concurrent_change_response(conflict: dict[str, Any] | None) -> dict[str, Any]:
+    """The 409 entry of an operation that may be refused for a concurrent change, and for
+    another conflict too when ``conflict`` is its entry."""
+    description, slug, title, detail = _CONCURRENT_CHANGE
+    if conflict is not None:
+        description = f"{description} Otherwise (`conflict`): {conflict['description']}"
+    content: dict[str, Any] = {
+        "schema": {"$ref": "#/components/schemas/Problem"},
+        "example": _problem_example(409, slug, title, detail),
+    }
+    return {
+        "description": description,
+        "headers": {
+            "Retry-After": {
+                **RETRY_AFTER_HEADER,
+                "description": "With `concurrent-change`: seconds to wait before sending the "
+                "request again.",
+            }
+        },
+        "content": {PROBLEM_MEDIA_TYPE: content},
+    }
 
 
 def operation_id(route: APIRoute) -> str:

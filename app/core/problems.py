@@ -103,6 +103,18 @@ class Conflict(ProblemError):
     status, slug, title = 409, "conflict", "Conflict with the current state"
 
 
+class ConcurrentChange(Conflict):
+    """Another request changed the same record at the same moment, and this one stored
+    nothing: sending it again unchanged, after ``Retry-After`` seconds, is safe."""
+
+    status, slug, title = 409, "concurrent-change", "Changed by another request at the same time"
+    retry_after_seconds = 1
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", str(self.retry_after_seconds))
+
+
 class PreconditionFailed(ProblemError):
     status, slug, title = 412, "precondition-failed", "The resource has changed"
 

@@ -31,6 +31,7 @@ EVENT_TYPES = (
     "projectWithdrawn",
     "awardGranted",
     "awardRevoked",
+    "awardRedated",
 )
 
 

@@ -18,6 +18,11 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def _granted_at(context: Any) -> Any:
+    """An award written without ``attained_at`` (a legacy award) was attained when granted."""
+    return context.get_current_parameters()["granted_at"]
+
+
 class AwardRules(Base):
     """One version of the award rules document. Versions are never changed or deleted.
 
@@ -42,6 +47,11 @@ class Award(TimestampedMixin, Base):
 
     At most one *active* award per (person, level), enforced by a partial unique index, so two
     concurrent evaluations grant one award, never two. A revoked award is kept, with why.
+
+    ``attained_at`` is when its evidence completed the level: it moves when earlier evidence
+    arrives or the evidence it rests on is retracted, and the uptake counts the award from
+    then. ``granted_at`` is when the service granted it (for a legacy award, when it was
+    granted before this service, which is also when it counts as attained).
     """
 
     __tablename__ = "awards"
@@ -71,6 +81,7 @@ class Award(TimestampedMixin, Base):
     id: Mapped[IdPk]
     staff_id: Mapped[int] = mapped_column(BigIntegerId, ForeignKey("staff_members.id"), index=True)
     level: Mapped[str] = mapped_column(String(10))
+    attained_at: Mapped[datetime] = mapped_column(default=_granted_at)
     granted_at: Mapped[datetime] = mapped_column(index=True)
     # None for a legacy award (granted before this service existed).
     rules_version: Mapped[int | None] = mapped_column(Integer, ForeignKey("award_rules.version"))

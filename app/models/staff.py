@@ -8,6 +8,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -53,6 +54,9 @@ class StaffMember(TimestampedMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
+OPEN_PERIOD_INDEX = "uq_staff_history_staff_id_open"
+
+
 class StaffHistory(Base):
     """Where a person was, from ``valid_from`` until (not including) ``valid_to``.
 
@@ -61,7 +65,17 @@ class StaffHistory(Base):
     """
 
     __tablename__ = "staff_history"
-    __table_args__ = (Index("ix_staff_history_staff_id_valid_from", "staff_id", "valid_from"),)
+    __table_args__ = (
+        Index("ix_staff_history_staff_id_valid_from", "staff_id", "valid_from"),
+        # At most one open period per person, whatever concurrent writers do.
+        Index(
+            OPEN_PERIOD_INDEX,
+            "staff_id",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+            sqlite_where=text("valid_to IS NULL"),
+        ),
+    )
 
     id: Mapped[IdPk]
     staff_id: Mapped[int] = mapped_column(BigIntegerId, ForeignKey("staff_members.id"))

@@ -42,7 +42,7 @@ _CSV_DESCRIPTION = (
     "/staffBatches",
     summary="Send a batch of staff records",
     response_model=StaffBatchResult,
-    responses=problem_responses(*AUTHENTICATED, 404, 409, 413, 415, 422),
+    responses=problem_responses(*AUTHENTICATED, 404, 409, 413, 415, 422, concurrent_change=True),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -93,7 +93,9 @@ async def post_staff_batch(
     organisation with more staff than one batch holds sends its full snapshot in several
     batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in.
     For a client limited to some organisations, a record whose employee number is held by a
-    record outside them is rejected as "Cannot be used by this client." (never saying where)."""
+    record outside them is rejected as "Cannot be used by this client." (never saying where).
+    409 `concurrent-change`: another request wrote some of these people at the same moment and
+    nothing was stored; send the batch again."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await request.body()
     with collections_paused():

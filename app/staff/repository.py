@@ -5,13 +5,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
-from app.core.problems import Conflict
+from app.core.problems import ConcurrentChange
 from app.models import Organisation, StaffGroup, StaffHistory, StaffMember
+from app.models.staff import OPEN_PERIOD_INDEX
 from app.staff.records import mbox_sha1sum
 
 # The columns HR owns; a change to any of them is a change to the record.
@@ -68,41 +70,58 @@ async def existing_by_employee_number(
 
 
 async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Inserts or updates these records in one statement; returns id by employee number.
+    """Creates and updates these records, one statement for each; returns id by employee
+    number.
 
     A row to update carries the ``version`` it was read at and is written only if that is still
-    its version (optimistic concurrency); a row to create (no ``version``) is only inserted,
-    never written over a record another request created meanwhile, perhaps in another
-    organisation. Either way a concurrent change makes the batch fail whole (409) instead of
-    overwriting what the other request wrote.
+    its version (optimistic concurrency); a row to create (no ``version``) is written only if
+    nobody has the employee number yet, in any organisation. Either way a concurrent request
+    that wrote the person first makes the whole request fail (409 ``concurrent-change``, to be
+    sent again) instead of overwriting what the other wrote, or taking its creation for one of
+    its own.
     """
-    if not rows:
-        return {}
     now = utcnow()
+    creates: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for row in rows:
+        values = {
+            **row,
+            "work_email_sha1": row["work_email_key"] and mbox_sha1sum(row["work_email_key"]),
+            "created_at": now,
+            "updated_at": now,
+        }
+        if "version" in row:
+            updates.append(values)
+        else:
+            creates.append({**values, "version": 1})
     ids: dict[str, int] = {}
-    new = [row for row in rows if "version" not in row]
-    changed = [row for row in rows if "version" in row]
-    for statement, chosen in ((_INSERT_NEW(session), new), (_UPSERT(session), changed)):
-        if not chosen:
-            continue
-        params = [
-            {
-                "version": 1,
-                **row,
-                "work_email_sha1": row["work_email_key"] and mbox_sha1sum(row["work_email_key"]),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for row in chosen
-        ]
-        result = await insert_rows(session, StaffMember.__table__, params, statement=statement)
-        ids.update({employee_number: staff_id for staff_id, employee_number in result.all()})
+    for statement, chosen in ((_CREATE, creates), (_UPSERT, updates)):
+        if chosen:
+            result = await insert_rows(
+                session, StaffMember.__table__, chosen, statement=statement(session)
+            )
+            ids.update({employee_number: staff_id for staff_id, employee_number in result.all()})
     if len(ids) != len(rows):
-        raise Conflict(
-            "Some of these staff records were changed by another request at the same time; "
-            "nothing was stored. Send the batch again."
+        taken = sorted(r["employee_number"] for r in rows if r["employee_number"] not in ids)
+        raise ConcurrentChange(
+            f"Staff record {taken[0]}"
+            + (f" and {len(taken) - 1} other(s)" if len(taken) > 1 else "")
+            + " was created or changed by another request at the same time; nothing was "
+            "stored. Send the request again.",
+            extensions={"employeeNumbers": taken[:100]},
         )
     return ids
+
+
+def _create_statement(dialect: str) -> Any:
+    return (
+        dialect_insert(dialect, StaffMember.__table__)
+        .on_conflict_do_nothing(index_elements=[StaffMember.employee_number])
+        .returning(StaffMember.id, StaffMember.employee_number)
+    )
+
+
+_CREATE = BuiltOnce(_create_statement)
 
 
 def _upsert_statement(dialect: str) -> Any:
@@ -122,13 +141,6 @@ def _upsert_statement(dialect: str) -> Any:
 
 
 _UPSERT = BuiltOnce(_upsert_statement)
-_INSERT_NEW = BuiltOnce(
-    lambda dialect: (
-        dialect_insert(dialect, StaffMember.__table__)
-        .on_conflict_do_nothing(index_elements=[StaffMember.employee_number])
-        .returning(StaffMember.id, StaffMember.employee_number)
-    )
-)
 
 
 async def current_history(
@@ -159,7 +171,20 @@ async def delete_history(session: AsyncSession, history_ids: Sequence[int]) -> N
 
 
 async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    await insert_rows(session, StaffHistory.__table__, rows)
+    """Inserts history periods. The database holds at most one open period per person
+    (``uq_staff_history_staff_id_open``): a second, which only a concurrent write of the same
+    person could make, is refused as a concurrent change."""
+    try:
+        await insert_rows(session, StaffHistory.__table__, rows)
+    except IntegrityError as error:
+        message = str(error.orig)
+        # PostgreSQL names the index; SQLite names the column.
+        if OPEN_PERIOD_INDEX not in message and "staff_history.staff_id" not in message:
+            raise
+        raise ConcurrentChange(
+            "A staff record was changed by another request at the same time; nothing was "
+            "stored. Send the request again."
+        ) from None
 
 
 async def active_in_organisation(session: AsyncSession, ods_code: str, on: date) -> list[Any]:

@@ -149,7 +149,7 @@ async def get_staff_history(
     responses={
         200: {"description": "Replaced, or unchanged.", "headers": ETAG_HEADER},
         201: {"description": "Created.", "model": StaffRead, "headers": ETAG_HEADER},
-        **problem_responses(*AUTHENTICATED, 404, 409, 412, 413, 422),
+        **problem_responses(*AUTHENTICATED, 404, 409, 412, 413, 422, concurrent_change=True),
     },
 )
 async def put_staff_member(
@@ -164,7 +164,9 @@ async def put_staff_member(
     """Creates (201) or replaces (200) the record HR holds for this employee number. A PUT
     that changes nothing answers 200 and writes no event or history. Employee numbers are
     unique across all organisations: for a client limited to some, a number held by a record
-    outside them answers 409 "cannot be used by this client", never saying where or whose."""
+    outside them answers 409 `conflict` "cannot be used by this client", never saying where or
+    whose. 409 `concurrent-change`: another request wrote this person at the same moment; send
+    the PUT again."""
     view = await service.put_staff(session, caller, employee_number, body, if_match)
     response.headers["ETag"] = etag_for(view.member.version)
     if view.created:
@@ -181,7 +183,7 @@ async def put_staff_member(
     response_model=StaffRead,
     responses={
         200: {"headers": ETAG_HEADER},
-        **problem_responses(*AUTHENTICATED, 404, 412, 413, 422),
+        **problem_responses(*AUTHENTICATED, 404, 412, 413, 422, concurrent_change=True),
     },
 )
 async def patch_staff_member(

@@ -54,7 +54,7 @@ AWARDS = table(
     "awards",
     column("staff_id", BigIntegerId),
     column("level", String()),
-    column("granted_at", UTCDateTime()),
+    column("attained_at", UTCDateTime()),
     column("revoked_at", UTCDateTime()),
 )
 _CELL_COLUMNS = ("organisation_ods_code", "staff_group_code", "board_member")
@@ -77,11 +77,11 @@ class AllButHistory(NamedTuple):
     awards: Sequence[AwardSpan]
 
 
-def award_span(level: str, granted_at: datetime, revoked_at: datetime | None) -> AwardSpan:
-    """An award as the uptake counts it: held from the UK day it was granted until the UK
-    day it was revoked."""
+def award_span(level: str, attained_at: datetime, revoked_at: datetime | None) -> AwardSpan:
+    """An award as the uptake counts it: held from the UK day it was attained (its evidence
+    completed the level) until the UK day it was revoked."""
     revoked_on = revoked_at.astimezone(UK).date() if revoked_at is not None else None
-    return AwardSpan(level, granted_at.astimezone(UK).date(), revoked_on)
+    return AwardSpan(level, attained_at.astimezone(UK).date(), revoked_on)
 
 
 async def refresh_uptake(
@@ -346,10 +346,10 @@ async def load_facts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Per
     staff = (await execute_columns(session, _STAFF(session), parameters)).all()
     periods = await _periods(session, ids)
     awards: dict[int, list[AwardSpan]] = {}
-    for staff_id, level, granted_at, revoked_at in await execute_columns(
+    for staff_id, level, attained_at, revoked_at in await execute_columns(
         session, _AWARD_SPANS(session), parameters
     ):
-        awards.setdefault(staff_id, []).append(award_span(level, granted_at, revoked_at))
+        awards.setdefault(staff_id, []).append(award_span(level, attained_at, revoked_at))
     return {
         staff_id: PersonFacts(
             staff_id, start, end, Cell(org, group, board), periods.get(staff_id, []),
@@ -402,7 +402,7 @@ _HISTORY = BuiltOnce(
 )
 _AWARD_SPANS = BuiltOnce(
     lambda dialect: select(
-        AWARDS.c.staff_id, AWARDS.c.level, AWARDS.c.granted_at, AWARDS.c.revoked_at
+        AWARDS.c.staff_id, AWARDS.c.level, AWARDS.c.attained_at, AWARDS.c.revoked_at
     ).where(in_parameter(dialect, AWARDS.c.staff_id, "ids"))
 )
 

@@ -131,6 +131,7 @@ async def awards_of(session: AsyncSession, employee_number: str) -> list[dict[st
             "status": a.status,
             "cause": a.revocation_cause,
             "rulesVersion": a.rules_version,
+            "attainedAt": a.attained_at,
             "grantedAt": a.granted_at,
             "evidence": a.evidence,
         }

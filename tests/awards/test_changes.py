@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from app.awards.changes import (
     AwardChanges,
     Grant,
+    Redating,
     Revocation,
     may_change,
     plan_award_changes,
@@ -104,7 +105,12 @@ def test_a_retracted_project_revokes_silver_and_gold_but_not_bronze() -> None:
 
 def test_an_award_stands_when_other_evidence_still_reaches_its_level() -> None:
     person = facts(completion(2, on=5), granted(Level.BRONZE, 500, completions=[1]))
-    assert plan(person).empty
+    changes = plan(person)
+    assert (changes.revocations, changes.grants) == ((), ())
+    # It is dated from the evidence left, and names it.
+    assert changes.redatings == (
+        Redating(500, Level.BRONZE, day(5), day(0), (2,), (), "evidenceRetracted"),
+    )
 
 
 def test_awards_stand_when_the_rules_change() -> None:
@@ -117,7 +123,9 @@ def test_awards_stand_when_the_rules_change() -> None:
 def test_a_retraction_is_judged_under_the_awards_own_rules_version() -> None:
     # Completion 2 meets version 1 but not the current version 2: the award stands.
     person = facts(completion(2, score=0.5), granted(Level.BRONZE, 500, completions=[1]))
-    assert plan(person, current=2).empty
+    changes = plan(person, current=2)
+    assert (changes.revocations, changes.grants) == ((), ())
+    assert [(r.award_id, r.completion_ids) for r in changes.redatings] == [(500, (2,))]
 
 
 def test_a_revoked_level_is_granted_again_when_the_current_rules_are_met_otherwise() -> None:
@@ -154,12 +162,24 @@ def test_evidence_an_administrator_rejected_does_not_grant_again_but_new_evidenc
 
 def apply(person: PersonFacts, changes: AwardChanges) -> PersonFacts:
     revoked = {r.award_id for r in changes.revocations}
-    kept = tuple(a for a in person.awards if a.id not in revoked)
+    redated = {r.award_id: r for r in changes.redatings}
+    kept = tuple(
+        a
+        if a.id not in redated
+        else replace(
+            a,
+            attained_at=redated[a.id].attained_at,
+            completion_ids=frozenset(redated[a.id].completion_ids),
+            project_ids=frozenset(redated[a.id].project_ids),
+        )
+        for a in person.awards
+        if a.id not in revoked
+    )
     new = tuple(
         AwardFact(
             900_000 + n,
             g.level,
-            g.granted_at,
+            g.attained_at,
             g.rules_version,
             frozenset(g.completion_ids),
             frozenset(g.project_ids),
@@ -189,9 +209,14 @@ def people_with_awards(draw: st.DrawFn) -> tuple[PersonFacts, int]:
 
     levels = draw(st.lists(st.sampled_from(LEVELS), unique=True))
     refused = draw(st.lists(st.sampled_from(LEVELS), unique=True, max_size=2))
+    # A rules-granted award is held only with the levels below it (revoking one takes the
+    # rules-granted awards above with it).
+    held = [some_award(800 + n, level) for n, level in enumerate(levels)]
     person = replace(
         person,
-        awards=tuple(some_award(800 + n, level) for n, level in enumerate(levels)),
+        awards=tuple(
+            a for a in held if a.legacy or all(level in levels for level in LEVELS[: a.level.rank])
+        ),
         revoked_by_administrator=tuple(some_award(700 + n, lv) for n, lv in enumerate(refused)),
     )
     return person, draw(st.sampled_from([1, 2]))
@@ -274,7 +299,7 @@ def test_someone_holding_nothing_and_on_no_project_is_planned_as_in_full(
     )
 
 
-def test_bronze_for_someone_holding_nothing_names_every_qualifying_completion() -> None:
+def test_bronze_for_someone_holding_nothing_rests_on_the_earliest_qualifying_completion() -> None:
     person = facts(
         completion(3, on=5, course="IQT-OPEN"),
         completion(1, on=2),
@@ -282,5 +307,34 @@ def test_bronze_for_someone_holding_nothing_names_every_qualifying_completion() 
         completion(4, on=7, course="FIRE-SAFETY"),
     )
     changes = plan(person)
-    assert changes.grants == (Grant(Level.BRONZE, day(2), 1, (1, 3), ()),)
+    assert changes.grants == (Grant(Level.BRONZE, day(2), 1, (1,), ()),)
     assert changes == plan_in_full(person, rules=VERSIONS, current_version=1, courses=CATALOGUE)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 30), min_size=1, max_size=6),
+    st.randoms(use_true_random=False),
+    st.integers(0, 5),
+)
+def test_bronze_is_dated_by_the_earliest_completion_whatever_the_arrival(
+    days: list[int], chance: Any, retracting: int
+) -> None:
+    """Completions arrive in any order and grouping, each group evaluated as a request would
+    (when ``may_change``), then some are retracted: Bronze rests on the earliest left."""
+    pending = [completion(n + 1, on=d) for n, d in enumerate(days)]
+    chance.shuffle(pending)
+    person, arrived = facts(), []
+    while pending:
+        size = chance.randint(1, len(pending))
+        arrived, pending = arrived + pending[:size], pending[size:]
+        person = replace(person, completions=tuple(arrived))
+        if may_change(person):
+            person = apply(person, plan(person))
+    kept = arrived[: max(1, len(arrived) - retracting)]
+    person = replace(person, completions=tuple(kept))
+    if may_change(person):
+        person = apply(person, plan(person))
+    [bronze] = person.awards
+    earliest = min(kept, key=lambda c: (c.completed_at, c.id))
+    assert (bronze.attained_at, bronze.completion_ids) == (earliest.completed_at, {earliest.id})

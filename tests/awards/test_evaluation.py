@@ -39,7 +39,7 @@ async def test_a_passed_completion_grants_bronze_once_with_its_evidence_and_an_e
     await evaluate(session, "100001")  # again: nothing more
     [bronze] = await awards_of(session, "100001")
     assert (bronze["level"], bronze["status"], bronze["rulesVersion"]) == ("bronze", "active", 1)
-    assert bronze["grantedAt"] == at(2)
+    assert bronze["attainedAt"] == at(2)
     assert bronze["evidence"]["completionIds"] == [completion]
     [event] = await feed(client, admin, "awardGranted")
     assert event["resourceId"] == str(bronze["id"])
@@ -76,7 +76,7 @@ async def test_an_approved_project_grants_silver_even_when_the_outcome_was_worse
     awards = await awards_of(session, "100001")
     assert active_levels(awards) == ["bronze", "silver"]
     assert awards[1]["evidence"]["projectIds"] == [project]
-    assert awards[1]["grantedAt"] == at(10)
+    assert awards[1]["attainedAt"] == at(10)
     assert len(await feed(client, admin, "awardGranted", 2)) == 2
 
 
@@ -94,7 +94,7 @@ async def test_two_mentored_approvals_of_others_projects_grant_gold(
     await evaluate(session, "100001", "100002", "100003")
     awards = await awards_of(session, "100001")
     assert active_levels(awards) == ["bronze", "silver", "gold"]
-    assert awards[2]["grantedAt"] == at(30)
+    assert awards[2]["attainedAt"] == at(30)
     # The leads have no Bronze, so their projects earn them nothing yet.
     assert await awards_of(session, "100002") == []
 

@@ -164,7 +164,7 @@ def test_a_level_is_never_reached_or_attained_without_the_levels_below(
         if level.reached and below.reached:
             assert below.reached_at is not None and level.reached_at is not None
             assert level.reached_at >= min(
-                [below.reached_at, *(a.granted_at for a in facts.awards)]
+                [below.reached_at, *(a.attained_at for a in facts.awards)]
             )
 
 

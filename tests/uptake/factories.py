@@ -78,7 +78,7 @@ def end_of_uk_day(day: date) -> datetime:
 
 
 _HELD = """EXISTS (SELECT 1 FROM awards a WHERE a.staff_id = s.id AND a.level IN ({levels})
-    AND a.granted_at < :cut AND (a.revoked_at IS NULL OR a.revoked_at >= :cut))"""
+    AND a.attained_at < :cut AND (a.revoked_at IS NULL OR a.revoked_at >= :cut))"""
 
 RECOUNT = f"""
 SELECT h.organisation_ods_code, g.name, h.board_member, count(*),
