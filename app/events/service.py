@@ -31,6 +31,9 @@ EVENT_TYPES = (
     "projectWithdrawn",
     "awardGranted",
     "awardRevoked",
+    "personalDataExported",
+    "erasureRequested",
+    "staffPseudonymised",
 )
 
 
