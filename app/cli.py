@@ -37,6 +37,8 @@ cli.add_typer(uptake_cli, name="uptake")
 awards_cli = typer.Typer(help="IQT awards", no_args_is_help=True)
 cli.add_typer(courses_cli, name="courses")
 cli.add_typer(awards_cli, name="awards")
+personal_data_cli = typer.Typer(help="Personal data: retention", no_args_is_help=True)
+cli.add_typer(personal_data_cli, name="personal-data")
 
 T = TypeVar("T")
 
@@ -280,6 +282,50 @@ def reevaluate(
     typer.echo(
         f"evaluated {evaluated} people, granted {granted} awards; rules versions done: {versions}"
     )
+
+
+@personal_data_cli.command("pseudonymise")
+def pseudonymise_leavers(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say how many would be, by organisation.")
+    ] = False,
+    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="People per transaction.")] = 200,
+) -> None:
+    """Pseudonymise leavers whose retention period has passed (IQT_PERSONAL_DATA_RETENTION_YEARS
+    after their end date). Resumes a sweep another run left unfinished; safe to run from several
+    places at once."""
+    from app.core.clock import today
+    from app.core.database import create_engine, create_sessionmaker
+    from app.personal_data import jobs
+
+    settings = get_settings()
+    cutoff = jobs.retention_cutoff(today(), settings.personal_data_retention_years)
+
+    async def run() -> tuple[jobs.Due, int]:
+        engine = create_engine(settings, bounded=False)
+        try:
+            sessionmaker = create_sessionmaker(engine)
+            async with sessionmaker() as session:
+                due = await jobs.due_for_pseudonymisation(session, cutoff)
+                if dry_run:
+                    return due, 0
+                await jobs.queue_sweep(session, cutoff)
+                await session.commit()
+            steps = await jobs.run_pending_sweeps(sessionmaker, jobs.new_owner(), chunk=chunk)
+            return due, sum(s.pseudonymised for s in steps)
+        finally:
+            await engine.dispose()
+
+    due, done = asyncio.run(run())
+    by_organisation = ", ".join(f"{o}: {n}" for o, n in due.by_organisation.items()) or "none"
+    typer.echo(
+        f"leavers who ended on or before {cutoff.isoformat()} and are not yet pseudonymised: "
+        f"{due.total} ({by_organisation})"
+    )
+    if dry_run:
+        typer.echo("dry run: nothing changed")
+    else:
+        typer.echo(f"pseudonymised {done}")
 
 
 def main() -> None:

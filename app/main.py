@@ -28,6 +28,7 @@ from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.metrics.router import router as metrics_router
 from app.organisations.router import router as organisations_router
+from app.personal_data.router import router as personal_data_router
 from app.projects.router import router as projects_router
 from app.ratelimits.middleware import RateLimitMiddleware
 from app.ratelimits.service import create_rate_limiter
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         organisations_router,
         staff_router,
+        personal_data_router,
         projects_router,
         awards_router,
         uptake_router,

@@ -21,6 +21,8 @@ class Scope(StrEnum):
     EVENTS_READ = "events:read"
     AUDIT_READ = "audit:read"
     METRICS_READ = "metrics:read"
+    PERSONAL_DATA_READ = "personalData:read"
+    PERSONAL_DATA_ERASE = "personalData:erase"
 
 
 ALL_SCOPES = frozenset(s.value for s in Scope)
@@ -43,4 +45,8 @@ SCOPE_DESCRIPTIONS = {
     Scope.EVENTS_READ: "Follow the event feed",
     Scope.AUDIT_READ: "Read the audit trail",
     Scope.METRICS_READ: "Read the Prometheus metrics (no personal data)",
+    Scope.PERSONAL_DATA_READ: (
+        "Export everything held about one person (subject access); for information governance"
+    ),
+    Scope.PERSONAL_DATA_ERASE: "Record erasure requests and pseudonymise; information governance",
 }

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     # process work on a job at a time); false leaves them to `iqt awards reevaluate`.
     run_background_jobs: bool = True
 
+    # Years after a leaver's end date until `iqt personal-data pseudonymise` pseudonymises them:
+    # the NHS Records Management Code of Practice 2021, "staff training records", training
+    # other than significant training (docs/data-protection.md, "Retention").
+    personal_data_retention_years: int = Field(default=6, ge=1, le=100)
+
     log_level: str = "INFO"
     commit_sha: str | None = None
 

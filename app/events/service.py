@@ -32,6 +32,9 @@ EVENT_TYPES = (
     "awardGranted",
     "awardRevoked",
     "awardRedated",
+    "personalDataExported",
+    "erasureRequested",
+    "staffPseudonymised",
 )
 
 

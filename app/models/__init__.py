@@ -9,6 +9,12 @@ from app.models.course import Course, CourseActivity
 from app.models.event import Event
 from app.models.idempotency_record import IdempotencyRecord
 from app.models.organisation import Organisation
+from app.models.personal_data import (
+    ErasureRequest,
+    PersonalDataCorrection,
+    RetentionJob,
+    StaffPseudonymisation,
+)
 from app.models.project import ImprovementProject, ProjectReview, ProjectTeamMember
 from app.models.rate_limit_window import RateLimitWindow
 from app.models.staff import StaffGroup, StaffHistory, StaffMember
@@ -26,16 +32,20 @@ __all__ = [
     "Completion",
     "Course",
     "CourseActivity",
+    "ErasureRequest",
     "Event",
     "IdempotencyRecord",
     "ImprovementProject",
     "Organisation",
+    "PersonalDataCorrection",
     "ProjectReview",
     "ProjectTeamMember",
     "RateLimitWindow",
+    "RetentionJob",
     "StaffGroup",
     "StaffHistory",
     "StaffMember",
+    "StaffPseudonymisation",
     "StaffSnapshot",
     "StaffSnapshotMember",
     "UptakeBucket",

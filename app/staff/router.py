@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 
 from app.auth.caller import Caller
@@ -15,6 +15,7 @@ from app.core.problem_handlers import error_location
 from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDateTime
 from app.organisations.schemas import ODS_CODE_PATTERN
+from app.personal_data.corrections import REASON_HEADER
 from app.staff import service
 from app.staff.batch_router import router as batch_router
 from app.staff.parameters import EmployeeNumberPath
@@ -32,6 +33,15 @@ from app.staff.snapshot_router import router as snapshot_router
 router = APIRouter(tags=["Staff"])
 
 ETAG_HEADER = etag_header("the record")
+CorrectionReason = Annotated[
+    str | None,
+    Header(
+        alias=REASON_HEADER,
+        max_length=500,
+        description="Why the names or e-mail are corrected: kept in the rectification trail "
+        "that the person's subject access export shows.",
+    ),
+]
 
 
 def _read(view: StaffView) -> StaffRead:
@@ -160,6 +170,7 @@ async def put_staff_member(
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.STAFF_WRITE)],
     if_match: IfMatch = None,
+    correction_reason: CorrectionReason = None,
 ) -> StaffRead:
     """Creates (201) or replaces (200) the record HR holds for this employee number. A PUT
     that changes nothing answers 200 and writes no event or history. Employee numbers are
@@ -167,7 +178,9 @@ async def put_staff_member(
     outside them answers 409 `conflict` "cannot be used by this client", never saying where or
     whose. 409 `concurrent-change`: another request wrote this person at the same moment; send
     the PUT again."""
-    view = await service.put_staff(session, caller, employee_number, body, if_match)
+    view = await service.put_staff(
+        session, caller, employee_number, body, if_match, correction_reason
+    )
     response.headers["ETag"] = etag_for(view.member.version)
     if view.created:
         response.status_code = 201
@@ -193,11 +206,14 @@ async def patch_staff_member(
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.STAFF_WRITE)],
     if_match: IfMatch = None,
+    correction_reason: CorrectionReason = None,
 ) -> StaffRead:
     """Changes only the fields sent (JSON merge patch: `null` clears an optional field)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     try:
-        view = await service.patch_staff(session, caller, employee_number, changes, if_match)
+        view = await service.patch_staff(
+            session, caller, employee_number, changes, if_match, correction_reason
+        )
     except ValidationError as exc:
         raise ValidationFailed(
             "The changed record is not valid.",

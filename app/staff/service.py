@@ -11,6 +11,7 @@ from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import StaffMember
+from app.personal_data.corrections import identity_of, record_corrections
 from app.staff import repository
 from app.staff.records import to_row
 from app.staff.schemas import StaffPut
@@ -53,11 +54,14 @@ async def put_staff(
     employee_number: str,
     record: StaffPut,
     if_match: str | None,
+    correction_reason: str | None = None,
 ) -> StaffView:
-    """Creates or replaces one person; a PUT that changes nothing writes nothing."""
+    """Creates or replaces one person; a PUT that changes nothing writes nothing. A change of
+    names or e-mail is kept in the rectification trail, with ``correction_reason``."""
     existing = await repository.get_by_employee_number(session, employee_number)
     # A record the caller cannot see is not "updated" in its audit trail either.
     updating = existing is not None and caller.may_access(existing.organisation_ods_code)
+    before = identity_of(existing) if updating else None
     caller.note_audit(
         "update" if updating else "create", "staff", employee_number, record.organisation
     )
@@ -78,6 +82,7 @@ async def put_staff(
     member = await repository.get_by_employee_number(session, employee_number)
     assert member is not None
     await session.refresh(member)
+    await record_corrections(session, caller, before, member, correction_reason)
     return StaffView(
         member,
         await repository.staff_group_name(session, member.staff_group_code),
@@ -99,6 +104,7 @@ async def patch_staff(
     employee_number: str,
     changes: dict[str, Any],
     if_match: str | None,
+    correction_reason: str | None = None,
 ) -> StaffView:
     """Applies a partial change: the merged record is checked as a whole."""
     member = await _visible(session, caller, employee_number)
@@ -115,7 +121,7 @@ async def patch_staff(
         "endDate": member.end_date,
     }
     merged = StaffPut.model_validate({**current, **changes})
-    return await put_staff(session, caller, employee_number, merged, None)
+    return await put_staff(session, caller, employee_number, merged, None, correction_reason)
 
 
 async def list_staff(

@@ -63,6 +63,13 @@ SCOPED: dict[Operation, Scoped] = {
     ("GET", "/staff/{employeeNumber}/progress"): Scoped(
         lambda w: f"/staff/{LEAD}/progress", "/staff/999999/progress"
     ),
+    ("GET", "/staff/{employeeNumber}/personalData"): Scoped(
+        lambda w: f"/staff/{LEAD}/personalData", "/staff/999999/personalData"
+    ),
+    ("POST", "/staff/{employeeNumber}/erasureRequests"): Scoped(
+        lambda w: f"/staff/{LEAD}/erasureRequests",
+        body={"legalBasis": "objectionUpheld", "overrideReason": "Upheld by the DPO."},
+    ),
     ("PUT", "/staff/{employeeNumber}"): Scoped(
         lambda w: f"/staff/{LEAD}", body=person(LEAD, organisation="7A6"), status=409
     ),

@@ -156,6 +156,18 @@ CASES: dict[Operation, Named | Unavailable | Read] = {
     ("PATCH", "/staff/{employeeNumber}"): Named(
         lambda w, e, r: [Call("PATCH", f"/staff/{r.number}", {"jobTitle": "Taken over"})]
     ),
+    ("GET", "/staff/{employeeNumber}/personalData"): Named(
+        lambda w, e, r: [Call("GET", f"/staff/{r.number}/personalData")]
+    ),
+    ("POST", "/staff/{employeeNumber}/erasureRequests"): Named(
+        lambda w, e, r: [
+            Call(
+                "POST",
+                f"/staff/{r.number}/erasureRequests",
+                {"legalBasis": "objectionUpheld", "overrideReason": "Upheld by the DPO."},
+            )
+        ]
+    ),
     ("PUT", "/staff/{employeeNumber}"): Unavailable(
         lambda r: Call("PUT", f"/staff/{r.number}", person(r.number)),
         409,

@@ -1,0 +1,355 @@
+"""Queries for one person's data wherever it is held, and the updates that pseudonymise it."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, Text, and_, cast, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from app.models import (
+    AuditRecord,
+    Award,
+    Completion,
+    Course,
+    ErasureRequest,
+    Event,
+    IdempotencyRecord,
+    ImprovementProject,
+    PersonalDataCorrection,
+    ProjectReview,
+    ProjectTeamMember,
+    StaffHistory,
+    StaffMember,
+    StaffPseudonymisation,
+    StaffSnapshotMember,
+    UptakePersonDelta,
+)
+
+Record = dict[str, Any]
+
+# Audit and event resources named by the person's employee number.
+PERSON_RESOURCES = ("staff", "staffAwards", "staffProgress", "personalData")
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """The ids by which other tables refer to one person."""
+
+    staff_id: int
+    employee_number: str
+    work_email_key: str | None
+    work_email_sha1: str | None
+    completion_ids: list[int]
+    award_ids: list[int]
+    project_ids: list[int]
+    review_ids: list[int]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def record_of(table: Table, row: Any) -> Record:
+    """A row as stored, every column under its lowerCamelCase name."""
+    return {_camel(column.name): row._mapping[column] for column in table.columns}
+
+
+async def _records(session: AsyncSession, table: Any, *where: Any, order: Any) -> list[Record]:
+    rows = await session.execute(select(table).where(*where).order_by(order))
+    return [record_of(table, row) for row in rows]
+
+
+async def person(
+    session: AsyncSession, employee_number: str, *, lock: bool = False
+) -> StaffMember | None:
+    query = select(StaffMember).where(StaffMember.employee_number == employee_number)
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+def _completions_naming(
+    staff_id: int, number: str, email_key: str | None, sha1: str | None
+) -> ColumnElement[bool]:
+    """Completions matched to the person, or sent with one of their identifiers."""
+    named = [Completion.staff_id == staff_id, Completion.employee_number == number]
+    if email_key is not None:
+        named.append(Completion.work_email_key == email_key)
+    if sha1 is not None:
+        named.append(Completion.email_sha1 == sha1)
+    return or_(*named)
+
+
+async def footprint(session: AsyncSession, member: StaffMember) -> Footprint:
+    completion_ids = await session.scalars(
+        select(Completion.id)
+        .where(
+            _completions_naming(
+                member.id, member.employee_number, member.work_email_key, member.work_email_sha1
+            )
+        )
+        .order_by(Completion.id)
+    )
+    award_ids = await session.scalars(
+        select(Award.id).where(Award.staff_id == member.id).order_by(Award.id)
+    )
+    project_ids = list(
+        await session.scalars(
+            select(ProjectTeamMember.project_id)
+            .where(ProjectTeamMember.staff_id == member.id)
+            .order_by(ProjectTeamMember.project_id)
+        )
+    )
+    review_filter = [ProjectReview.reviewer_staff_id == member.id]
+    if project_ids:
+        review_filter.append(ProjectReview.project_id.in_(project_ids))
+    review_ids = await session.scalars(
+        select(ProjectReview.id).where(or_(*review_filter)).order_by(ProjectReview.id)
+    )
+    return Footprint(
+        staff_id=member.id,
+        employee_number=member.employee_number,
+        work_email_key=member.work_email_key,
+        work_email_sha1=member.work_email_sha1,
+        completion_ids=list(completion_ids),
+        award_ids=list(award_ids),
+        project_ids=project_ids,
+        review_ids=list(review_ids),
+    )
+
+
+def _naming_person(
+    table: Any, footprint: Footprint, *, resource_types: Sequence[str] = PERSON_RESOURCES
+) -> ColumnElement[bool]:
+    """Audit records or events about the person, their completions or their awards."""
+    about = [
+        and_(
+            table.resource_type.in_(resource_types),
+            table.resource_id == footprint.employee_number,
+        )
+    ]
+    for resource_type, ids in (
+        ("completion", footprint.completion_ids),
+        ("award", footprint.award_ids),
+    ):
+        if ids:
+            about.append(
+                and_(
+                    table.resource_type == resource_type,
+                    table.resource_id.in_([str(i) for i in ids]),
+                )
+            )
+    return or_(*about)
+
+
+async def export_sections(session: AsyncSession, footprint: Footprint) -> dict[str, list[Record]]:
+    """Every row held about the person, by the export section that shows it."""
+    staff_id = footprint.staff_id
+    completions = await session.execute(
+        select(Completion, Course.code)
+        .outerjoin(Course, Course.id == Completion.course_id)
+        .where(Completion.id.in_(footprint.completion_ids))
+        .order_by(Completion.id)
+    )
+    memberships = await session.execute(
+        select(ProjectTeamMember.role, ImprovementProject)
+        .join(ImprovementProject, ImprovementProject.id == ProjectTeamMember.project_id)
+        .where(ProjectTeamMember.staff_id == staff_id)
+        .order_by(ProjectTeamMember.project_id)
+    )
+    return {
+        "staff": await _records(
+            session, StaffMember.__table__, StaffMember.id == staff_id, order=StaffMember.id
+        ),
+        "history": await _records(
+            session,
+            StaffHistory.__table__,
+            StaffHistory.staff_id == staff_id,
+            order=StaffHistory.valid_from,
+        ),
+        "completions": [
+            {**_orm_record(completion), "courseCode": code} for completion, code in completions
+        ],
+        "projects": [
+            {"role": role, "project": _orm_record(project)} for role, project in memberships
+        ],
+        "reviewsGiven": await _records(
+            session,
+            ProjectReview.__table__,
+            ProjectReview.reviewer_staff_id == staff_id,
+            order=ProjectReview.id,
+        ),
+        "awards": await _records(
+            session, Award.__table__, Award.staff_id == staff_id, order=Award.id
+        ),
+        "snapshotMemberships": await _records(
+            session,
+            StaffSnapshotMember.__table__,
+            StaffSnapshotMember.employee_number == footprint.employee_number,
+            order=StaffSnapshotMember.snapshot_id,
+        ),
+        "uptakeContributions": await _records(
+            session,
+            UptakePersonDelta.__table__,
+            UptakePersonDelta.staff_id == staff_id,
+            order=UptakePersonDelta.day,
+        ),
+        "corrections": await _records(
+            session,
+            PersonalDataCorrection.__table__,
+            PersonalDataCorrection.staff_id == staff_id,
+            order=PersonalDataCorrection.id,
+        ),
+        "erasureRequests": await _records(
+            session,
+            ErasureRequest.__table__,
+            ErasureRequest.staff_id == staff_id,
+            order=ErasureRequest.id,
+        ),
+        "pseudonymisation": await _records(
+            session,
+            StaffPseudonymisation.__table__,
+            StaffPseudonymisation.staff_id == staff_id,
+            order=StaffPseudonymisation.staff_id,
+        ),
+        "auditRecords": await _records(
+            session,
+            AuditRecord.__table__,
+            _naming_person(AuditRecord, footprint),
+            order=AuditRecord.id,
+        ),
+        "events": await _records(
+            session, Event.__table__, _naming_person(Event, footprint), order=Event.id
+        ),
+    }
+
+
+def _orm_record(instance: Any) -> Record:
+    table = instance.__table__
+    return {_camel(c.name): getattr(instance, c.key) for c in table.columns}
+
+
+# Pseudonymisation: the rows holding free text or documents that may name the person.
+
+
+@dataclass(frozen=True)
+class TextRow:
+    """A row's text and document columns that may name the person, by attribute name."""
+
+    model: Any
+    id: int
+    values: dict[str, Any]
+
+
+def _text_targets(footprint: Footprint, needles: Sequence[str]) -> list[tuple[Any, Any, list[str]]]:
+    project_ids = [str(i) for i in footprint.project_ids]
+    return [
+        (
+            Completion,
+            Completion.id.in_(footprint.completion_ids),
+            ["match_reason", "retraction_reason"],
+        ),
+        (Award, Award.id.in_(footprint.award_ids), ["revoked_reason", "evidence"]),
+        (
+            ImprovementProject,
+            ImprovementProject.id.in_(footprint.project_ids),
+            [
+                "title",
+                "area",
+                "problem",
+                "aim",
+                "measures",
+                "changes",
+                "learning",
+                "sustainability_and_spread",
+                "links",
+            ],
+        ),
+        (ProjectReview, ProjectReview.id.in_(footprint.review_ids), ["comments"]),
+        (
+            PersonalDataCorrection,
+            PersonalDataCorrection.staff_id == footprint.staff_id,
+            ["reason"],
+        ),
+        (
+            ErasureRequest,
+            ErasureRequest.staff_id == footprint.staff_id,
+            ["note", "override_reason"],
+        ),
+        (
+            Event,
+            or_(
+                _naming_person(Event, footprint),
+                and_(
+                    Event.resource_type == "improvementProject",
+                    Event.resource_id.in_(project_ids),
+                ),
+            ),
+            ["data"],
+        ),
+        # Answers kept for Idempotency-Key retries may quote an e-mail or a name.
+        (
+            IdempotencyRecord,
+            or_(
+                *(
+                    func.lower(cast(IdempotencyRecord.response_body, Text)).contains(
+                        n.lower(), autoescape=True
+                    )
+                    for n in needles
+                )
+            ),
+            ["response_body"],
+        ),
+    ]
+
+
+async def texts_naming(
+    session: AsyncSession, footprint: Footprint, needles: Sequence[str]
+) -> list[TextRow]:
+    """Every row whose free text or documents may name the person."""
+    found: list[TextRow] = []
+    for model, where, columns in _text_targets(footprint, needles):
+        rows = await session.execute(
+            select(model.id, *(getattr(model, c) for c in columns)).where(where)
+        )
+        found.extend(
+            TextRow(model, row[0], dict(zip(columns, row[1:], strict=True))) for row in rows
+        )
+    return found
+
+
+async def rewrite_texts(session: AsyncSession, row: TextRow, values: dict[str, Any]) -> None:
+    await session.execute(update(row.model).where(row.model.id == row.id).values(**values))
+
+
+async def forget_identifiers(session: AsyncSession, footprint: Footprint, pseudonym: str) -> None:
+    """Replaces the person's names and e-mail on their record and their completions."""
+    await session.execute(
+        update(StaffMember)
+        .where(StaffMember.id == footprint.staff_id)
+        .values(
+            given_name="Pseudonymised",
+            family_name=pseudonym,
+            work_email=None,
+            work_email_key=None,
+            work_email_sha1=None,
+            job_title=None,
+            version=StaffMember.version + 1,
+        )
+    )
+    if footprint.completion_ids:
+        await session.execute(
+            update(Completion)
+            .where(Completion.id.in_(footprint.completion_ids))
+            .values(work_email=None, work_email_key=None, email_sha1=None)
+        )
+
+
+async def is_pseudonymised(session: AsyncSession, staff_id: int) -> bool:
+    found = await session.scalar(
+        select(StaffPseudonymisation.staff_id).where(StaffPseudonymisation.staff_id == staff_id)
+    )
+    return found is not None

@@ -1,0 +1,139 @@
+"""A person the service holds data about in every way it can, named in free text too."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import String, Text, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.models import Base
+from tests.conftest import ClientFactory, auth
+from tests.projects.factories import LEAD, REVIEWER, project, review, team
+from tests.security.world import FAMILY_NAME, GIVEN_NAME, WORK_EMAIL, World, build_world
+from tests.staff.factories import batch_record
+
+IG_SCOPES = ["personalData:read", "personalData:erase"]
+
+
+@dataclass(frozen=True)
+class Subject:
+    world: World
+    employee_number: str
+    approved_project_id: str
+
+
+async def build_subject(client: httpx.AsyncClient, make_client: ClientFactory) -> Subject:
+    """LEAD of the security world (a completion, Bronze, a submitted project, an open staff
+    snapshot naming them) with more: an approved project whose text and review name them,
+    a project review they gave, a name correction, and a retracted completion whose reason
+    names them."""
+    world = await build_world(client, make_client)
+    headers = auth(world.admin)
+    named = f"{GIVEN_NAME} {FAMILY_NAME}"
+    made = await client.post(
+        "/improvementProjects",
+        json=project(
+            title=f"Handover prompts ({named})",
+            learning=f"{GIVEN_NAME} found prompts beat training; ask {WORK_EMAIL}.",
+            team=team((LEAD, "lead")),
+        ),
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    project_id = made.json()["id"]
+    submitted = await client.post(f"/improvementProjects/{project_id}/submission", headers=headers)
+    assert submitted.status_code == 200, submitted.text
+    reviewed = await client.post(
+        f"/improvementProjects/{project_id}/reviews",
+        json=review(comments=f"{FAMILY_NAME} reflected honestly."),
+        headers=headers,
+    )
+    assert reviewed.status_code == 201, reviewed.text
+    # A review they gave, of someone else's project.
+    other = await client.post(
+        "/improvementProjects",
+        json=project(title="Falls huddles", team=team((REVIEWER, "lead"))),
+        headers=headers,
+    )
+    assert other.status_code == 201, other.text
+    other_id = other.json()["id"]
+    await client.post(f"/improvementProjects/{other_id}/submission", headers=headers)
+    given = await client.post(
+        f"/improvementProjects/{other_id}/reviews",
+        json=review(reviewerEmployeeNumber=LEAD, decision="returned"),
+        headers=headers,
+    )
+    assert given.status_code == 201, given.text
+    for family_name, reason in (("Ferch-Gruffud", None), (FAMILY_NAME, f"Spelling of {named}")):
+        headers_sent = headers if reason is None else {**headers, "Correction-Reason": reason}
+        corrected = await client.patch(
+            f"/staff/{LEAD}", json={"familyName": family_name}, headers=headers_sent
+        )
+        assert corrected.status_code == 200, corrected.text
+    extra = await client.post(
+        "/completions",
+        json={
+            "externalId": "retract-me",
+            "courseCode": "IQT-BRONZE",
+            "workEmail": WORK_EMAIL,
+            "completedAt": "2026-01-10T10:00:00Z",
+            "passed": True,
+        },
+        headers=headers,
+    )
+    assert extra.status_code == 201, extra.text
+    retracted = await client.delete(
+        f"/completions/{extra.json()['id']}",
+        params={"reason": f"Sent twice for {named}"},
+        headers=headers,
+    )
+    assert retracted.status_code in (200, 204), retracted.text
+    named_in_snapshot = batch_record(
+        LEAD, givenName=GIVEN_NAME, familyName=FAMILY_NAME, workEmail=WORK_EMAIL, boardMember=True
+    )
+    snapshot = await client.post(
+        "/staffBatches",
+        json={
+            "mode": "fullSnapshot",
+            "organisation": "7A4",
+            "snapshot": int(world.snapshot_id),
+            "records": [named_in_snapshot],
+        },
+        headers=headers,
+    )
+    assert snapshot.status_code in (200, 201), snapshot.text
+    read = await client.get(f"/staff/{LEAD}", headers=headers)
+    assert read.status_code == 200
+    return Subject(world, LEAD, str(project_id))
+
+
+@pytest.fixture
+async def subject(client: httpx.AsyncClient, make_client: ClientFactory) -> Subject:
+    return await build_subject(client, make_client)
+
+
+async def texts_holding(engine: AsyncEngine, needles: list[str]) -> list[tuple[str, str]]:
+    """(table, column) of every text or JSON value anywhere in the database that contains one
+    of ``needles`` (case-insensitively)."""
+    found: list[tuple[str, str]] = []
+    async with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if not isinstance(column.type, String | Text) and "JSON" not in repr(column.type):
+                    continue
+                as_text = func.lower(cast(column, Text))
+                hits = await connection.scalar(
+                    select(func.count())
+                    .select_from(table)
+                    .where(or_(*(as_text.contains(n.lower(), autoescape=True) for n in needles)))
+                )
+                if hits:
+                    found.append((table.name, column.name))
+    return found
+
+
+def rows_of(body: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = body[section]
+    return rows
