@@ -20,7 +20,7 @@ from app.core.settings import Settings
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.async_database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     engine = create_async_engine(
@@ -28,6 +28,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         connect_args={"timeout": 5},
+        hide_parameters=True,  # errors and logs never show a row's values (personal data)
     )
     _discard_closed_connections(engine)
     return engine
