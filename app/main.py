@@ -17,6 +17,7 @@ from app.core.collector import settle_after_startup
 from app.core.database import create_engine, create_sessionmaker
 from app.core.docs import install_docs
 from app.core.group_commit import GroupCommit
+from app.core.hosts import TrustedHostMiddleware
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import RequestMetricsMiddleware, forget_this_worker
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -139,6 +140,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=settings.allowed_hosts,
+        public_base_url=settings.public_base_url,
+    )
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -4,6 +4,7 @@ import json
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -82,6 +83,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     commit_sha: str | None = None
 
+    # The Host names requests may carry, comma-separated or a JSON list ("*.example" for any
+    # subdomain, "*" for any); another Host is refused with 400.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "testserver"]
+    )
+    # https://iqt.example.nhs.wales: links and Location headers are built from it, whatever the
+    # Host header says (its host is allowed too).
+    public_base_url: str | None = None
+
     # Browser origins allowed to call the API (CORS), comma-separated or a JSON list; none by
     # default, and then no CORS headers are sent at all.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -90,7 +100,7 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus text format, bearer token with the scope metrics:read).
     metrics_enabled: bool = True
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -99,6 +109,18 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [origin.strip() for origin in text.split(",") if origin.strip()]
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _scheme_and_host_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("IQT_PUBLIC_BASE_URL must be an http(s) URL with a host")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("IQT_PUBLIC_BASE_URL is a scheme, host and port only")
+        return value.rstrip("/")
 
     @field_validator("rate_limit", "token_rate_limit")
     @classmethod
