@@ -32,9 +32,18 @@ class Settings(BaseSettings):
     # argon2 parameter profile for client secrets (see argon2.profiles); tests use CHEAPEST.
     secret_hash_profile: str = "RFC_9106_LOW_MEMORY"  # noqa: S105
 
+    # What a client says has happened (completedAt, grantedAt, xAPI timestamps) may be up to
+    # this many seconds in the future by the service's clock; later is refused (422).
+    clock_skew_seconds: float = Field(default=300, ge=0, le=86_400)
+
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1, le=10_000)  # Page.data holds at most 10,000
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A longer request target (path and query) is refused with 414; at most 3072, so that the
+    # links naming a request stay within their documented 4000 characters.
+    max_url_bytes: int = Field(default=3072, ge=256, le=3072)
+    # Request headers larger than this in all (names and values) are refused with 431.
+    max_request_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
 
     # Rate limits (the `limits` notation: "1200/minute", "50 per 10 seconds"), per fixed window,
     # shared by all processes through the database, or through Redis when redis_url is set.
