@@ -71,6 +71,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Migrate, then serve the API with uvicorn."""
+    from app.core.http_protocol import BoundedHeadProtocol
+
     upgrade_to_head(get_settings().database_url)
     metrics_directory = _shared_metrics_directory(workers)
     try:
@@ -83,6 +85,7 @@ def serve(
             access_log=False,
             server_header=False,
             proxy_headers=False,
+            http=BoundedHeadProtocol,
         )
     finally:
         if metrics_directory is not None:
