@@ -111,8 +111,12 @@ def serve(
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's options besides where to listen. Proxy headers (X-Forwarded-For, -Proto) are
     believed only from the proxies IQT_FORWARDED_ALLOW_IPS names; unset, from nobody."""
+    from app.core.http_protocol import BoundedHeadProtocol
+
     trusted = settings.forwarded_allow_ips
     return {
+        # Stops reading a request head over IQT_MAX_REQUEST_HEADER_BYTES and answers 431.
+        "http": BoundedHeadProtocol,
         "log_level": "warning",
         "access_log": False,
         "server_header": False,

@@ -13,13 +13,19 @@ from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
 from app.completions import service as completions
 from app.completions.router import router as completions_router
+from app.core.clock import set_clock_skew
 from app.core.collector import settle_after_startup
 from app.core.database import create_engine, create_sessionmaker
 from app.core.docs import install_docs
 from app.core.group_commit import GroupCommit
+from app.core.hosts import TrustedHostMiddleware
 from app.core.logging import configure_logging, get_logger
 from app.core.metrics import RequestMetricsMiddleware, forget_this_worker
-from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    RequestHeadLimitsMiddleware,
+)
 from app.core.openapi import build_openapi, operation_id
 from app.core.problem_handlers import install_problem_handlers
 from app.core.security_headers import SecurityHeadersMiddleware
@@ -95,6 +101,7 @@ CORS_RESPONSE_HEADERS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    set_clock_skew(settings.clock_skew_seconds)
     engine = create_engine(settings)
     rate_limiter = create_rate_limiter(settings, engine)
     clients = ActiveClients()
@@ -140,6 +147,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        TrustedHostMiddleware,
+        allowed_hosts=settings.allowed_hosts,
+        public_base_url=settings.public_base_url,
+    )
+    app.add_middleware(
+        RequestHeadLimitsMiddleware,
+        max_url_bytes=settings.max_url_bytes,
+        max_header_bytes=settings.max_request_header_bytes,
+    )
     app.add_middleware(RequestContextMiddleware)
     if settings.cors_origins:
         app.add_middleware(

@@ -9,6 +9,7 @@ from app.auth.schemas import TokenResponse
 from app.auth.service import OAuthError
 from app.core.database import SessionDep
 from app.core.openapi import problem_responses
+from app.core.schemas import Text, text_problem
 from app.ratelimits.service import enforce_token_rate_limit
 
 router = APIRouter(tags=["Authentication"])
@@ -42,11 +43,13 @@ async def issue_access_token(
     response: Response,
     session: SessionDep,
     basic: Annotated[HTTPBasicCredentials | None, Depends(basic_auth)],
-    grant_type: Annotated[str | None, Form(max_length=100, examples=["client_credentials"])] = None,
-    client_id: Annotated[str | None, Form(max_length=100)] = None,
-    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    grant_type: Annotated[
+        Text | None, Form(max_length=100, examples=["client_credentials"])
+    ] = None,
+    client_id: Annotated[Text | None, Form(max_length=100)] = None,
+    client_secret: Annotated[Text | None, Form(max_length=200)] = None,
     scope: Annotated[
-        str | None, Form(max_length=1000, description="Space-separated scopes; default all.")
+        Text | None, Form(max_length=1000, description="Space-separated scopes; default all.")
     ] = None,
 ) -> TokenResponse:
     """OAuth2 client credentials grant (RFC 6749 §4.4): form body, id and secret in the form or
@@ -59,7 +62,7 @@ async def issue_access_token(
         )
     if basic is not None:
         client_id, client_secret = basic.username, basic.password
-    if not client_id or not client_secret:
+    if not client_id or not client_secret or text_problem([client_id, client_secret]):
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
     await enforce_token_rate_limit(request, client_id)
     issued = await service.grant_client_credentials(

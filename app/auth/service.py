@@ -1,8 +1,10 @@
 """API clients: creation, listing, revocation, and the client-credentials grant."""
 
+import asyncio
 import re
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -126,7 +128,10 @@ async def grant_client_credentials(
 ) -> IssuedToken:
     """RFC 6749 §4.4: a token for the client, with the requested scopes (default: all)."""
     client = await repository.get_active_client(session, client_id)
-    if client is None or not _secret_matches(settings, client.secret_hash, client_secret):
+    # An unknown id costs the same check as a known one, so timing does not tell them apart.
+    stored_hash = client.secret_hash if client is not None else _dummy_hash(settings)
+    matches = await verify_secret(settings, stored_hash, client_secret)
+    if client is None or not matches:
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
     requested = requested_scope.split() if requested_scope else list(client.scopes)
     not_granted = sorted(set(requested) - set(client.scopes))
@@ -139,8 +144,35 @@ async def grant_client_credentials(
     )
 
 
+# argon2 takes tens of milliseconds of CPU and memory per check (it releases the GIL): run in
+# a few worker threads of their own, so token requests never hold up the event loop, nor take
+# the threads other blocking work needs, nor more memory than these few checks at once. An
+# executor, unlike a limiter, belongs to no event loop.
+SECRET_CHECKS_AT_ONCE = 2
+_secret_checks = ThreadPoolExecutor(SECRET_CHECKS_AT_ONCE, thread_name_prefix="secret-check")
+
+
+async def verify_secret(settings: Settings, secret_hash: str, secret: str) -> bool:
+    """Whether the secret matches the hash, checked in a bounded pool of worker threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        _secret_checks, _secret_matches, settings, secret_hash, secret
+    )
+
+
 def _secret_matches(settings: Settings, secret_hash: str, secret: str) -> bool:
     try:
         return _hasher(settings).verify(secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash(settings: Settings) -> str:
+    """A hash of a random secret with the configured parameters, made once per profile."""
+    profile = settings.secret_hash_profile
+    if profile not in _dummy_hashes:
+        _dummy_hashes[profile] = _hasher(settings).hash(secrets.token_urlsafe(32))
+    return _dummy_hashes[profile]

@@ -13,7 +13,7 @@ from app.awards.evaluation import evaluate_awards
 from app.awards.facts import Level
 from app.awards.rules_document import AwardRulesDocument
 from app.awards.schemas import LegacyAwardIn
-from app.core.clock import utcnow
+from app.core.clock import clock_skew, utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit, count_on_commit
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
@@ -146,7 +146,7 @@ async def record_legacy_award(
             f"No staff member {body.employee_number}.",
             invalid_params=[("employeeNumber", "No such staff member.")],
         )
-    if body.granted_at > utcnow():
+    if body.granted_at > utcnow() + clock_skew():
         raise ValidationFailed(
             "grantedAt is in the future.",
             invalid_params=[("grantedAt", "Must not be in the future.")],

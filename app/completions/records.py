@@ -2,16 +2,14 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.completions.schemas import Channel, CompletionFields
+from app.core.clock import clock_skew
 from app.core.problem_handlers import error_location
-
-# Clocks disagree: a completion up to this far in the future is accepted.
-CLOCK_SKEW = timedelta(minutes=5)
 
 # Column → wire name of what a platform sends: the content compared on a repeat.
 CONTENT_FIELDS = {
@@ -89,7 +87,7 @@ def refusals(
         ]
     if record.course_code not in course_ids:
         reasons.append(("courseCode", f"Unknown course {record.course_code}."))
-    if record.completed_at > now + CLOCK_SKEW:
+    if record.completed_at > now + clock_skew():
         reasons.append(("completedAt", "Is in the future."))
     return reasons
 

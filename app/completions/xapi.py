@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.completions import service
-from app.completions.records import CLOCK_SKEW, completion_row
+from app.completions.records import completion_row
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
 from app.completions.xapi_statements import Malformed, Statement, parse_statement
-from app.core.clock import utcnow
+from app.core.clock import clock_skew, utcnow
 from app.core.problems import Conflict, PayloadTooLarge
 from app.courses.repository import courses_by_activity
 from app.models import ApiClient
@@ -108,7 +108,7 @@ def _completion(
     if statement.score_scaled is not None and statement.score_scaled < 0:
         raise Malformed(where, "result.score.scaled", "A course score is between 0 and 1.")
     completed_at = statement.timestamp or now
-    if completed_at > now + CLOCK_SKEW:
+    if completed_at > now + clock_skew():
         raise Malformed(where, "timestamp", "Is in the future.")
     passed = statement.success
     if passed is None:

@@ -1,4 +1,3 @@
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -9,6 +8,7 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.completions import xapi
 from app.completions.xapi_statements import VERSION, statement_uuid
+from app.core.batch_bodies import read_json
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import BadRequest, ProblemError, UnsupportedMediaType
@@ -81,10 +81,7 @@ async def _json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("Send statements as application/json.")
-    try:
-        return json.loads(await request.body())
-    except ValueError as exc:
-        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    return read_json(await request.body())
 
 
 @router.post(

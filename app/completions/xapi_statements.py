@@ -13,6 +13,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from app.core.problems import BadRequest
+from app.core.schemas import plausible_date, text_problem
 
 VERSION = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
@@ -73,6 +74,9 @@ def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) 
     if not isinstance(raw, dict):
         raise Malformed(where, "statement", "A statement is a JSON object.")
     _refuse_nulls(raw, where, "")
+    unstorable = text_problem(raw)
+    if unstorable is not None:
+        raise Malformed(where, *unstorable)
     unknown = sorted(set(raw) - _PROPERTIES)
     if unknown:
         raise Malformed(where, unknown[0], "Not a statement property.")
@@ -219,6 +223,10 @@ def _timestamp(raw: Mapping[str, Any], where: str) -> datetime | None:
         parsed = None
     if parsed is None:
         raise Malformed(where, "timestamp", "An ISO 8601 timestamp.")
+    try:
+        plausible_date(parsed)
+    except ValueError as exc:
+        raise Malformed(where, "timestamp", f"{exc}.") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -7,6 +7,7 @@ header (422 naming each unknown or missing column).
 
 import csv
 import io
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -17,8 +18,43 @@ from app.core.problems import BadRequest, PayloadTooLarge, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
+# JSON read by the service itself (xAPI statements) nests at most this deep: deeper is a 400,
+# never a RecursionError in the parser or in whatever walks the value afterwards.
+MAX_JSON_DEPTH = 64
+
+# The csv module refuses a cell over 131,072 characters with an error that ends the whole
+# file; the body limit bounds cells already, so a long cell is read and its record rejected,
+# naming the column, by the length limit of its field like any other.
+csv.field_size_limit(2**31 - 1)
+
 BOOLEANS = {"true": True, "yes": True, "y": True, "1": True}
 BOOLEANS.update({"false": False, "no": False, "n": False, "0": False})
+
+
+def read_json(body: bytes) -> Any:
+    """A JSON body, nested at most ``MAX_JSON_DEPTH`` deep (400 when deeper or not JSON)."""
+    too_deep = BadRequest(f"The body nests JSON arrays and objects deeper than {MAX_JSON_DEPTH}.")
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise too_deep from None
+    except ValueError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        raise too_deep
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def read_json_batch(

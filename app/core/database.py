@@ -24,7 +24,7 @@ def create_engine(settings: Settings, *, bounded: bool = True) -> AsyncEngine:
     that has gone silent, and on the server), and a transaction left idle."""
     url = make_url(settings.async_database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {"timeout": settings.database_connect_timeout_seconds}
@@ -42,6 +42,7 @@ def create_engine(settings: Settings, *, bounded: bool = True) -> AsyncEngine:
         max_overflow=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_seconds,
         connect_args=connect_args,
+        hide_parameters=True,  # errors and logs never show a row's values (personal data)
     )
     _discard_closed_connections(engine)
     return engine

@@ -4,6 +4,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -151,3 +152,56 @@ class BodySizeLimitMiddleware:
             detail=self._detail(),
         )
         await response(scope, receive, send)
+
+
+class RequestHeadLimitsMiddleware:
+    """Refuses, before anything else reads them, a request target over ``max_url_bytes``
+    (414: the links that name the request stay within their documented length), headers
+    over ``max_header_bytes`` in all (431), and NUL characters in the path or in query
+    parameters (422 naming the parameter: no database column stores them)."""
+
+    def __init__(self, app: ASGIApp, max_url_bytes: int, max_header_bytes: int) -> None:
+        self.app = app
+        self.max_url_bytes = max_url_bytes
+        self.max_header_bytes = max_header_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        status, slug, title, detail, invalid = refusal
+        response = problem_response(
+            Request(scope),
+            status=status,
+            slug=slug,
+            title=title,
+            detail=detail,
+            invalid_params=invalid,
+        )
+        await response(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> tuple[int, str, str, str, list[tuple[str, str]]] | None:
+        header_bytes = sum(len(name) + len(value) for name, value in scope["headers"])
+        if header_bytes > self.max_header_bytes:
+            detail = f"The request headers are larger than {self.max_header_bytes} bytes."
+            return 431, "headers-too-large", "Request headers are too large", detail, []
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        if len(raw_path) + len(query) + 1 > self.max_url_bytes:
+            detail = f"The request URL is longer than {self.max_url_bytes} bytes."
+            return 414, "uri-too-long", "Request URL is too long", detail, []
+        invalid = [("path", NUL_REASON)] if "\x00" in scope["path"] else []
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                invalid.append((name.replace("\x00", "\\u0000"), NUL_REASON))
+        if invalid:
+            detail = "The URL holds NUL (U+0000) characters."
+            return 422, "validation-error", "Request is not valid", detail, invalid
+        return None
+
+
+NUL_REASON = "Must not contain NUL (U+0000) characters"

@@ -84,6 +84,20 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
         "Internal server error",
         "The service could not complete the request. Quote the requestId when reporting it.",
     ),
+    414: (
+        "The request URL is longer than the service takes (IQT_MAX_URL_BYTES, 3072 bytes by "
+        "default).",
+        "uri-too-long",
+        "Request URL is too long",
+        "The request URL is longer than 3072 bytes.",
+    ),
+    431: (
+        "The request headers are larger than the service takes (IQT_MAX_REQUEST_HEADER_BYTES, "
+        "16384 bytes by default).",
+        "headers-too-large",
+        "Request headers are too large",
+        "The request headers are larger than 16384 bytes.",
+    ),
     503: (
         "The database is unreachable or restarting (`database-unavailable`: retry after "
         "Retry-After seconds; a write may have been stored, see the detail), or not migrated "
@@ -227,6 +241,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     _paths_in_tag_order(schema)
     _parameters_never_null(schema)
     _rate_limit_headers_on_success(schema)
+    _edge_limits_on_every_operation(schema)
     complete_examples(schema)
     app.openapi_schema = schema
     return schema
@@ -261,6 +276,20 @@ def _parameters_never_null(schema: dict[str, Any]) -> None:
                     parameter_schema.update(rest[0])
                 else:
                     parameter_schema["anyOf"] = rest
+
+
+def _edge_limits_on_every_operation(schema: dict[str, Any]) -> None:
+    """Any request may be over the URL or header limits (414, 431), and one with a parameter
+    may hold a NUL character in it (422), whatever the operation."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            statuses = [414, 431]
+            if operation.get("parameters") and "422" not in responses:
+                statuses.append(422)
+            for status, response in problem_responses(*statuses).items():
+                responses.setdefault(str(status), response)
+            operation["responses"] = dict(sorted(responses.items()))
 
 
 def _rate_limit_headers_on_success(schema: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 
 # Every string on the wire is bounded: this is the default (free text); names, e-mails and codes
@@ -30,6 +30,64 @@ def iso_text(value: Any) -> Any:
 
 
 IsoText = BeforeValidator(iso_text)
+
+# Dates that enter the service lie in this range: nothing in the NHS happened before it began,
+# and a date after LATEST_DATE is a typing error (it would also overflow date arithmetic near
+# year 9999). Dates of what has happened (completedAt, grantedAt, xAPI timestamps) are also
+# not after now plus IQT_CLOCK_SKEW_SECONDS (app.core.clock.clock_skew).
+EARLIEST_DATE = date(1948, 7, 5)  # the NHS began
+LATEST_DATE = date(2099, 12, 31)
+
+
+def plausible_date(value: Any) -> Any:
+    """A date or date-time within ``EARLIEST_DATE`` .. ``LATEST_DATE`` (by its own calendar day:
+    converting year 1 or 9999 to UTC could overflow)."""
+    day = value.date() if isinstance(value, datetime) else value
+    if isinstance(day, date):
+        if day < EARLIEST_DATE:
+            raise ValueError(f"Must be on or after {EARLIEST_DATE.isoformat()} (the NHS began)")
+        if day > LATEST_DATE:
+            raise ValueError(f"Must be on or before {LATEST_DATE.isoformat()}")
+    return value
+
+
+def text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The path to the first text in ``value`` (or in the lists and objects it holds) with a
+    NUL character or an unpaired surrogate, which no database column stores, and the reason;
+    None when there is none."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path, "Must not contain NUL (U+0000) characters"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path, "Must not contain unpaired surrogates (U+D800 to U+DFFF)"
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = text_problem(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            found = text_problem(key, name) or text_problem(item, name)
+            if found:
+                return found
+    return None
+
+
+def plain_text(value: Any) -> Any:
+    """Refuses text that ``text_problem`` finds: here, naming the field, not in the database."""
+    found = text_problem(value)
+    if found is not None:
+        raise ValueError(found[1])
+    return value
+
+
+PlausibleDate = AfterValidator(plausible_date)
+PlainText = AfterValidator(plain_text)
+# A text parameter (query, form): the same checks as text in bodies.
+Text = Annotated[str, PlainText]
 
 # A value the client sent, echoed back to name a rejected record: cut short when it is longer
 # than any valid one could be (the rejection says what was wrong with it).
@@ -111,6 +169,16 @@ def _bound_unbounded_fields(model: type[BaseModel]) -> bool:
     return changed
 
 
+def _holds_text(annotation: Any) -> bool:
+    """A string, or an optional string or list of strings: not the free-form objects (``dict``,
+    ``Any``) a batch envelope holds before its records are checked one by one."""
+    if annotation is str:
+        return True
+    if get_origin(annotation) is dict:
+        return False
+    return any(_holds_text(argument) for argument in get_args(annotation))
+
+
 def _is_list(annotation: Any) -> bool:
     if get_origin(annotation) is list:
         return True
@@ -119,8 +187,9 @@ def _is_list(annotation: Any) -> bool:
 
 class ApiInput(BaseModel):
     """A request body: lowerCamelCase names only, unknown fields are refused, dates and times
-    are ISO 8601 text (never numbers), and booleans and numbers are JSON booleans and numbers
-    (never ``"yes"`` or ``"1"``)."""
+    are ISO 8601 text (never numbers) within the plausible range, booleans and numbers are JSON
+    booleans and numbers (never ``"yes"`` or ``"1"``), and text holds no NUL or unpaired
+    surrogate."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -136,22 +205,24 @@ class ApiInput(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         changed = False
         for field in cls.model_fields.values():
+            checks: list[Any] = []
             if _mentions(field.annotation, (date, datetime, AwareDatetime)):
-                check = IsoText
+                checks += [IsoText, PlausibleDate]
             elif _mentions(field.annotation, (bool,)):
-                check = _JSON_BOOLEAN
+                checks.append(_JSON_BOOLEAN)
             elif _mentions(field.annotation, (int, float)):
-                check = _JSON_NUMBER
-            else:
-                continue
+                checks.append(_JSON_NUMBER)
+            if _holds_text(field.annotation):
+                checks.append(PlainText)
             # A subclass inherits its fields with their checks: add each only once.
-            if check not in field.metadata:
-                field.metadata.append(check)
-                changed = True
+            for check in checks:
+                if check not in field.metadata:
+                    field.metadata.append(check)
+                    changed = True
         if changed:
             cls.model_rebuild(force=True)
 
 
 # Query parameters: the same rule as bodies, for ``date`` and ``AwareDatetime`` parameters.
-IsoDate = Annotated[date, IsoText]
-IsoDateTime = Annotated[AwareDatetime, IsoText]
+IsoDate = Annotated[date, IsoText, PlausibleDate]
+IsoDateTime = Annotated[AwareDatetime, IsoText, PlausibleDate]

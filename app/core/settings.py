@@ -5,6 +5,7 @@ import json
 from datetime import date
 from functools import lru_cache
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,9 +42,18 @@ class Settings(BaseSettings):
     # argon2 parameter profile for client secrets (see argon2.profiles); tests use CHEAPEST.
     secret_hash_profile: str = "RFC_9106_LOW_MEMORY"  # noqa: S105
 
+    # What a client says has happened (completedAt, grantedAt, xAPI timestamps) may be up to
+    # this many seconds in the future by the service's clock; later is refused (422).
+    clock_skew_seconds: float = Field(default=300, ge=0, le=86_400)
+
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1, le=10_000)  # Page.data holds at most 10,000
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # A longer request target (path and query) is refused with 414; at most 3072, so that the
+    # links naming a request stay within their documented 4000 characters.
+    max_url_bytes: int = Field(default=3072, ge=256, le=3072)
+    # Request headers larger than this in all (names and values) are refused with 431.
+    max_request_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
 
     # Rate limits (the `limits` notation: "1200/minute", "50 per 10 seconds"), per fixed window,
     # shared by all processes through the database, or through Redis when redis_url is set.
@@ -103,6 +113,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     commit_sha: str | None = None
 
+    # The Host names requests may carry, comma-separated or a JSON list ("*.example" for any
+    # subdomain, "*" for any); another Host is refused with 400.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "testserver"]
+    )
+    # https://iqt.example.nhs.wales: links and Location headers are built from it, whatever the
+    # Host header says (its host is allowed too).
+    public_base_url: str | None = None
+
     # Browser origins allowed to call the API (CORS), comma-separated or a JSON list; none by
     # default, and then no CORS headers are sent at all.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -111,7 +130,7 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus text format, bearer token with the scope metrics:read).
     metrics_enabled: bool = True
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -120,6 +139,18 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [origin.strip() for origin in text.split(",") if origin.strip()]
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _scheme_and_host_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("IQT_PUBLIC_BASE_URL must be an http(s) URL with a host")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("IQT_PUBLIC_BASE_URL is a scheme, host and port only")
+        return value.rstrip("/")
 
     @field_validator("rate_limit", "token_rate_limit")
     @classmethod

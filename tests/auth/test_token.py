@@ -1,11 +1,13 @@
 """POST /oauth2/token: the RFC 6749 §4.4 client credentials grant."""
 
+import threading
 from typing import Any
 
 import httpx
 import jwt
 import pytest
 
+from app.auth import service as auth_service
 from app.auth.service import revoke_client
 from app.core.settings import Settings
 from tests.conftest import ClientFactory
@@ -175,3 +177,37 @@ async def test_missing_grant_type_is_invalid_request_400(
     response = await _token(client, data={}, auth=(creds["client_id"], creds["client_secret"]))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+@pytest.fixture
+def secret_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The thread each client secret check ran in (the check still runs)."""
+    threads: list[str] = []
+    real = auth_service._secret_matches
+
+    def noting(*args: Any) -> bool:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(auth_service, "_secret_matches", noting)
+    return threads
+
+
+async def test_unknown_and_known_client_ids_cost_one_secret_check_each(
+    client: httpx.AsyncClient, make_client: ClientFactory, secret_checks: list[str]
+) -> None:
+    creds = await make_client(scopes=["organisations:read"])
+    for client_id in ("iqt_no_such_client", creds["client_id"]):
+        response = await _token(client, data=GRANT, auth=(client_id, "wrong secret"))
+        assert response.status_code == 401
+    assert len(secret_checks) == 2
+
+
+async def test_secret_checks_run_off_the_event_loop(
+    client: httpx.AsyncClient, make_client: ClientFactory, secret_checks: list[str]
+) -> None:
+    creds = await make_client(scopes=["organisations:read"])
+    response = await _token(client, data=GRANT, auth=(creds["client_id"], creds["client_secret"]))
+    assert response.status_code == 200
+    loop_thread = threading.current_thread().name
+    assert secret_checks and all(name != loop_thread for name in secret_checks)

@@ -191,7 +191,7 @@ async def test_metrics_answer_while_the_database_is_unreachable(settings: Settin
     app = create_app(down)
     token = issue_token(down, "prometheus", ["metrics:read"], None)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     await app.state.engine.dispose()
     assert response.status_code == 200
@@ -200,7 +200,7 @@ async def test_metrics_answer_while_the_database_is_unreachable(settings: Settin
 async def test_metrics_can_be_switched_off(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"metrics_enabled": False}))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         assert (await client.get("/metrics")).status_code == 404
     await app.state.engine.dispose()
     assert "/metrics" not in app.openapi()["paths"]
@@ -247,7 +247,7 @@ SCRAPER = textwrap.dedent(
         app = create_app(settings)
         token = issue_token(settings, "prometheus", ["metrics:read"], None)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             response = await client.get("/metrics", headers={"Authorization": "Bearer " + token})
         assert response.status_code == 200, response.text
         print(response.text)
