@@ -278,6 +278,41 @@ def revoke_client(client_id: str) -> None:
     typer.echo(f"revoked {client_id}")
 
 
+@clients_cli.command("rotate-secret")
+def rotate_client_secret(
+    client_id: str,
+    overlap_hours: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=24 * 30,
+            help="Hours the old secret keeps working, while the client's system is updated.",
+        ),
+    ] = 24,
+) -> None:
+    """Give a client a new secret; prints it once, as JSON, with when the old one stops."""
+    from datetime import timedelta
+
+    from app.auth import service as auth_service
+
+    settings = get_settings()
+    rotated = _in_transaction(
+        lambda session: auth_service.rotate_client_secret(
+            session, settings, client_id, timedelta(hours=overlap_hours)
+        )
+    )
+    expires = rotated.previous_secret_expires_at
+    typer.echo(
+        json.dumps(
+            {
+                "clientId": rotated.client_id,
+                "clientSecret": rotated.client_secret,
+                "previousSecretExpiresAt": expires.isoformat() if expires else None,
+            }
+        )
+    )
+
+
 @cli.command("demo-data")
 def demo_data(
     staff: Annotated[int, typer.Option(min=1, help="How many staff to create.")] = 10_000,

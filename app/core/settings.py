@@ -22,7 +22,7 @@ class SigningKey(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
     kid: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
-    secret: str = Field(min_length=1, repr=False)
+    secret: str = Field(repr=False)
     # After this moment tokens signed with the key are refused (a key being retired).
     verify_until: AwareDatetime | None = Field(default=None, alias="verifyUntil")
 
