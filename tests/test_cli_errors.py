@@ -2,19 +2,23 @@
 only with `--debug`. `iqt serve` says where it serves and which database it uses."""
 
 import asyncio
+import socket
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from app.cli import cli
 from app.core.settings import get_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, new_engine
 
 runner = CliRunner()
 
@@ -103,6 +107,54 @@ async def test_a_mistyped_option_is_one_line(empty_database: Path) -> None:
     result = await iqt("demo-data", "--staf", "3")
     assert "--staf" in _one_error_line(result)
     assert result.exit_code == 2
+
+
+@pytest.fixture
+async def empty_postgresql(
+    database_url: str, postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """IQT_DATABASE_URL pointing at a new, empty PostgreSQL database."""
+    name = f"iqt_unmigrated_{uuid.uuid4().hex[:12]}"
+    admin = new_engine(postgres_admin_url)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    monkeypatch.setenv("IQT_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        yield name
+    finally:
+        get_settings.cache_clear()
+        async with admin.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.mark.postgresql
+async def test_an_unmigrated_postgresql_database_is_refused_in_one_line(
+    empty_postgresql: str,
+) -> None:
+    line = _one_error_line(await iqt("demo-data", "--staff", "3"))
+    assert empty_postgresql in line and "iqt migrate" in line
+
+
+@pytest.mark.postgresql
+async def test_an_unreachable_postgresql_server_is_one_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = make_url(database_url).set(host="127.0.0.1", port=port)
+    monkeypatch.setenv("IQT_DATABASE_URL", url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        line = _one_error_line(await iqt("clients", "list"))
+    finally:
+        get_settings.cache_clear()
+    assert str(port) in line
 
 
 def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
