@@ -27,7 +27,8 @@ $(NODE_STAMP): package.json package-lock.json
 
 node: $(NODE_STAMP)
 
-## Serve on http://127.0.0.1:$(PORT) with the SQLite default (migrates first).
+## Serve on http://127.0.0.1:$(PORT) with the SQLite default (migrates first, then prints the
+## URL and where the database is).
 run: $(STAMP)
 	$(BIN)/iqt serve --port $(PORT)
 

@@ -12,21 +12,28 @@ import os
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 
+from app.cli_errors import DEBUG_OPTION, OneLineErrors
 from app.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 # prometheus_client's name for the directory several processes keep their metrics in; as in
 # app.core.metrics, which this module does not import (it brings in SQLAlchemy).
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 
-cli = typer.Typer(help="IQT Records API", no_args_is_help=True)
+cli = typer.Typer(
+    help="IQT Records API",
+    no_args_is_help=True,
+    cls=OneLineErrors,
+    pretty_exceptions_enable=False,
+)
 clients_cli = typer.Typer(help="API clients (OAuth2 client credentials)", no_args_is_help=True)
 organisations_cli = typer.Typer(help="Organisations", no_args_is_help=True)
 courses_cli = typer.Typer(help="The course catalogue", no_args_is_help=True)
@@ -43,14 +50,49 @@ cli.add_typer(personal_data_cli, name="personal-data")
 T = TypeVar("T")
 
 
+@cli.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option(DEBUG_OPTION, help="Show the traceback of an unexpected error.")
+    ] = False,
+) -> None:
+    """IQT Records API"""
+
+
+class NotMigrated(typer.TyperException):
+    """The database is behind the code: the command would fail on a missing table or column."""
+
+
+async def _require_migrated(engine: "AsyncEngine") -> None:
+    from app.health.service import current_revision, head_revision
+
+    head, current = head_revision(), await current_revision(engine)
+    if current == head:
+        return
+    from alembic.script import ScriptDirectory
+
+    from app.core.migrations import alembic_config
+
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+    if current is None or current in known:
+        raise NotMigrated(
+            f"the database {database_location(get_settings().database_url)} is at migration "
+            f"{current or 'none'}, this version needs {head}: run `iqt migrate` first"
+        )
+
+
 def _in_transaction(work: Callable[["AsyncSession"], Awaitable[T]]) -> T:
-    """Runs ``work`` in one committed transaction against the configured database."""
+    """Runs ``work`` in one committed transaction against the configured database, which must
+    be at the latest migration."""
     from app.core.database import create_engine, create_sessionmaker
     from app.core.problems import ProblemError
 
     async def run() -> T:
         engine = create_engine(get_settings(), bounded=False)
         try:
+            await _require_migrated(engine)
             async with create_sessionmaker(engine)() as session:
                 result = await work(session)
                 await session.commit()
@@ -97,6 +139,11 @@ def serve(
             update={"worker_healthcheck_timeout_seconds": timeout_worker_healthcheck}
         )
     upgrade_to_head(settings.database_url)
+    typer.echo(
+        f"serving http://{_url_host(host)}:{port} "
+        f"(docs at /docs{'' if settings.serves_docs else ', switched off'}), "
+        f"database {database_location(settings.database_url)}"
+    )
     metrics_directory = _shared_metrics_directory(workers)
     try:
         uvicorn.run(
@@ -106,6 +153,23 @@ def serve(
         if metrics_directory is not None:
             shutil.rmtree(metrics_directory, ignore_errors=True)
             del os.environ[MULTIPROCESS_DIRECTORY]
+
+
+def database_location(url: str) -> str:
+    """Where the database is, for an operator: a SQLite file by its absolute path, any other
+    database by its URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return "SQLite in memory"
+        return f"SQLite file {Path(parsed.database).resolve()}"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
@@ -220,9 +284,44 @@ def revoke_client(client_id: str) -> None:
     typer.echo(f"revoked {client_id}")
 
 
+@clients_cli.command("rotate-secret")
+def rotate_client_secret(
+    client_id: str,
+    overlap_hours: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=24 * 30,
+            help="Hours the old secret keeps working, while the client's system is updated.",
+        ),
+    ] = 24,
+) -> None:
+    """Give a client a new secret; prints it once, as JSON, with when the old one stops."""
+    from datetime import timedelta
+
+    from app.auth import service as auth_service
+
+    settings = get_settings()
+    rotated = _in_transaction(
+        lambda session: auth_service.rotate_client_secret(
+            session, settings, client_id, timedelta(hours=overlap_hours)
+        )
+    )
+    expires = rotated.previous_secret_expires_at
+    typer.echo(
+        json.dumps(
+            {
+                "clientId": rotated.client_id,
+                "clientSecret": rotated.client_secret,
+                "previousSecretExpiresAt": expires.isoformat() if expires else None,
+            }
+        )
+    )
+
+
 @cli.command("demo-data")
 def demo_data(
-    staff: Annotated[int, typer.Option(help="How many staff to create.")] = 10_000,
+    staff: Annotated[int, typer.Option(min=1, help="How many staff to create.")] = 10_000,
 ) -> None:
     """Fill an empty database with demo data through the service layer."""
     from app.uptake.demo_data import fill_demo_data
@@ -272,6 +371,7 @@ def reevaluate(
     async def run() -> tuple[int, int, set[int]]:
         engine = create_engine(get_settings(), bounded=False)
         try:
+            await _require_migrated(engine)
             steps = await run_pending_jobs(create_sessionmaker(engine), new_owner(), chunk=chunk)
         finally:
             await engine.dispose()

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,6 +16,7 @@ from app.auth import repository
 from app.auth.active_clients import announce_revocation
 from app.auth.scopes import ALL_SCOPES
 from app.auth.tokens import issue_token
+from app.core.clock import utcnow
 from app.core.problems import NotFound, ProblemError, ValidationFailed
 from app.core.settings import Settings
 from app.models import ApiClient
@@ -43,6 +44,14 @@ class OAuthError(ProblemError):
 class NewClient:
     client_id: str
     client_secret: str
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    client_id: str
+    client_secret: str
+    # The replaced secret works until then; None: it stopped working at once.
+    previous_secret_expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,23 @@ async def revoke_client(session: AsyncSession, client_id: str) -> ApiClient:
     return client
 
 
+async def rotate_client_secret(
+    session: AsyncSession, settings: Settings, client_id: str, overlap: timedelta
+) -> RotatedSecret:
+    """Gives the client a new secret; the one it replaces keeps working for ``overlap``, so the
+    system holding it can change over without an outage. A secret replaced earlier stops."""
+    client = await repository.get_active_client(session, client_id)
+    if client is None:
+        raise NotFound(f"No active client {client_id}.")
+    client_secret = secrets.token_urlsafe(32)
+    expires = utcnow() + overlap if overlap > timedelta(0) else None
+    client.previous_secret_hash = client.secret_hash if expires is not None else None
+    client.previous_secret_expires_at = expires
+    client.secret_hash = _hasher(settings).hash(client_secret)
+    await session.flush()
+    return RotatedSecret(client_id, client_secret, expires)
+
+
 async def grant_client_credentials(
     session: AsyncSession,
     settings: Settings,
@@ -129,9 +155,9 @@ async def grant_client_credentials(
     """RFC 6749 §4.4: a token for the client, with the requested scopes (default: all)."""
     client = await repository.get_active_client(session, client_id)
     # An unknown id costs the same check as a known one, so timing does not tell them apart.
-    stored_hash = client.secret_hash if client is not None else _dummy_hash(settings)
-    matches = await verify_secret(settings, stored_hash, client_secret)
-    if client is None or not matches:
+    if client is None:
+        await verify_secret(settings, _dummy_hash(settings), client_secret)
+    if client is None or not await _authenticates(settings, client, client_secret):
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
     requested = requested_scope.split() if requested_scope else list(client.scopes)
     not_granted = sorted(set(requested) - set(client.scopes))
@@ -157,6 +183,19 @@ async def verify_secret(settings: Settings, secret_hash: str, secret: str) -> bo
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(
         _secret_checks, _secret_matches, settings, secret_hash, secret
+    )
+
+
+async def _authenticates(settings: Settings, client: ApiClient, secret: str) -> bool:
+    """The client's secret, or the one its last rotation replaced while that still works."""
+    if await verify_secret(settings, client.secret_hash, secret):
+        return True
+    previous, expires = client.previous_secret_hash, client.previous_secret_expires_at
+    return (
+        previous is not None
+        and expires is not None
+        and utcnow() < expires
+        and await verify_secret(settings, previous, secret)
     )
 
 

@@ -35,6 +35,9 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(format="%(message)s", stream=stream, level=level.upper(), force=True)
     for driver in _CHATTY_DRIVERS:
         logging.getLogger(driver).setLevel(logging.INFO)
+    # Alembic's notes ("Context impl ...") are not the service's log lines; `iqt migrate` and
+    # `iqt serve` report migrations through alembic.ini's own logging configuration.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -7,12 +7,25 @@ from functools import lru_cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.ratelimits.quotas import parse_quota
 
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"
+# The key id of IQT_TOKEN_SIGNING_KEY: IQT_TOKEN_SIGNING_KEY=S is IQT_TOKEN_SIGNING_KEYS=default:S.
+SINGLE_KEY_ID = "default"
+
+
+class SigningKey(BaseModel):
+    """A token-signing key, named in each token's header by its ``kid``."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    kid: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    secret: str = Field(repr=False)
+    # After this moment tokens signed with the key are refused (a key being retired).
+    verify_until: AwareDatetime | None = Field(default=None, alias="verifyUntil")
 
 
 class Settings(BaseSettings):
@@ -36,6 +49,10 @@ class Settings(BaseSettings):
     completion_group_linger_ms: float = Field(default=5.0, ge=0, le=100)
 
     token_signing_key: str = DEVELOPMENT_SIGNING_KEY
+    # Several keys at once, for rotation: "kid:secret,kid:secret" or a JSON list of such strings
+    # or of {"kid", "secret", "verifyUntil"}. The first signs; every key verifies the tokens
+    # that name it (docs/operations.md, "Keys and secrets").
+    token_signing_keys: Annotated[list[SigningKey], NoDecode] = Field(default_factory=list)
     token_lifetime_seconds: int = Field(default=900, ge=60, le=3600)
     token_issuer: str = "iqt-records-api"  # noqa: S105 - a name, not a secret
     token_audience: str = "iqt-records-api"  # noqa: S105
@@ -152,6 +169,16 @@ class Settings(BaseSettings):
             raise ValueError("IQT_PUBLIC_BASE_URL is a scheme, host and port only")
         return value.rstrip("/")
 
+    @field_validator("token_signing_keys", mode="before")
+    @classmethod
+    def _split_signing_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            return [_signing_key_entry(entry) for entry in value if entry != ""]
+        return value
+
     @field_validator("rate_limit", "token_rate_limit")
     @classmethod
     def _one_rate_limit(cls, value: str) -> str:
@@ -175,19 +202,44 @@ class Settings(BaseSettings):
         return ",".join(entries)
 
     @model_validator(mode="after")
+    def _one_key_ring(self) -> "Settings":
+        keys = self.token_signing_keys
+        if not keys:
+            return self
+        if "token_signing_key" in self.model_fields_set:
+            raise ValueError(
+                "set IQT_TOKEN_SIGNING_KEY or IQT_TOKEN_SIGNING_KEYS, not both "
+                f"(IQT_TOKEN_SIGNING_KEY=S is IQT_TOKEN_SIGNING_KEYS={SINGLE_KEY_ID}:S)"
+            )
+        kids = [key.kid for key in keys]
+        if len(set(kids)) != len(kids):
+            raise ValueError("IQT_TOKEN_SIGNING_KEYS names a kid twice")
+        if keys[0].verify_until is not None:
+            raise ValueError("IQT_TOKEN_SIGNING_KEYS: the first key signs, so it cannot expire")
+        # What else signs with the service's secret (page tokens) uses the signing key.
+        self.token_signing_key = keys[0].secret
+        return self
+
+    @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":
-        if self.environment == "production" and (
-            not self.token_signing_key
-            or self.token_signing_key == DEVELOPMENT_SIGNING_KEY
-            or len(self.token_signing_key) < 32
+        if self.environment == "production" and any(
+            not key.secret or key.secret == DEVELOPMENT_SIGNING_KEY or len(key.secret) < 32
+            for key in self.token_keys
         ):
             raise ValueError(
-                "IQT_TOKEN_SIGNING_KEY must be set to a secret of at least 32 characters "
-                "in production"
+                "IQT_TOKEN_SIGNING_KEY (or each of IQT_TOKEN_SIGNING_KEYS) must be set to a "
+                "secret of at least 32 characters in production"
             )
         if self.default_page_size > self.max_page_size:
             raise ValueError("IQT_DEFAULT_PAGE_SIZE must not exceed IQT_MAX_PAGE_SIZE")
         return self
+
+    @property
+    def token_keys(self) -> tuple[SigningKey, ...]:
+        """The token keys: the first signs new tokens; each verifies the tokens naming it."""
+        if self.token_signing_keys:
+            return tuple(self.token_signing_keys)
+        return (_single_key(self.token_signing_key),)
 
     @property
     def serves_docs(self) -> bool:
@@ -200,6 +252,21 @@ class Settings(BaseSettings):
     def async_database_url(self) -> str:
         """The database URL with the async driver the service uses."""
         return to_async_url(self.database_url)
+
+
+def _signing_key_entry(entry: object) -> object:
+    """``kid:secret`` as a key; anything else (a JSON object) as it is."""
+    if isinstance(entry, str):
+        kid, colon, secret = entry.strip().partition(":")
+        if not colon:
+            raise ValueError("each of IQT_TOKEN_SIGNING_KEYS is kid:secret")
+        return {"kid": kid, "secret": secret}
+    return entry
+
+
+@lru_cache(maxsize=8)
+def _single_key(secret: str) -> SigningKey:
+    return SigningKey(kid=SINGLE_KEY_ID, secret=secret)
 
 
 def to_async_url(url: str) -> str:

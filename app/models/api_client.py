@@ -15,6 +15,9 @@ class ApiClient(Base):
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(200))
+    # After `iqt clients rotate-secret`, the secret it replaced still works until this moment.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_expires_at: Mapped[datetime | None]
     scopes: Mapped[list[str]] = mapped_column(JSON)
     # None: every organisation; otherwise the ODS codes this client may see and change.
     organisations: Mapped[list[str] | None] = mapped_column(JSON)

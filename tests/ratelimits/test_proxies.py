@@ -81,7 +81,7 @@ def test_iqt_serve_passes_the_trusted_proxies_to_uvicorn(
     passed: dict[str, Any] = {}
     trusting = settings.model_copy(update={"forwarded_allow_ips": "10.0.0.0/8,192.0.2.1"})
     monkeypatch.setattr(cli, "get_settings", lambda: trusting)
-    monkeypatch.setattr(cli, "upgrade_to_head", lambda url: None)
+    monkeypatch.setattr("app.core.migrations.upgrade_to_head", lambda url: None)
     monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: passed.update(options))
     cli.serve(host="0.0.0.0", port=8000, workers=1)  # noqa: S104
     assert passed["proxy_headers"] is True
