@@ -69,6 +69,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's own log level ('info' logs each worker's startup).")
+    ] = "warning",
 ) -> None:
     """Migrate, then serve the API with uvicorn."""
     upgrade_to_head(get_settings().database_url)
@@ -79,7 +82,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            log_level="warning",
+            log_level=log_level,
             access_log=False,
             server_header=False,
             proxy_headers=False,
