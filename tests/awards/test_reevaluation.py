@@ -2,11 +2,12 @@
 awards already granted left standing, never a grant twice."""
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards import gathering, jobs
@@ -91,7 +92,8 @@ async def test_the_job_resumes_after_a_crash_without_granting_twice(
     for number in PEOPLE:  # recorded straight into the table: nobody evaluated yet
         await add_completion(session, admin, number, course)
     version = await publish(client, admin, rules())
-    first = await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2)
+    started = utcnow()
+    first = await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2, clock=lambda: started)
     assert first is not None and (first.evaluated, first.granted) == (2, 2)
 
     real = jobs.evaluate_people
@@ -102,16 +104,19 @@ async def test_the_job_resumes_after_a_crash_without_granting_twice(
 
     monkeypatch.setattr(jobs, "evaluate_people", crash)
     with pytest.raises(RuntimeError):
-        await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2)
+        await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2, clock=lambda: started)
     monkeypatch.setattr(jobs, "evaluate_people", real)
     # Another process may not take the job while runner-a's lease lasts...
-    assert await jobs.run_step(app.state.sessionmaker, "runner-b", chunk=2) is None
-    # ...and takes it over once the lease has run out.
-    await session.execute(
-        update(AwardEvaluationJob).values(lease_expires_at=utcnow().replace(year=2000))
+    lease_ends = started + jobs.LEASE
+    assert (
+        await jobs.run_step(app.state.sessionmaker, "runner-b", chunk=2, clock=lambda: lease_ends)
+        is None
     )
-    await session.commit()
-    rest = await jobs.run_pending_jobs(app.state.sessionmaker, "runner-b", chunk=2)
+    # ...and takes it over once the lease has run out.
+    after_the_lease = lease_ends + timedelta(seconds=1)
+    rest = await jobs.run_pending_jobs(
+        app.state.sessionmaker, "runner-b", chunk=2, clock=lambda: after_the_lease
+    )
     assert [s.evaluated for s in rest] == [2, 1, 0]
     for number in PEOPLE:
         assert [a["level"] for a in await awards_of(session, number)] == ["bronze"]
