@@ -15,7 +15,7 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -158,8 +158,14 @@ async def _note_failure(
             await session.commit()
 
 
-async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], owner: str) -> None:
-    """The background runner: works while there is a job, polls when idle."""
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """The background runner: works while there is a job, polls when idle (waiting by
+    ``sleep``, which tests replace)."""
     while True:
         try:
             step = await run_step(sessionmaker, owner)
@@ -168,10 +174,10 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], owner: str
         except Exception as exc:
             logger.exception("awards.evaluation_job_failed", owner=owner)
             await _note_failure(sessionmaker, owner, exc)
-            await asyncio.sleep(RETRY_SECONDS)
+            await sleep(RETRY_SECONDS)
             continue
         if step is None:
-            await asyncio.sleep(IDLE_SECONDS)
+            await sleep(IDLE_SECONDS)
         elif step.finished:
             logger.info("awards.evaluation_job_done", job=step.job_id, owner=owner)
 
