@@ -254,6 +254,7 @@ def test_holding_bronze_without_projects_changes_nothing_but_a_retraction_does()
     assert not may_change(facts())
 
 
+@settings(deadline=None)  # no per-example deadline: a busy machine is not a failure
 @given(person_facts(with_awards=False), rules_documents(), catalogues)
 def test_someone_holding_nothing_and_on_no_project_is_planned_as_in_full(
     person: PersonFacts, document: AwardRulesDocument, catalogue: Any

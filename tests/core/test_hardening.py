@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -280,8 +281,8 @@ SERVER_BOUND = 120
 def wait_for_workers_started(server: subprocess.Popen[str], workers: int) -> None:
     """Returns once every worker has said its application started (uvicorn's log line on
     stderr): from then on the socket is bound and each worker answers. Fails if the server
-    exits first, or says nothing for SERVER_BOUND seconds. stderr is read to its end meanwhile,
-    so the server never blocks on a full pipe."""
+    exits first, or has not started within SERVER_BOUND seconds. stderr is read to its end
+    meanwhile, so the server never blocks on a full pipe."""
     assert server.stderr is not None
     lines: queue.Queue[str | None] = queue.Queue()
 
@@ -293,11 +294,12 @@ def wait_for_workers_started(server: subprocess.Popen[str], workers: int) -> Non
     threading.Thread(target=read_stderr, args=(server.stderr,), daemon=True).start()
     said: list[str] = []
     started = 0
+    deadline = time.monotonic() + SERVER_BOUND
     while started < workers:
         try:
-            line = lines.get(timeout=SERVER_BOUND)
+            line = lines.get(timeout=max(deadline - time.monotonic(), 0))
         except queue.Empty:
-            pytest.fail(f"no word from the server in {SERVER_BOUND} s: {said}")
+            pytest.fail(f"the server did not start in {SERVER_BOUND} s: {said}")
         if line is None:
             pytest.fail(f"the server exited ({server.wait()}) before it started: {said}")
         said.append(line)

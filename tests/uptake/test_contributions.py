@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.uptake.contributions import (
@@ -83,6 +83,7 @@ def test_difference_leaves_out_what_cancels() -> None:
     assert difference(old, old) == {}
 
 
+@settings(deadline=None)  # no per-example deadline: a busy machine is not a failure
 @given(
     start=st.dates(date(2000, 1, 1), date(2030, 12, 31)),
     end=st.none() | st.dates(date(1999, 12, 1), date(2031, 1, 31)),
@@ -98,6 +99,7 @@ def test_one_open_period_without_awards_gives_what_the_segments_give(
     assert person_deltas(person) == _deltas_of_segments(person)
 
 
+@settings(deadline=None)  # no per-example deadline: a busy machine is not a failure
 @given(
     start=st.dates(date(2000, 1, 1), date(2030, 12, 31)),
     end=st.none() | st.dates(date(1999, 12, 1), date(2031, 1, 31)),
