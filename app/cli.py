@@ -129,6 +129,9 @@ def serve(
             "(else IQT_WORKER_HEALTHCHECK_TIMEOUT_SECONDS, 30).",
         ),
     ] = None,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's own log level ('info' logs each worker's startup).")
+    ] = "warning",
 ) -> None:
     """Migrate, then serve the API with uvicorn."""
     from app.core.migrations import upgrade_to_head
@@ -147,7 +150,11 @@ def serve(
     metrics_directory = _shared_metrics_directory(workers)
     try:
         uvicorn.run(
-            "app.asgi:app", host=host, port=port, workers=workers, **server_options(settings)
+            "app.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            **{**server_options(settings), "log_level": log_level},
         )
     finally:
         if metrics_directory is not None:

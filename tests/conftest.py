@@ -266,20 +266,65 @@ def auth(credentials: dict[str, str]) -> dict[str, str]:
 async def read_events(
     client: httpx.AsyncClient, headers: dict[str, str], *, at_least: int = 1, **params: Any
 ) -> dict[str, Any]:
-    """GET /events, polled until it shows at least ``at_least`` events (for up to ~30 s).
+    """GET /events, polled until it shows at least ``at_least`` events (for up to PATIENCE).
 
     On PostgreSQL the feed holds an event back until every older transaction on the server has
     finished, other databases' included, so a test reading right after a commit may have to wait
     for someone else's transaction. On SQLite the first answer is final.
     """
-    for _ in range(600):
+    body: dict[str, Any] = {}
+
+    async def shown() -> bool:
+        nonlocal body
         response = await client.get("/events", params=params, headers=headers)
         assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if len(body["data"]) >= at_least:
-            break
-        await asyncio.sleep(0.05)
+        body = response.json()
+        return len(body["data"]) >= at_least
+
+    await eventually(shown)
     return body
+
+
+# How long a test waits for what another transaction or process does: long enough that only
+# something that never happens meets it, however busy the machine.
+PATIENCE = 120.0
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], every: float = 0.05, patience: float = PATIENCE
+) -> bool:
+    """Calls ``check`` until it says yes (True), ``every`` seconds, for up to ``patience``
+    seconds (then False: the caller asserts what it needed)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience
+    while not await check():
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(every)
+    return True
+
+
+async def until_waiting_for_a_lock(
+    engine: AsyncEngine, pid: int, task: "asyncio.Future[Any]"
+) -> None:
+    """Returns once PostgreSQL backend ``pid`` waits for a lock (or ``task`` has ended): a
+    test holding a transaction open lets it go only once the other statement has met it."""
+    query = text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid")
+    async with engine.connect() as watcher:
+
+        async def waiting() -> bool:
+            if task.done():
+                return True
+            event_type = await watcher.scalar(query, {"pid": pid})
+            await watcher.rollback()  # the next look takes a fresh snapshot of the statistics
+            return bool(event_type == "Lock")
+
+        assert await eventually(waiting, every=0.01), f"backend {pid} never waited for a lock"
+
+
+async def backend_pid(connection: Any) -> int:
+    """The PostgreSQL backend of a connection or session."""
+    return int(await connection.scalar(text("SELECT pg_backend_pid()")))
 
 
 @pytest.fixture

@@ -91,12 +91,17 @@ async def _hold(session: AsyncSession, owner: str, now: datetime) -> AwardEvalua
 
 
 async def run_step(
-    sessionmaker: async_sessionmaker[AsyncSession], owner: str, *, chunk: int = CHUNK
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    *,
+    chunk: int = CHUNK,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Step | None:
     """Evaluates the next chunk of the oldest active job in one transaction; None when no
-    job is waiting (or another process holds it)."""
+    job is waiting (or another process holds it). ``clock`` tells the time leases are
+    taken and expire by (tests move it)."""
     async with sessionmaker() as session:
-        now = utcnow()
+        now = clock()
         held = await _hold(session, owner, now)
         if held is None:
             await session.rollback()
@@ -124,11 +129,15 @@ async def run_step(
 
 
 async def run_pending_jobs(
-    sessionmaker: async_sessionmaker[AsyncSession], owner: str, *, chunk: int = CHUNK
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    *,
+    chunk: int = CHUNK,
+    clock: Callable[[], datetime] = utcnow,
 ) -> list[Step]:
     """Runs steps until no job is waiting (the CLI; tests)."""
     steps = []
-    while (step := await run_step(sessionmaker, owner, chunk=chunk)) is not None:
+    while (step := await run_step(sessionmaker, owner, chunk=chunk, clock=clock)) is not None:
         steps.append(step)
     return steps
 

@@ -47,17 +47,19 @@ class GroupCommit(Generic[Item, Outcome]):
         kind: Callable[[Item], Hashable] = lambda _: None,
         max_items: int,
         linger: float = 0.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """``write`` stores a group in the session it is given (it does not commit) and
         returns one outcome per item, in order. After a group, when fewer than three quarters
         as many items are waiting, the writer waits ``linger`` seconds for more (never when
-        the first item of a quiet spell arrives)."""
+        the first item of a quiet spell arrives), by awaiting ``sleep`` (tests pass their own)."""
         self._sessionmaker = sessionmaker
         self._write = write
         self._key = key
         self._kind = kind
         self._max_items = max_items
         self._linger = linger
+        self._sleep = sleep
         self._waiting: list[Waiting[Item, Outcome]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -81,7 +83,7 @@ class GroupCommit(Generic[Item, Outcome]):
                     # Under load, the requests just answered are followed by their clients'
                     # next ones: a moment's wait lets those join this group, rather than a group
                     # of a few paying for the same statements as a full one.
-                    await asyncio.sleep(self._linger)
+                    await self._sleep(self._linger)
                 group = self._next_group()
                 last_size = len(group)
                 await self._write_group(group)

@@ -1,8 +1,7 @@
 """Clients kept per process on PostgreSQL, forgotten at once when revoked (LISTEN/NOTIFY), and
 read from the database every time while no listening connection is alive."""
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,16 +13,9 @@ from app.auth.active_clients import ActiveClients
 from app.core.settings import Settings
 from app.main import create_app
 from app.models import ApiClient
-from tests.conftest import ClientFactory, auth
+from tests.conftest import ClientFactory, auth, eventually
 
 pytestmark = pytest.mark.postgresql
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "not within the time allowed"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -34,7 +26,7 @@ async def clients(settings: Settings) -> AsyncIterator[ActiveClients]:
     async def listening() -> bool:
         return clients.listening
 
-    await eventually(listening)
+    assert await eventually(listening), "no listening connection"
     yield clients
     await clients.stop()
 
@@ -68,7 +60,7 @@ async def test_a_kept_client_is_forgotten_when_its_revocation_commits(
         async with app.state.sessionmaker() as session:
             return await clients.lookup(session, creds["client_id"]) is None
 
-    await eventually(forgotten, seconds=2)
+    assert await eventually(forgotten), "the revoked client is still kept"
 
 
 async def test_a_lost_listening_connection_stops_keeping_until_it_is_back(
@@ -91,7 +83,7 @@ async def test_a_lost_listening_connection_stops_keeping_until_it_is_back(
     async def listening() -> bool:
         return clients.listening
 
-    await eventually(not_listening)
+    assert await eventually(not_listening), "the listening connection is still alive"
     async with app.state.sessionmaker() as session:
         await session.execute(
             update(ApiClient)
@@ -101,7 +93,7 @@ async def test_a_lost_listening_connection_stops_keeping_until_it_is_back(
         await session.commit()
         read_again = await clients.lookup(session, creds["client_id"])
         assert read_again is not None and read_again.scopes == {"audit:read"}
-    await eventually(listening)
+    assert await eventually(listening), "no listening connection"
 
 
 async def test_a_revoked_clients_token_is_refused_at_once_by_a_running_service(
@@ -118,7 +110,7 @@ async def test_a_revoked_clients_token_is_refused_at_once_by_a_running_service(
         async def listening() -> bool:
             return bool(service.state.clients.listening)
 
-        await eventually(listening)
+        assert await eventually(listening), "no listening connection"
         for _ in range(3):
             assert (await client.get("/uptake", headers=auth(creds))).status_code == 200
 
@@ -128,4 +120,4 @@ async def test_a_revoked_clients_token_is_refused_at_once_by_a_running_service(
             response = await client.get("/uptake", headers=auth(creds))
             return response.status_code == 401
 
-        await eventually(refused, seconds=2)
+        assert await eventually(refused), "the revoked client's token is still accepted"

@@ -1,12 +1,15 @@
 """Re-evaluation after POST /awardRules: a resumable job in chunks, its progress visible,
 awards already granted left standing, never a grant twice."""
 
+import asyncio
+import contextlib
 import copy
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards import gathering, jobs
@@ -23,7 +26,7 @@ from tests.awards.evidence import (
     awards_of,
     evaluate,
 )
-from tests.conftest import auth
+from tests.conftest import PATIENCE, auth
 
 PEOPLE = ["100001", "200001", "100002", "100003", "100004"]
 
@@ -91,7 +94,8 @@ async def test_the_job_resumes_after_a_crash_without_granting_twice(
     for number in PEOPLE:  # recorded straight into the table: nobody evaluated yet
         await add_completion(session, admin, number, course)
     version = await publish(client, admin, rules())
-    first = await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2)
+    started = utcnow()
+    first = await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2, clock=lambda: started)
     assert first is not None and (first.evaluated, first.granted) == (2, 2)
 
     real = jobs.evaluate_people
@@ -102,16 +106,19 @@ async def test_the_job_resumes_after_a_crash_without_granting_twice(
 
     monkeypatch.setattr(jobs, "evaluate_people", crash)
     with pytest.raises(RuntimeError):
-        await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2)
+        await jobs.run_step(app.state.sessionmaker, "runner-a", chunk=2, clock=lambda: started)
     monkeypatch.setattr(jobs, "evaluate_people", real)
     # Another process may not take the job while runner-a's lease lasts...
-    assert await jobs.run_step(app.state.sessionmaker, "runner-b", chunk=2) is None
-    # ...and takes it over once the lease has run out.
-    await session.execute(
-        update(AwardEvaluationJob).values(lease_expires_at=utcnow().replace(year=2000))
+    lease_ends = started + jobs.LEASE
+    assert (
+        await jobs.run_step(app.state.sessionmaker, "runner-b", chunk=2, clock=lambda: lease_ends)
+        is None
     )
-    await session.commit()
-    rest = await jobs.run_pending_jobs(app.state.sessionmaker, "runner-b", chunk=2)
+    # ...and takes it over once the lease has run out.
+    after_the_lease = lease_ends + timedelta(seconds=1)
+    rest = await jobs.run_pending_jobs(
+        app.state.sessionmaker, "runner-b", chunk=2, clock=lambda: after_the_lease
+    )
     assert [s.evaluated for s in rest] == [2, 1, 0]
     for number in PEOPLE:
         assert [a["level"] for a in await awards_of(session, number)] == ["bronze"]
@@ -119,6 +126,58 @@ async def test_the_job_resumes_after_a_crash_without_granting_twice(
     assert (done["status"], done["done"], done["total"], done["granted"]) == ("done", 5, 5, 5)
     assert done["lastError"] is None
     assert await jobs.run_pending_jobs(app.state.sessionmaker, "runner-a") == []
+
+
+async def test_the_background_runner_retries_a_failed_step_and_idles_once_done(
+    app: Any,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await add_staff(client, admin, *PEOPLE[2:])
+    course = await add_course(session)
+    for number in PEOPLE:
+        await add_completion(session, admin, number, course)
+    version = await publish(client, admin, rules())
+    first = await jobs.run_step(app.state.sessionmaker, "background", chunk=2)
+    assert first is not None and first.evaluated == 2  # the runner holds the job's lease
+    real = jobs.evaluate_people
+
+    async def fail_once(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(jobs, "evaluate_people", real)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(jobs, "evaluate_people", fail_once)
+    naps: list[float] = []
+    napping, wake = asyncio.Event(), asyncio.Event()
+
+    async def nap(seconds: float) -> None:
+        """The runner's sleep: it says it is napping, and naps until the test wakes it."""
+        naps.append(seconds)
+        napping.set()
+        await wake.wait()
+        wake.clear()
+
+    runner = asyncio.create_task(jobs.run_forever(app.state.sessionmaker, "background", sleep=nap))
+    try:
+        async with asyncio.timeout(PATIENCE):
+            await napping.wait()
+            assert naps == [jobs.RETRY_SECONDS]  # the failed step is retried after a while
+            failed = await job_of(client, admin, version)
+            assert failed["lastError"] == "RuntimeError: the database went away"
+            assert failed["done"] == 2
+            napping.clear()
+            wake.set()
+            await napping.wait()
+            assert naps == [jobs.RETRY_SECONDS, jobs.IDLE_SECONDS]  # done: the runner idles
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    done = await job_of(client, admin, version)
+    assert (done["status"], done["done"], done["granted"]) == ("done", 5, 5)
+    assert done["lastError"] is None
 
 
 async def test_a_newer_version_supersedes_the_running_job(

@@ -26,7 +26,7 @@ from tests.completions.factories import (
     post,
     scalar,
 )
-from tests.conftest import auth
+from tests.conftest import auth, backend_pid, until_waiting_for_a_lock
 from tests.staff.factories import person
 
 pytestmark = pytest.mark.postgresql
@@ -117,12 +117,13 @@ async def test_a_completion_recorded_while_hr_sends_the_person_is_matched_by_the
     caller = replace(CALLER, client_id=platform["client_id"])
     async with app.state.sessionmaker() as hr, app.state.sessionmaker() as lms:
         person = await _person_not_yet_committed(hr, "400001")
+        hr_pid = await backend_pid(hr)
         row = await _completion_row(lms, "400001")
         row["client_id"] = caller.client_id
         recorded = await service.record_completions(lms, caller, [row])
         assert recorded.created[0]["match_status"] == "unmatched"
         hook = asyncio.create_task(match_unmatched_completions(hr, [person], None))
-        await asyncio.sleep(0.3)
+        await until_waiting_for_a_lock(app.state.engine, hr_pid, hook)
         await lms.commit()
         await hook
         await hr.commit()
@@ -140,8 +141,9 @@ async def test_a_completion_recorded_after_the_hook_ran_finds_the_person(
         await match_unmatched_completions(hr, [person], None)
         row = await _completion_row(lms, "400002")
         row["client_id"] = caller.client_id
+        lms_pid = await backend_pid(lms)
         recording = asyncio.create_task(service.record_completions(lms, caller, [row]))
-        await asyncio.sleep(0.3)
+        await until_waiting_for_a_lock(app.state.engine, lms_pid, recording)
         await hr.commit()
         recorded = await recording
         await lms.commit()

@@ -1,13 +1,16 @@
 """GroupCommit on its own: who shares a group, and what a failed group answers."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
 from sqlalchemy import exc as sa_exc
 
 from app.core.group_commit import GroupCommit
+
+# Only a broken GroupCommit leaves a request waiting: a bound that fails it rather than hang.
+HANG = 60
 
 
 class FakeSession:
@@ -28,27 +31,52 @@ class FakeSession:
 
 
 class Writer:
-    """Writes groups of (key, value) items, noting each group; fails when told to."""
+    """Writes groups of (key, value) items, noting each group; fails when told to.
+
+    ``answering`` is the database's answer: set, a write is answered at its next turn of the
+    event loop; cleared, writes wait until the test sets it. ``writing`` is set once a group
+    has reached the database."""
 
     def __init__(self) -> None:
         self.log: list[str] = []
         self.groups: list[list[str]] = []
         self.fail = False
         self.commit_error: Exception | None = None
+        self.writing = asyncio.Event()
+        self.answering = asyncio.Event()
+        self.answering.set()
 
     def sessionmaker(self) -> FakeSession:
         return FakeSession(self.log, self.commit_error)
 
     async def write(self, _: Any, items: Sequence[tuple[str, str]]) -> list[str]:
         self.groups.append([value for _, value in items])
-        await asyncio.sleep(0.01)  # the database at work: later items queue meanwhile
+        self.writing.set()
+        await asyncio.sleep(0)  # the database at work: later items queue meanwhile
+        await self.answering.wait()
         if self.fail:
             raise RuntimeError("deadlock detected")
         return [f"stored {value}" for _, value in items]
 
 
+class Linger:
+    """The writer's sleep: notes what it was asked to wait, and lingers until the test opens
+    ``gate``."""
+
+    def __init__(self) -> None:
+        self.asked: list[float] = []
+        self.gate = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await self.gate.wait()
+
+
 def group_commit(
-    writer: Writer, max_items: int = 100, linger: float = 0.0
+    writer: Writer,
+    max_items: int = 100,
+    linger: float = 0.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> GroupCommit[tuple[str, str], str]:
     """Items are (key, value); the kind of an item is its value's first letter."""
     return GroupCommit(
@@ -58,16 +86,25 @@ def group_commit(
         kind=lambda item: item[1][0],
         max_items=max_items,
         linger=linger,
+        sleep=sleep,
     )
+
+
+async def queued() -> None:
+    """One turn of the event loop: tasks just created have handed their items over."""
+    await asyncio.sleep(0)
 
 
 async def test_items_arriving_while_a_group_is_written_share_the_next_group() -> None:
     writer = Writer()
+    writer.answering.clear()
     groups = group_commit(writer)
 
     first = asyncio.create_task(groups.submit(("a", "1")))
-    await asyncio.sleep(0)  # the first group starts with item 1 alone
-    rest = [groups.submit((key, "x" + key)) for key in "bcde"]
+    await writer.writing.wait()  # the first group starts with item 1 alone
+    rest = [asyncio.create_task(groups.submit((key, "x" + key))) for key in "bcde"]
+    await queued()
+    writer.answering.set()
 
     assert await asyncio.gather(first, *rest) == [
         "stored 1",
@@ -136,11 +173,12 @@ async def test_a_commit_left_unanswered_fails_every_request_of_the_group() -> No
 
 async def test_waiting_items_are_written_alone_when_the_writer_is_cancelled() -> None:
     writer = Writer()
+    writer.answering.clear()
     groups = group_commit(writer)
     first = asyncio.create_task(groups.submit(("a", "xa")))
-    await asyncio.sleep(0)
+    await writer.writing.wait()
     waiting = asyncio.create_task(groups.submit(("b", "xb")))
-    await asyncio.sleep(0)
+    await queued()
     assert groups._writer is not None
     groups._writer.cancel()
 
@@ -152,24 +190,27 @@ async def test_a_writer_cancelled_before_it_ran_strands_no_one() -> None:
     writer = Writer()
     groups = group_commit(writer)
     stranded = asyncio.create_task(groups.submit(("a", "xa")))
-    await asyncio.sleep(0)  # the writer task exists but has not run yet
+    await queued()  # the writer task exists but has not run yet
     assert groups._writer is not None
     groups._writer.cancel()
-    await asyncio.sleep(0)
+    await queued()
 
-    assert await asyncio.wait_for(groups.submit(("b", "xb")), timeout=1) == "stored xb"
-    assert await asyncio.wait_for(stranded, timeout=1) in (None, "stored xa")
+    async with asyncio.timeout(HANG):
+        assert await groups.submit(("b", "xb")) == "stored xb"
+        assert await stranded in (None, "stored xa")
 
 
 async def test_a_request_that_went_away_is_not_written() -> None:
     writer = Writer()
+    writer.answering.clear()
     groups = group_commit(writer)
     first = asyncio.create_task(groups.submit(("a", "a")))
-    await asyncio.sleep(0)
+    await writer.writing.wait()
     gone = asyncio.create_task(groups.submit(("b", "b")))
     kept = asyncio.create_task(groups.submit(("c", "c")))
-    await asyncio.sleep(0)
+    await queued()
     gone.cancel()
+    writer.answering.set()
 
     assert await asyncio.gather(first, kept) == ["stored a", "stored c"]
     with pytest.raises(asyncio.CancelledError):
@@ -177,26 +218,50 @@ async def test_a_request_that_went_away_is_not_written() -> None:
     assert writer.groups == [["a"], ["c"]]
 
 
-@pytest.mark.parametrize(("linger", "groups"), [(0.0, [4, 1, 2]), (0.1, [4, 3])])
-async def test_under_load_the_next_group_lingers_for_the_clients_just_answered(
-    linger: float, groups: list[int]
-) -> None:
-    writer = Writer()
-    group_commit_ = group_commit(writer, linger=linger)
+async def submit_while_four_are_written(
+    writer: Writer, group_commit_: GroupCommit[tuple[str, str], str]
+) -> list[asyncio.Task[str | None]]:
+    """a, b, c, d are written as one group while e arrives; once they are answered, f and g
+    (their clients' next requests) arrive. Returns the tasks of e, f and g."""
+    writer.answering.clear()
     first = [asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "abcd"]
-    await asyncio.sleep(0.005)  # a, b, c, d are being written
+    await writer.writing.wait()  # a, b, c, d are being written
     late = [asyncio.create_task(group_commit_.submit(("e", "xe")))]
+    await queued()
+    writer.answering.set()
     await asyncio.gather(*first)  # one waits after a group of four: the writer lingers
     late += [asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "fg"]
+    await queued()
+    return late
 
+
+async def test_under_load_the_next_group_lingers_for_the_clients_just_answered() -> None:
+    writer, linger = Writer(), Linger()
+    group_commit_ = group_commit(writer, linger=0.1, sleep=linger)
+
+    late = await submit_while_four_are_written(writer, group_commit_)
+    assert linger.asked == [0.1]
+    linger.gate.set()  # the linger is over
     await asyncio.gather(*late)
 
-    assert [len(group) for group in writer.groups] == groups
+    assert [len(group) for group in writer.groups] == [4, 3]
+    assert linger.asked == [0.1]
+
+
+async def test_without_linger_the_next_group_is_written_at_once() -> None:
+    writer = Writer()
+    group_commit_ = group_commit(writer, linger=0.0)
+
+    await asyncio.gather(*await submit_while_four_are_written(writer, group_commit_))
+
+    assert [len(group) for group in writer.groups] == [4, 1, 2]
 
 
 async def test_a_lone_item_after_a_quiet_spell_does_not_linger() -> None:
-    writer = Writer()
-    group_commit_ = group_commit(writer, linger=10.0)
+    writer, linger = Writer(), Linger()  # its gate never opens: a linger would never end
+    group_commit_ = group_commit(writer, linger=10.0, sleep=linger)
 
-    await asyncio.wait_for(group_commit_.submit(("a", "a")), timeout=1)
-    await asyncio.wait_for(group_commit_.submit(("b", "b")), timeout=1)
+    async with asyncio.timeout(HANG):
+        assert await group_commit_.submit(("a", "a")) == "stored a"
+        assert await group_commit_.submit(("b", "b")) == "stored b"
+    assert linger.asked == []

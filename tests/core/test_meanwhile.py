@@ -30,13 +30,15 @@ async def test_the_write_is_under_way_before_the_body_and_done_after_it() -> Non
 
 async def test_a_failing_body_still_waits_for_the_write_and_raises_its_own_error() -> None:
     log: list[str] = []
+    answer = asyncio.Event()
 
     async def write() -> None:
-        await asyncio.sleep(0.01)
+        await answer.wait()  # the database working
         log.append("stored")
 
     with pytest.raises(ZeroDivisionError):
         async with written_meanwhile(write()):
+            asyncio.get_running_loop().call_soon(answer.set)  # answered after the body failed
             _ = 1 / 0
     assert log == ["stored"]
 
@@ -73,11 +75,11 @@ async def test_rows_written_meanwhile_are_in_the_transaction(session: AsyncSessi
 
 async def test_a_request_cancelled_as_the_write_is_sent_still_waits_for_it() -> None:
     log: list[str] = []
-    started = asyncio.Event()
+    started, answer = asyncio.Event(), asyncio.Event()
 
     async def write() -> None:
-        await asyncio.sleep(0.01)
-        log.append("stored")
+        await answer.wait()  # the database working
+        log.append("stored" if not task.done() else "stored after the request ended")
 
     async def request() -> None:
         started.set()
@@ -87,6 +89,7 @@ async def test_a_request_cancelled_as_the_write_is_sent_still_waits_for_it() -> 
     task = asyncio.ensure_future(request())
     await started.wait()  # the request is at its first turn of the event loop
     task.cancel()
+    asyncio.get_running_loop().call_soon(answer.set)  # answered once the cancel is under way
     with pytest.raises(asyncio.CancelledError):
         await task
     assert log == ["stored"]

@@ -24,7 +24,7 @@ from app.models import (
     StaffMember,
 )
 from app.models.base import CHECKED_PER_STATEMENT_ON_POSTGRESQL
-from tests.conftest import is_postgresql
+from tests.conftest import backend_pid, is_postgresql, until_waiting_for_a_lock
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -277,7 +277,7 @@ async def test_deleting_a_referenced_row_waits_for_writers_and_then_refuses(
             await deleter.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
 
         attempt = asyncio.create_task(delete_organisation())
-        await asyncio.sleep(0.3)
+        await until_waiting_for_a_lock(engine, await backend_pid(deleter), attempt)
         assert not attempt.done(), "the delete should wait for the writer"
         await writer.commit()
         with pytest.raises(IntegrityError, match="fk_staff_members_organisation_ods_code"):

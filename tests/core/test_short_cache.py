@@ -16,16 +16,18 @@ class Clock:
 
 
 async def test_concurrent_askers_share_one_computation_until_it_expires() -> None:
-    clock, calls = Clock(), []
+    clock, calls, answer = Clock(), [], asyncio.Event()
 
     async def compute() -> int:
         calls.append(1)
-        await asyncio.sleep(0.01)
+        await answer.wait()  # the query at work while the others ask
         return len(calls)
 
     cache = ShortCache(2, timer=clock)
-    answers = await asyncio.gather(*(cache.get("k", compute) for _ in range(20)))
-    assert answers == [1] * 20
+    askers = [asyncio.create_task(cache.get("k", compute)) for _ in range(20)]
+    await asyncio.sleep(0)  # every asker has asked
+    answer.set()
+    assert await asyncio.gather(*askers) == [1] * 20
     clock.now = 1.9
     assert await cache.get("k", compute) == 1
     clock.now = 2.1

@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.core.database import create_engine
 from app.core.settings import Settings
 from app.events.service import record_event
-from tests.conftest import ClientFactory, auth, new_engine, read_events
+from tests.conftest import ClientFactory, auth, eventually, new_engine, read_events
 
 CARDIFF = {"name": "Cardiff and Vale University Health Board", "type": "healthBoard"}
 ANEURIN = {"name": "Aneurin Bevan University Health Board", "type": "healthBoard"}
-POLL_ATTEMPTS = 600  # a commit shows once every older transaction has finished; wait for it
 
 
 async def _record(session: AsyncSession, resource_id: str, event_type: str = "") -> None:
@@ -174,16 +173,18 @@ async def own_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 async def _poll_until(
     client: httpx.AsyncClient, headers: dict[str, str], after: str | None, count: int
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Polls as a consumer would until `count` events arrived (or attempts run out)."""
+    """Polls as a consumer would until `count` events arrived (or patience runs out)."""
     seen: list[dict[str, Any]] = []
-    for _ in range(POLL_ATTEMPTS):
+
+    async def arrived() -> bool:
+        nonlocal after
         params = {"after": after} if after else {}
         body = await read_events(client, headers, at_least=0, **params)
         seen.extend(body["data"])
         after = body["meta"]["after"]
-        if len(seen) >= count:
-            break
-        await asyncio.sleep(0.05)
+        return len(seen) >= count
+
+    await eventually(arrived)
     return seen, after
 
 
@@ -259,17 +260,19 @@ async def test_concurrent_writers_every_event_is_seen_exactly_once(
     seen: list[str] = []
     cursor: str | None = None
     writers = asyncio.gather(*(writer(n) for n in range(WRITERS)))
+
+    async def followed_to_the_end() -> bool:
+        nonlocal cursor
+        finished = writers.done()
+        body = await read_events(
+            client, headers, at_least=0, limit=3, **({"after": cursor} if cursor else {})
+        )
+        seen.extend(e["resourceId"] for e in body["data"])
+        cursor = body["meta"]["after"]
+        return finished and len(seen) >= WRITERS and not body["data"]
+
     try:
-        for _ in range(POLL_ATTEMPTS):
-            finished = writers.done()
-            body = await read_events(
-                client, headers, at_least=0, limit=3, **({"after": cursor} if cursor else {})
-            )
-            seen.extend(e["resourceId"] for e in body["data"])
-            cursor = body["meta"]["after"]
-            if finished and len(seen) >= WRITERS and not body["data"]:
-                break
-            await asyncio.sleep(0.005)
+        await eventually(followed_to_the_end, every=0.005)
         await writers
     finally:
         await engine.dispose()

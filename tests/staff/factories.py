@@ -1,12 +1,11 @@
 """Small builders for staff tests."""
 
-import asyncio
 import uuid
 from typing import Any
 
 import httpx
 
-from tests.conftest import auth
+from tests.conftest import auth, eventually
 
 ORGANISATIONS = {
     "7A4": {"name": "Cardiff and Vale University Health Board", "type": "healthBoard"},
@@ -55,14 +54,17 @@ async def settled_event_types(
         headers=auth(creds),
     )
     assert response.status_code in (200, 201), response.text
-    for _ in range(600):
+    feed: dict[str, Any] = {}
+
+    async def sentinel_shown() -> bool:
+        nonlocal feed
         feed = (await client.get("/events?limit=1000", headers=auth(creds))).json()
-        if any(
+        return any(
             e["resourceId"] == "7A6"
             and e["type"] == "organisationChanged"
             and "name" in e["data"].get("changed", [])
             for e in feed["data"][-1:]
-        ):
-            break
-        await asyncio.sleep(0.05)
+        )
+
+    assert await eventually(sentinel_shown), "the sentinel change never showed in the feed"
     return [e["type"] for e in feed["data"] if e["type"] in types]
