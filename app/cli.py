@@ -334,10 +334,7 @@ def demo_data(
     from app.uptake.demo_data import fill_demo_data
 
     activity = _in_transaction(lambda session: fill_demo_data(session, staff))
-    typer.echo(
-        f"created {staff} staff, {activity.completions} completions and "
-        f"{activity.approved_projects} approved improvement projects"
-    )
+    typer.echo(activity.report())
 
 
 @uptake_cli.command("rebuild")

@@ -1,11 +1,12 @@
 """``iqt demo-data``: an empty database filled through the service layer, for a first look.
 
 Reference organisations, then staff (weighted by organisation and staff group, ~1% board
-members, some leavers, some movers) written by ``apply_staff_rows`` — the code HR batches use,
-which also keeps the uptake summary up to date. Then the activity (``demo_activity``): about
-15% of active staff complete the IQT e-learning (Bronze follows from the rules), and pairs of
-them run improvement projects that are submitted and approved (Silver), a few mentors mentoring
-several (Gold).
+members, starters and leavers over the years, about half the leavers within the past year)
+written by ``apply_staff_rows`` — the code HR batches use, which also keeps the uptake summary
+up to date — and movers between organisations month by month over the past year, each month
+one dated batch. Then the activity (``demo_activity``): completions of the IQT e-learning
+(Bronze), improvement projects approved over the past year (Silver, and Gold for their mentors)
+and a year of board meetings, some with QI discussed.
 """
 
 import random
@@ -34,8 +35,11 @@ CHUNK = 5000
 def _person(rng: random.Random, index: int) -> dict[str, Any]:
     number = f"D{index:07d}"
     start = date(2000, 1, 1) + timedelta(days=rng.randrange(9000))
-    leaves = rng.random() < 0.05
-    end = min(start + timedelta(days=rng.randrange(100, 3000)), today()) if leaves else None
+    end = None
+    if rng.random() < 0.05:  # a leaver: half of them within the past year
+        recent = today() - timedelta(days=rng.randrange(1, 365))
+        later = start + timedelta(days=rng.randrange(100, 3000))
+        end = max(start, recent) if rng.random() < 0.5 else min(later, today())
     email = f"{number.lower()}@wales.nhs.uk"
     return {
         "employee_number": number,
@@ -64,12 +68,26 @@ async def fill_demo_data(session: AsyncSession, staff: int, seed: int = 2026) ->
         await apply_staff_rows(
             session, None, chunk, list(range(1, len(chunk) + 1)), effective_on=today()
         )
-    movers = [
-        {**p, "organisation_ods_code": rng.choice(list(ORGANISATIONS))}
-        for p in rng.sample(people, staff // 20)
-        if p["end_date"] is None
-    ]
-    await apply_staff_rows(
-        session, None, movers, list(range(1, len(movers) + 1)), effective_on=today()
-    )
-    return await fill_demo_activity(session, rng, people)
+    movers = await _move_monthly(session, rng, people)
+    return await fill_demo_activity(session, rng, people, movers=movers)
+
+
+async def _move_monthly(
+    session: AsyncSession, rng: random.Random, people: list[dict[str, Any]]
+) -> int:
+    """About 5% of the staff still in post move to another organisation, a twelfth of them
+    in each of the past twelve months, oldest month first, as an HR system would send them."""
+    year_ago = today() - timedelta(days=365)
+    settled = [p for p in people if p["end_date"] is None and p["start_date"] < year_ago]
+    chosen = rng.sample(settled, min(len(settled), len(people) // 20))
+    for month in range(12):
+        effective_on = year_ago + timedelta(days=30 * month + 15)
+        moved = []
+        for person in chosen[month::12]:
+            elsewhere = [o for o in ORGANISATIONS if o != person["organisation_ods_code"]]
+            person["organisation_ods_code"] = rng.choice(elsewhere)
+            moved.append(dict(person))
+        if moved:
+            rows = list(range(1, len(moved) + 1))
+            await apply_staff_rows(session, None, moved, rows, effective_on=effective_on)
+    return len(chosen)
