@@ -212,6 +212,7 @@ _CSV_DESCRIPTION = (
             ",".join(COLUMNS) + "\r\nmoodle-cc-88213,10293847,sian.llyr@wales.nhs.uk,IQT-BRONZE,"
             "2026-11-20T14:03:00Z,true,0.9\r\n",
             _CSV_DESCRIPTION,
+            octet_stream=False,  # see batch_request_body: no optional parameter here
         )
     },
 )
