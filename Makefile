@@ -6,11 +6,13 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 NODE_BIN := node_modules/.bin
+GENERATOR := $(VENV)/client-generator
+GENERATOR_STAMP := $(GENERATOR)/.installed
 # The last released contract: the highest version in contract/released/.
 RELEASED := $(lastword $(shell ls contract/released/openapi-*.json 2>/dev/null | sort -V))
 
 .PHONY: run test test-fast test-postgresql test-deep lint lint-code contract release-contract check-openapi openapi \
-	venv node clean
+	venv node generator clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,16 @@ $(NODE_STAMP): package.json package-lock.json
 
 node: $(NODE_STAMP)
 
+# openapi-python-client (pyproject's client-generator group) in a venv of its own: it pins typer
+# below ours. tests/test_generated_client.py generates a client with it.
+$(GENERATOR_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(GENERATOR)
+	$(GENERATOR)/bin/pip install --quiet --upgrade pip
+	$(GENERATOR)/bin/pip install --quiet --group client-generator
+	touch $(GENERATOR_STAMP)
+
+generator: $(GENERATOR_STAMP)
+
 ## Serve on http://127.0.0.1:$(PORT) with the SQLite default (migrates first, then prints the
 ## URL and where the database is).
 run: $(STAMP)
@@ -38,7 +50,7 @@ PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
 ## Lint and type-check, then the suite on SQLite, and on PostgreSQL when IQT_TEST_POSTGRES_URL
 ## is set. The contract tools run inside the suite (tests/test_contract.py). CI=true requires
 ## every service: PostgreSQL here, Redis in the suite.
-test: lint-code node
+test: lint-code node generator
 	IQT_TEST_DATABASE_URL= $(PYTEST)
 	@$(MAKE) --no-print-directory test-postgresql PYTEST_ARGS=
 
@@ -48,7 +60,7 @@ test-fast: $(STAMP)
 
 ## The property and fuzz tests at full depth with fresh random examples (SQLite, then
 ## PostgreSQL when IQT_TEST_POSTGRES_URL is set).
-test-deep: $(STAMP) node
+test-deep: $(STAMP) node generator
 	IQT_TEST_DEPTH=deep IQT_TEST_DATABASE_URL= $(PYTEST) -m slow
 	@$(MAKE) --no-print-directory test-postgresql PYTEST_ARGS="-m slow" IQT_TEST_DEPTH=deep
 

@@ -22,12 +22,12 @@ from app.completions.schemas import (
     RetractionIn,
 )
 from app.completions.xapi_router import router as xapi_router
-from app.core.batch_bodies import read_json_batch
+from app.core.batch_bodies import batch_format, batch_request_body, read_json_batch
 from app.core.collector import collections_paused
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
-from app.core.problems import UnsupportedMediaType, ValidationFailed
+from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDateTime
 from app.courses.router import router as courses_router
 from app.courses.schemas import COURSE_CODE_PATTERN
@@ -207,19 +207,13 @@ _CSV_DESCRIPTION = (
     response_model=CompletionBatchResult,
     responses=problem_responses(*AUTHENTICATED, 413, 415, 422),
     openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/CompletionBatch"}},
-                "text/csv": {
-                    "schema": {"type": "string", "maxLength": 10485760},
-                    "example": ",".join(COLUMNS)
-                    + "\r\nmoodle-cc-88213,10293847,sian.llyr@wales.nhs.uk,IQT-BRONZE,"
-                    "2026-11-20T14:03:00Z,true,0.9\r\n",
-                },
-            },
-            "description": _CSV_DESCRIPTION,
-        }
+        "requestBody": batch_request_body(
+            "CompletionBatch",
+            ",".join(COLUMNS) + "\r\nmoodle-cc-88213,10293847,sian.llyr@wales.nhs.uk,IQT-BRONZE,"
+            "2026-11-20T14:03:00Z,true,0.9\r\n",
+            _CSV_DESCRIPTION,
+            octet_stream=False,  # see batch_request_body: no optional parameter here
+        )
     },
 )
 async def post_completion_batch(
@@ -231,18 +225,16 @@ async def post_completion_batch(
     ones sent before unchanged are counted and written again never, so a batch can be re-sent
     safely; each rejected record is listed with its row and reasons. As for one completion, a
     client limited to some organisations is matched only to their staff."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body_format = batch_format(request.headers.get("content-type", ""))
     body = await request.body()
     records: list[Any]
     with collections_paused():
-        if content_type == "text/csv":
+        if body_format == "csv":
             records = parse_completion_csv(body, MAX_BATCH_RECORDS)
-        elif content_type == "application/json":
+        else:
             records = read_json_batch(
                 body, CompletionBatchIn, MAX_BATCH_RECORDS, checked=CompletionBatch
             ).records
-        else:
-            raise UnsupportedMediaType("Send application/json or text/csv.")
         return await batches.apply_completion_batch(session, caller, records)
 
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.batch_bodies import read_json_batch
+from app.core.batch_bodies import batch_format, batch_request_body, read_json_batch
 from app.core.collector import collections_paused
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
-from app.core.problems import UnsupportedMediaType, ValidationFailed
+from app.core.problems import ValidationFailed
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff import batches
 from app.staff.csv_format import COLUMNS, parse_staff_csv
@@ -44,18 +44,12 @@ _CSV_DESCRIPTION = (
     response_model=StaffBatchResult,
     responses=problem_responses(*AUTHENTICATED, 404, 409, 413, 415, 422, concurrent_change=True),
     openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/StaffBatch"}},
-                "text/csv": {
-                    "schema": {"type": "string", "maxLength": 10485760},
-                    "example": "employeeNumber,givenName,familyName,organisation,staffGroup,"
-                    "startDate\r\n10293847,Siân,Llŷr,7A4,03,01/04/2019\r\n",
-                },
-            },
-            "description": _CSV_DESCRIPTION,
-        }
+        "requestBody": batch_request_body(
+            "StaffBatch",
+            "employeeNumber,givenName,familyName,organisation,staffGroup,startDate\r\n"
+            "10293847,Siân,Llŷr,7A4,03,01/04/2019\r\n",
+            _CSV_DESCRIPTION,
+        )
     },
 )
 async def post_staff_batch(
@@ -63,7 +57,11 @@ async def post_staff_batch(
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.STAFF_WRITE)],
     mode: Annotated[
-        BatchMode | None, Query(description="For CSV bodies: upsert or fullSnapshot.")
+        BatchMode | None,
+        Query(
+            description="For CSV bodies (text/csv or application/octet-stream): upsert or "
+            "fullSnapshot."
+        ),
     ] = None,
     organisation: Annotated[
         str | None, Query(pattern=ODS_CODE_PATTERN, description="For CSV bodies.")
@@ -96,18 +94,18 @@ async def post_staff_batch(
     record outside them is rejected as "Cannot be used by this client." (never saying where).
     409 `concurrent-change`: another request wrote some of these people at the same moment and
     nothing was stored; send the batch again."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body_format = batch_format(request.headers.get("content-type", ""))
     body = await request.body()
     with collections_paused():
         records: Sequence[dict[str, Any] | StaffBatchRecord]
-        if content_type == "text/csv":
+        if body_format == "csv":
             if mode is None:
                 raise ValidationFailed(
                     "A CSV batch says its mode in the query.",
                     invalid_params=[("mode", "Required for CSV: upsert or fullSnapshot.")],
                 )
             records = parse_staff_csv(body, MAX_BATCH_RECORDS)
-        elif content_type == "application/json":
+        else:
             envelope = read_json_batch(body, StaffBatchIn, MAX_BATCH_RECORDS, checked=StaffBatch)
             mode, organisation = envelope.mode, envelope.organisation
             allow_mass_leavers = allow_mass_leavers or envelope.allow_mass_leavers
@@ -118,8 +116,6 @@ async def post_staff_batch(
                 )
             snapshot = envelope.snapshot or snapshot
             records = envelope.records
-        else:
-            raise UnsupportedMediaType("Send application/json or text/csv.")
         return await batches.apply_staff_batch(
             session,
             caller,

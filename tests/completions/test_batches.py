@@ -105,6 +105,22 @@ async def test_csv_with_bom_crlf_and_quotes(
     ]
 
 
+async def test_a_csv_sent_as_octet_stream_is_read_as_csv(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    """What generated clients send (openapi-python-client cannot send text/csv)."""
+    response = await client.post(
+        "/completionBatches",
+        content=b"externalId,employeeNumber,courseCode,completedAt,passed\r\n"
+        b"oct-1,100001,IQT-BRONZE,2026-01-15T10:00:00Z,yes\r\n",
+        headers={**auth(platform), "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["recorded"] == 1
+    listed = (await client.get("/completions", headers=auth(platform))).json()["data"]
+    assert [(c["externalId"], c["passed"]) for c in listed] == [("oct-1", True)]
+
+
 async def test_a_csv_with_unknown_columns_is_422(
     client: httpx.AsyncClient, platform: dict[str, str]
 ) -> None:

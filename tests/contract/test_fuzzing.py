@@ -21,6 +21,7 @@ from schemathesis.checks import (
 
 from app.auth.scopes import ALL_SCOPES
 from app.auth.tokens import issue_token
+from app.core.batch_bodies import CSV_MEDIA_TYPES
 from app.core.settings import Settings
 from tests.conftest import ClientFactory
 from tests.contract.conftest import CASES, FuzzClient, load_schema, path_examples
@@ -167,9 +168,9 @@ def _call(case: Any, client: FuzzClient, seeded: dict[str, Any]) -> None:
 # the document names rather than repeats (``type: object``): valid xAPI cannot be generated from
 # it, so positive_data_acceptance does not apply to these two operations.
 XAPI_OPERATIONS = {"POST /xapi/statements", "PUT /xapi/statements"}
-# The same for CSV batch bodies: the document types them as text and names their columns in
-# prose; a generated string is not a CSV file with those columns (and a CSV staff batch names its
-# mode in the query, which only applies to CSV).
+# The same for CSV batch bodies (text/csv, application/octet-stream): the document types them as
+# text and names their columns in prose; a generated string is not a CSV file with those columns
+# (and a CSV staff batch names its mode in the query, which only applies to CSV).
 # Batches validate each record on its own and answer 200 with per-record rejections (a bad
 # record must not refuse the good ones): an invalid record is rejected inside a 200.
 BATCH_OPERATIONS = {"POST /staffBatches", "POST /completionBatches"}
@@ -177,7 +178,11 @@ BATCH_OPERATIONS = {"POST /staffBatches", "POST /completionBatches"}
 
 def _inapplicable(case: Any, response: Any) -> list[Any]:
     label = case.operation.label
-    if label in XAPI_OPERATIONS or case.media_type == "text/csv" or _beyond_the_schema(response):
+    if (
+        label in XAPI_OPERATIONS
+        or case.media_type in CSV_MEDIA_TYPES
+        or _beyond_the_schema(response)
+    ):
         return [positive_data_acceptance]
     if label in BATCH_OPERATIONS and _records_rejected(response):
         return [negative_data_rejection]

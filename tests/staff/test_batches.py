@@ -219,6 +219,22 @@ async def test_csv_batch_with_bom_crlf_quotes_uk_dates_and_welsh_names(
     assert (second["familyName"], second["boardMember"]) == ("O'Brien", True)
 
 
+async def test_csv_sent_as_octet_stream_is_read_as_csv(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """What generated clients send (openapi-python-client cannot send text/csv)."""
+    response = await client.post(
+        "/staffBatches?mode=upsert&organisation=7A4",
+        content=b"employeeNumber,givenName,familyName,staffGroup,startDate\r\n"
+        b"700011,Siw,Morgan,03,01/04/2019\r\n",
+        headers={**auth(admin), "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1
+    stored = (await client.get("/staff/700011", headers=auth(admin))).json()
+    assert (stored["familyName"], stored["startDate"]) == ("Morgan", "2019-04-01")
+
+
 async def test_csv_with_unknown_column_is_422_naming_it(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
