@@ -1,0 +1,201 @@
+"""xAPI statement reads: one by id, or a filtered page with a ``more`` link. A restricted
+client reads the statements it sent and those whose completion it can see."""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.completions import xapi_repository
+from app.completions.xapi_repository import Reader, StatementFilter, StoredStatement
+from app.completions.xapi_statements import (
+    Malformed,
+    agent_key,
+    parse_timestamp,
+    statement_uuid,
+)
+from app.core.problems import BadRequest, NotFound
+
+# Statements per page when the client asks for none or more (limit=0 or above).
+MAX_PAGE = 500
+_FILTERS = {
+    "agent",
+    "verb",
+    "activity",
+    "registration",
+    "related_activities",
+    "related_agents",
+    "since",
+    "until",
+    "limit",
+    "ascending",
+}
+_ALWAYS = {"format", "attachments"}
+PARAMETERS = _FILTERS | _ALWAYS | {"statementId", "voidedStatementId", "more"}
+FORMATS = ("exact", "ids", "canonical")
+
+
+@dataclass(frozen=True)
+class Page:
+    statements: list[dict[str, Any]]
+    more: str
+    last_stored: datetime | None
+
+
+def _reader(caller: Caller) -> Reader:
+    return Reader(caller.client_id, caller.organisations)
+
+
+def _refused(name: str, reason: str) -> BadRequest:
+    return BadRequest(f"{name}: {reason}", invalid_params=[(name, reason)])
+
+
+def _format(params: Mapping[str, str]) -> str:
+    value = params.get("format", "exact")
+    if value not in FORMATS:
+        raise _refused("format", "exact, ids or canonical.")
+    return value
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise _refused(name, "true or false.")
+    return value == "true"
+
+
+async def read_statement(
+    session: AsyncSession, caller: Caller, params: Mapping[str, str]
+) -> StoredStatement:
+    """The statement ``statementId`` names (not voided), or the voided one
+    ``voidedStatementId`` names."""
+    voided = "voidedStatementId" in params
+    name = "voidedStatementId" if voided else "statementId"
+    if "statementId" in params and "voidedStatementId" in params:
+        raise _refused(name, "Send statementId or voidedStatementId, not both.")
+    extra = sorted(set(params) - _ALWAYS - {name})
+    if extra:
+        raise _refused(extra[0], f"Not allowed with {name}.")
+    _format(params)
+    _flag(params, "attachments")
+    statement_id = statement_uuid(params[name], "", name)
+    caller.note_audit("read", "xapiStatement", statement_id, None)
+    found = await xapi_repository.get_statement(
+        session, _reader(caller), statement_id, voided=voided
+    )
+    if found is None:
+        raise NotFound(f"No statement {statement_id}.")
+    return found
+
+
+async def find_statements(
+    session: AsyncSession, caller: Caller, params: Mapping[str, str], path: str
+) -> Page:
+    """A page of the statements that match, with the ``more`` link to the next one."""
+    unknown = sorted(set(params) - PARAMETERS)
+    if unknown:
+        raise _refused(unknown[0], "Not a statement query parameter.")
+    caller.note_audit("list", "xapiStatement", None, None)
+    _format(params)
+    _flag(params, "attachments")
+    found = _filter(params)
+    limit = _limit(params)
+    rows = await xapi_repository.find_statements(session, _reader(caller), found, limit)
+    more = ""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        following = {k: v for k, v in params.items() if k != "more"}
+        following["more"] = str(rows[-1].pk)
+        more = f"{path}?{urlencode(following)}"
+    return Page(
+        statements=[row.statement for row in rows],
+        more=more,
+        last_stored=max((row.stored_at for row in rows), default=None),
+    )
+
+
+def _limit(params: Mapping[str, str]) -> int:
+    value = params.get("limit", "0")
+    if not value.isdigit():
+        raise _refused("limit", "A whole number, 0 or more.")
+    limit = int(value)
+    return MAX_PAGE if limit == 0 or limit > MAX_PAGE else limit
+
+
+def _filter(params: Mapping[str, str]) -> StatementFilter:
+    agent = None
+    if "agent" in params:
+        try:
+            agent = agent_key(json.loads(params["agent"]))
+        except ValueError:
+            agent = None
+        if agent is None:
+            raise _refused("agent", "An Agent or identified Group as JSON.")
+    registration = None
+    if "registration" in params:
+        registration = statement_uuid(params["registration"], "", "registration")
+    after = None
+    if "more" in params:
+        if not params["more"].isdigit():
+            raise _refused("more", "As given in the more link.")
+        after = int(params["more"])
+    return StatementFilter(
+        agent=agent,
+        verb=params.get("verb"),
+        activity=params.get("activity"),
+        registration=registration,
+        related_agents=_flag(params, "related_agents"),
+        related_activities=_flag(params, "related_activities"),
+        since=_instant(params, "since"),
+        until=_instant(params, "until"),
+        ascending=_flag(params, "ascending"),
+        after=after,
+    )
+
+
+def _instant(params: Mapping[str, str], name: str) -> datetime | None:
+    if name not in params:
+        return None
+    try:
+        return parse_timestamp(params[name], "", name)
+    except Malformed:
+        raise _refused(name, "An ISO 8601 timestamp.") from None
+
+
+def formatted(statement: dict[str, Any], how: str) -> dict[str, Any]:
+    """``ids``: agents by their identifier only, activities and verbs by id; else as stored."""
+    if how != "ids":
+        return statement
+    answered: dict[str, Any] = _ids(statement)
+    return answered
+
+
+def _ids(value: Any, name: str = "") -> Any:
+    if isinstance(value, list):
+        return [_ids(item, name) for item in value]
+    if not isinstance(value, dict):
+        return value
+    object_type = value.get("objectType")
+    if name in ("actor", "instructor", "team", "authority", "member") or object_type in (
+        "Agent",
+        "Group",
+    ):
+        kept = {k: v for k, v in value.items() if k in ("objectType", "mbox", "mbox_sha1sum")}
+        kept |= {k: v for k, v in value.items() if k in ("openid", "account")}
+        if "member" in value and agent_key(value) is None:
+            kept["member"] = _ids(value["member"], "member")
+        return kept
+    if name == "verb":
+        return {"id": value["id"]}
+    if name in ("object", "parent", "grouping", "category", "other") and (
+        object_type in (None, "Activity")
+    ):
+        return {"objectType": "Activity", "id": value["id"]} if "id" in value else value
+    if name == "extensions":
+        return value
+    return {k: _ids(v, k) for k, v in value.items()}
