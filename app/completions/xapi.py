@@ -16,7 +16,8 @@ from app.completions import repository as completions_repository
 from app.completions import service, xapi_repository
 from app.completions.records import CLOCK_SKEW, completion_row
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
-from app.completions.xapi_statements import Malformed, Statement, parse_statement
+from app.completions.xapi_statements import Statement, parse_statement
+from app.completions.xapi_validation import Malformed
 from app.core.clock import utcnow
 from app.core.problems import Conflict, NotFound, PayloadTooLarge
 from app.courses.repository import courses_by_activity
@@ -50,7 +51,7 @@ async def receive_statements(
     if len(items) > MAX_BATCH_RECORDS:  # as for completion batches
         raise PayloadTooLarge(f"At most {MAX_BATCH_RECORDS} statements per request.")
     statements = [
-        parse_statement(item, f"{index}." if many else "", statement_id)
+        parse_statement(item, f"{index}." if many else "", statement_id, version)
         for index, item in enumerate(items)
     ]
     seen: set[str] = set()

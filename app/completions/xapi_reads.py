@@ -13,12 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.completions import xapi_repository
 from app.completions.xapi_repository import Reader, StatementFilter, StoredStatement
-from app.completions.xapi_statements import (
-    Malformed,
-    agent_key,
-    parse_timestamp,
-    statement_uuid,
-)
+from app.completions.xapi_statements import agent_key, parse_timestamp, statement_uuid
+from app.completions.xapi_validation import Malformed
 from app.core.problems import BadRequest, NotFound
 
 # Statements per page when the client asks for none or more (limit=0 or above).
@@ -38,6 +34,7 @@ _FILTERS = {
 _ALWAYS = {"format", "attachments"}
 PARAMETERS = _FILTERS | _ALWAYS | {"statementId", "voidedStatementId", "more"}
 FORMATS = ("exact", "ids", "canonical")
+_IDENTIFIERS = ("objectType", "mbox", "mbox_sha1sum", "openid", "account")
 
 
 @dataclass(frozen=True)
@@ -169,33 +166,52 @@ def _instant(params: Mapping[str, str], name: str) -> datetime | None:
 
 def formatted(statement: dict[str, Any], how: str) -> dict[str, Any]:
     """``ids``: agents by their identifier only, activities and verbs by id; else as stored."""
-    if how != "ids":
-        return statement
-    answered: dict[str, Any] = _ids(statement)
+    return _ids_statement(statement) if how == "ids" else statement
+
+
+def _ids_agent(agent: Any) -> Any:
+    if not isinstance(agent, dict):
+        return agent
+    kept = {k: v for k, v in agent.items() if k in _IDENTIFIERS}
+    if "member" in agent and agent_key(agent) is None:
+        kept["member"] = [_ids_agent(member) for member in agent["member"]]
+    return kept
+
+
+def _ids_activity(activity: Any) -> Any:
+    if not isinstance(activity, dict) or "id" not in activity:
+        return activity
+    return {"objectType": "Activity", "id": activity["id"]}
+
+
+def _ids_statement(statement: dict[str, Any]) -> dict[str, Any]:
+    answered = dict(statement)
+    for name in ("actor", "authority"):
+        if name in answered:
+            answered[name] = _ids_agent(answered[name])
+    if isinstance(answered.get("verb"), dict):
+        answered["verb"] = {"id": answered["verb"].get("id")}
+    target = answered.get("object")
+    if isinstance(target, dict):
+        object_type = target.get("objectType", "Activity")
+        if object_type == "Activity":
+            answered["object"] = _ids_activity(target)
+        elif object_type in ("Agent", "Group"):
+            answered["object"] = _ids_agent(target)
+        elif object_type == "SubStatement":
+            answered["object"] = _ids_statement(target)
+    context = answered.get("context")
+    if isinstance(context, dict):
+        context = answered["context"] = dict(context)
+        for name in ("instructor", "team"):
+            if name in context:
+                context[name] = _ids_agent(context[name])
+        grouped = context.get("contextActivities")
+        if isinstance(grouped, dict):
+            context["contextActivities"] = {
+                name: [_ids_activity(a) for a in listed]
+                if isinstance(listed, list)
+                else _ids_activity(listed)
+                for name, listed in grouped.items()
+            }
     return answered
-
-
-def _ids(value: Any, name: str = "") -> Any:
-    if isinstance(value, list):
-        return [_ids(item, name) for item in value]
-    if not isinstance(value, dict):
-        return value
-    object_type = value.get("objectType")
-    if name in ("actor", "instructor", "team", "authority", "member") or object_type in (
-        "Agent",
-        "Group",
-    ):
-        kept = {k: v for k, v in value.items() if k in ("objectType", "mbox", "mbox_sha1sum")}
-        kept |= {k: v for k, v in value.items() if k in ("openid", "account")}
-        if "member" in value and agent_key(value) is None:
-            kept["member"] = _ids(value["member"], "member")
-        return kept
-    if name == "verb":
-        return {"id": value["id"]}
-    if name in ("object", "parent", "grouping", "category", "other") and (
-        object_type in (None, "Activity")
-    ):
-        return {"objectType": "Activity", "id": value["id"]} if "id" in value else value
-    if name == "extensions":
-        return value
-    return {k: _ids(v, k) for k, v in value.items()}

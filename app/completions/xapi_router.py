@@ -10,7 +10,8 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.completions import xapi, xapi_reads
-from app.completions.xapi_statements import VERSION, statement_uuid
+from app.completions.xapi_statements import statement_uuid
+from app.completions.xapi_validation import VERSION
 from app.core.clock import utcnow
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
@@ -269,7 +270,8 @@ async def get_xapi_statements(
             if page.last_stored is not None:
                 headers["Last-Modified"] = format_datetime(page.last_stored, usegmt=True)
     except ProblemError as exc:
-        exc.headers.setdefault(VERSION_HEADER, answered)
+        for name, value in headers.items():
+            exc.headers.setdefault(name, value)
         raise
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers, media_type="application/json")

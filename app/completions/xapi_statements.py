@@ -12,10 +12,9 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.core.problems import BadRequest
+from app.completions.xapi_validation import VERSION, Malformed, validate_statement
 
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
-VERSION = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _PROPERTIES = {
@@ -72,17 +71,9 @@ class Statement:
         return self.statement_ref if self.verb_id == VOIDED else None
 
 
-class Malformed(BadRequest):
-    """A statement the xAPI specification says an LRS must reject (400)."""
-
-    def __init__(self, where: str, name: str, reason: str) -> None:
-        super().__init__(
-            f"The statement is not valid xAPI: {where}{name}: {reason}",
-            invalid_params=[(f"{where}{name}", reason)],
-        )
-
-
-def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) -> Statement:
+def parse_statement(
+    raw: Any, where: str = "", statement_id: str | None = None, version: str = "1.0.3"
+) -> Statement:
     if not isinstance(raw, dict):
         raise Malformed(where, "statement", "A statement is a JSON object.")
     _refuse_nulls(raw, where, "")
@@ -90,6 +81,7 @@ def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) 
     if unknown:
         raise Malformed(where, unknown[0], "Not a statement property.")
     given_id = statement_uuid(raw["id"], where, "id") if "id" in raw else None
+    validate_statement(raw, where, version)
     if statement_id is not None and given_id is not None and given_id != statement_id:
         raise Malformed(where, "id", "Differs from the statementId parameter.")
     if "version" in raw and not (isinstance(raw["version"], str) and VERSION.match(raw["version"])):

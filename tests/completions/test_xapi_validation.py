@@ -88,3 +88,63 @@ async def test_another_media_type_is_415(client: httpx.AsyncClient, lms: dict[st
         "/xapi/statements", content=b"x", headers={**auth(lms), **V, "Content-Type": "text/plain"}
     )
     assert response.status_code == 415
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    return statement(MBOX) | changes
+
+
+TWO_IDS = {"mbox": "mailto:a@example.com", "openid": "http://a.example.com/"}
+SUB = {
+    "objectType": "SubStatement",
+    "actor": MBOX,
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/attempted"},
+    "object": {"id": "http://example.com/a"},
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        (_with(context={"instructor": TWO_IDS}), "context.instructor"),
+        (_with(context={"team": {"objectType": "Agent", **MBOX}}), "context.team.objectType"),
+        (_with(context={"registration": "x"}), "context.registration"),
+        (
+            _with(context={"contextActivities": {"parent": [{"id": "not an iri"}]}}),
+            "context.contextActivities.parent.0.id",
+        ),
+        (_with(object=SUB | {"verb": {"id": "attempted"}}), "object.verb.id"),
+        (_with(object=SUB | {"object": SUB}), "object.object.objectType"),
+        (_with(object=SUB | {"id": "7ccd3322-e1a5-411a-a67d-6a735c76f119"}), "object.id"),
+        (_with(result={"duration": "1234 seconds"}), "result.duration"),
+        (_with(result={"score": {"raw": 11, "max": 10}}), "result.score.raw"),
+        (_with(timestamp="2015-12-18T12:17:00-00:00"), "timestamp"),
+        (_with(verb={"id": "http://example.com/v", "display": {"not a tag!": "x"}}), ""),
+        (_with(result={"extensions": {"not an iri": 1}}), "result.extensions.not an iri"),
+        (
+            _with(object={"id": "http://example.com/q", "definition": {"interactionType": "x"}}),
+            "object.definition.interactionType",
+        ),
+        (
+            _with(
+                authority={
+                    "objectType": "Group",
+                    "member": [MBOX, {"mbox": "mailto:b@example.com"}, {"mbox": "mailto:c@d.org"}],
+                }
+            ),
+            "authority.member",
+        ),
+        (
+            _with(actor={"objectType": "Group", "member": [{"objectType": "Group", **MBOX}]}),
+            "actor.member.0.objectType",
+        ),
+    ],
+)
+async def test_a_property_at_any_depth_is_checked_and_named(
+    client: httpx.AsyncClient, app: Any, lms: dict[str, str], body: dict[str, Any], name: str
+) -> None:
+    response = await send(client, lms, body)
+    assert response.status_code == 400, response.text
+    named = response.json()["invalidParams"][0]["name"]
+    assert named == name or (name == "" and named.startswith("verb.display."))
+    assert await count_completions(app) == 0
