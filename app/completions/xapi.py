@@ -95,6 +95,7 @@ async def _store(
             "registration": s.registration,
             "voided": False,
             "voids": s.voids,
+            "statement_ref": s.statement_ref,
             "content_hash": s.content_hash,
             "statement": as_stored(s, now, version, authority),
         }
@@ -131,13 +132,33 @@ def as_stored(
     authority (the client that sent it) and version."""
     stored = now.isoformat().replace("+00:00", "Z")
     return {
-        **statement.raw,
+        **_with_context_arrays(statement.raw),
         "id": statement.id,
         "timestamp": statement.raw.get("timestamp", stored),
         "stored": stored,
         "authority": authority,
         "version": statement.raw.get("version", "1.0.0" if version.startswith("1.") else "2.0.0"),
     }
+
+
+def _with_context_arrays(raw: dict[str, Any]) -> dict[str, Any]:
+    """A single context activity is kept as an array of one, as the specification says an LRS
+    returns it (in the statement and in a SubStatement)."""
+    answered = dict(raw)
+    context = raw.get("context")
+    if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+        grouped = context["contextActivities"]
+        answered["context"] = {
+            **context,
+            "contextActivities": {
+                name: listed if isinstance(listed, list) else [listed]
+                for name, listed in grouped.items()
+            },
+        }
+    target = raw.get("object")
+    if isinstance(target, dict) and target.get("objectType") == "SubStatement":
+        answered["object"] = _with_context_arrays(target)
+    return answered
 
 
 async def _record_completions(

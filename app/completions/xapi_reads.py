@@ -2,7 +2,7 @@
 client reads the statements it sent and those whose completion it can see."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,9 +164,54 @@ def _instant(params: Mapping[str, str], name: str) -> datetime | None:
         raise _refused(name, "An ISO 8601 timestamp.") from None
 
 
-def formatted(statement: dict[str, Any], how: str) -> dict[str, Any]:
-    """``ids``: agents by their identifier only, activities and verbs by id; else as stored."""
-    return _ids_statement(statement) if how == "ids" else statement
+def formatted(statement: dict[str, Any], how: str, languages: Sequence[str] = ()) -> dict[str, Any]:
+    """``ids``: agents by their identifier only, activities and verbs by id; ``canonical``:
+    each language map cut to the language the client prefers (else its first); ``exact``:
+    as stored."""
+    if how == "ids":
+        return _ids_statement(statement)
+    if how == "canonical":
+        answered: dict[str, Any] = _canonical(statement, languages)
+        return answered
+    return statement
+
+
+def preferred_languages(accept_language: str | None) -> list[str]:
+    """The language tags of an Accept-Language header, most preferred first."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        weight = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                weight = float(parameters.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag and tag != "*" and weight > 0:
+            weighted.append((-weight, position, tag.lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+_LANGUAGE_MAPS = {"display", "name", "description"}
+
+
+def _canonical(value: Any, languages: Sequence[str], name: str = "") -> Any:
+    if isinstance(value, list):
+        return [_canonical(item, languages) for item in value]
+    if not isinstance(value, dict) or name == "extensions":
+        return value
+    if name in _LANGUAGE_MAPS and value and all(isinstance(v, str) for v in value.values()):
+        by_tag = {tag.lower(): tag for tag in value}
+        for wanted in languages:
+            chosen = by_tag.get(wanted) or next(
+                (t for low, t in by_tag.items() if low.split("-")[0] == wanted.split("-")[0]),
+                None,
+            )
+            if chosen is not None:
+                return {chosen: value[chosen]}
+        first = next(iter(value))
+        return {first: value[first]}
+    return {key: _canonical(item, languages, key) for key, item in value.items()}
 
 
 def _ids_agent(agent: Any) -> Any:
@@ -181,7 +226,7 @@ def _ids_agent(agent: Any) -> Any:
 def _ids_activity(activity: Any) -> Any:
     if not isinstance(activity, dict) or "id" not in activity:
         return activity
-    return {"objectType": "Activity", "id": activity["id"]}
+    return {"id": activity["id"]}
 
 
 def _ids_statement(statement: dict[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.core.bulk import BuiltOnce, column_in, dialect_insert
 from app.models import Completion, StaffMember, XapiStatement, XapiStatementLink
@@ -146,15 +147,10 @@ async def get_statement(
     return _stored(row) if row is not None else None
 
 
-async def find_statements(
-    session: AsyncSession, reader: Reader, found: StatementFilter, limit: int
-) -> list[StoredStatement]:
-    """Statements not voided that match, newest stored first (or oldest, ``ascending``), up to
-    ``limit`` + 1 (the one more says whether there is a next page)."""
-    query = select(*_COLUMNS).where(XapiStatement.voided.is_(False))
-    readable = _readable(reader)
-    if readable is not None:
-        query = query.where(readable)
+def _matching(statements: Any, found: StatementFilter) -> list[ColumnElement[bool]]:
+    """The conditions of the agent, verb, activity and registration filters, on ``statements``
+    (the table or an alias of it)."""
+    conditions: list[ColumnElement[bool]] = []
     for kind, key, related in (
         ("agent", found.agent, found.related_agents),
         ("activity", found.activity, found.related_activities),
@@ -165,11 +161,29 @@ async def find_statements(
             )
             if not related:
                 link = link.where(XapiStatementLink.direct.is_(True))
-            query = query.where(XapiStatement.id.in_(link))
+            conditions.append(statements.id.in_(link))
     if found.verb is not None:
-        query = query.where(XapiStatement.verb_id == found.verb)
+        conditions.append(statements.verb_id == found.verb)
     if found.registration is not None:
-        query = query.where(XapiStatement.registration == found.registration)
+        conditions.append(statements.registration == found.registration)
+    return conditions
+
+
+async def find_statements(
+    session: AsyncSession, reader: Reader, found: StatementFilter, limit: int
+) -> list[StoredStatement]:
+    """Statements not voided that match, newest stored first (or oldest, ``ascending``), up to
+    ``limit`` + 1 (the one more says whether there is a next page). A statement whose
+    StatementRef names a statement that matches (voided or not) matches too, as xAPI says."""
+    query = select(*_COLUMNS).where(XapiStatement.voided.is_(False))
+    readable = _readable(reader)
+    if readable is not None:
+        query = query.where(readable)
+    matching = _matching(XapiStatement, found)
+    if matching:
+        target = aliased(XapiStatement)
+        targets = select(target.statement_id).where(*_matching(target, found))
+        query = query.where(or_(and_(*matching), XapiStatement.statement_ref.in_(targets)))
     if found.since is not None:
         query = query.where(XapiStatement.stored_at > found.since)
     if found.until is not None:

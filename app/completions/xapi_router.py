@@ -209,7 +209,7 @@ _READ_PARAMETERS = [
         ("since", "Stored after this time."),
         ("until", "Stored at or before this time."),
         ("limit", "Statements per page (0: the most, 500)."),
-        ("format", "exact (default), ids or canonical (answered as exact)."),
+        ("format", "exact (default), ids or canonical (Accept-Language chooses)."),
         ("attachments", "false only: attachments are not stored."),
         ("ascending", "true: oldest stored first."),
         ("more", "Set by the more link of the previous page."),
@@ -257,14 +257,15 @@ async def get_xapi_statements(
     headers = {VERSION_HEADER: answered, CONSISTENT_THROUGH: _instant(utcnow())}
     try:
         how = params.get("format", "exact")
+        languages = xapi_reads.preferred_languages(request.headers.get("accept-language"))
         if "statementId" in params or "voidedStatementId" in params:
             found = await xapi_reads.read_statement(session, caller, params)
-            body: Any = xapi_reads.formatted(found.statement, how)
+            body: Any = xapi_reads.formatted(found.statement, how, languages)
             headers["Last-Modified"] = format_datetime(found.stored_at, usegmt=True)
         else:
             page = await xapi_reads.find_statements(session, caller, params, request.url.path)
             body = {
-                "statements": [xapi_reads.formatted(s, how) for s in page.statements],
+                "statements": [xapi_reads.formatted(s, how, languages) for s in page.statements],
                 "more": page.more,
             }
             if page.last_stored is not None:

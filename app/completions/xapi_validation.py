@@ -13,10 +13,13 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _MAILTO = re.compile(r"^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$")
+# PnW alone, or years to seconds (ISO 8601 durations as xAPI uses them).
 _DURATION = re.compile(
-    r"^P(?=.)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
-    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$"
+    r"^P((\d+(\.\d+)?W)|(?=.)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?D)?"
+    r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?)$"
 )
+# RFC 3339 forbids the "unknown local offset" forms.
+_UNKNOWN_OFFSET = re.compile(r"-00(:?00)?$")
 _TIMESTAMP = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?$"
 )
@@ -92,7 +95,8 @@ class _Check:
             self.iri(key, f"{path}.{key}")
 
     def timestamp(self, value: Any, path: str) -> None:
-        if not isinstance(value, str) or not _TIMESTAMP.match(value) or value.endswith("-00:00"):
+        shaped = isinstance(value, str) and _TIMESTAMP.match(value)
+        if not shaped or _UNKNOWN_OFFSET.search(value):
             raise self.fail(path, "An ISO 8601 timestamp (RFC 3339), with its offset.")
         if self.v2 and value[-1] not in "Zz" and not re.search(r"[+-]\d{2}:?\d{2}$", value):
             raise self.fail(path, "An RFC 3339 timestamp, with its offset.")
@@ -184,7 +188,9 @@ class _Check:
         if "extensions" in definition:
             self.extensions(definition["extensions"], f"{path}.extensions")
         interaction = definition.get("interactionType")
-        if interaction is not None and interaction not in _INTERACTIONS:
+        if interaction is not None and (
+            not isinstance(interaction, str) or interaction not in _INTERACTIONS
+        ):
             raise self.fail(f"{path}.interactionType", "Not an xAPI interaction type.")
         if "correctResponsesPattern" in definition:
             if interaction is None:
@@ -229,7 +235,8 @@ class _Check:
             "SubStatement": self.substatement,
         }
         object_type = value.get("objectType", "Activity")
-        if object_type not in checks or (in_substatement and object_type == "SubStatement"):
+        allowed = not in_substatement or object_type != "SubStatement"
+        if not isinstance(object_type, str) or object_type not in checks or not allowed:
             raise self.fail(f"{path}.objectType", "Not an object type allowed here.")
         checks[object_type](value, path)
 
@@ -390,6 +397,8 @@ class _Check:
     def authority(self, value: Any) -> None:
         if isinstance(value, dict) and value.get("objectType") == "Group":
             self.group(value, "authority")
+            if self.identifiers(value, "authority"):
+                raise self.fail("authority", "An authority Group is anonymous (OAuth).")
             members = value.get("member")
             if not isinstance(members, list) or len(members) != 2:
                 raise self.fail("authority.member", "An OAuth authority Group has two Agents.")

@@ -30,6 +30,7 @@ class XapiStatement(Base):
         Index("ix_xapi_statements_verb_id_id", "verb_id", "id"),
         Index("ix_xapi_statements_registration", "registration"),
         Index("ix_xapi_statements_client_id_id", "client_id", "id"),
+        Index("ix_xapi_statements_statement_ref", "statement_ref"),
     )
 
     id: Mapped[IdPk]
@@ -42,6 +43,9 @@ class XapiStatement(Base):
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     # The statement id a voiding statement voids (its StatementRef object).
     voids: Mapped[str | None] = mapped_column(String(36))
+    # The statement id its StatementRef object names: a query also answers the statements
+    # that refer to the statements it matches.
+    statement_ref: Mapped[str | None] = mapped_column(String(36))
     # SHA-256 of the statement as the specification compares two with one id.
     content_hash: Mapped[str] = mapped_column(String(64))
     statement: Mapped[dict[str, Any]] = mapped_column(JSONDocument)

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("registration", sa.String(length=36), nullable=True),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("voids", sa.String(length=36), nullable=True),
+        sa.Column("statement_ref", sa.String(length=36), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column(
             "statement",
@@ -54,6 +55,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_xapi_statements_verb_id_id", ["verb_id", "id"])
         batch_op.create_index("ix_xapi_statements_registration", ["registration"])
         batch_op.create_index("ix_xapi_statements_client_id_id", ["client_id", "id"])
+        batch_op.create_index("ix_xapi_statements_statement_ref", ["statement_ref"])
     op.create_table(
         "xapi_statement_links",
         sa.Column("statement_pk", BIG_ID, nullable=False),

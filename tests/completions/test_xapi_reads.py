@@ -135,3 +135,53 @@ async def test_a_restricted_client_reads_what_it_sent_or_whose_completion_it_see
     assert await readable(lms) == ["3", "2", "1"]
     assert await readable(cardiff) == ["1"]  # the completion of its staff, not the attempt
     assert await readable(gwent) == ["3"]  # its own only
+
+
+async def test_a_query_also_answers_statements_referring_to_matching_ones(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    first = statement(MBOX, id="00000000-0000-4000-8000-000000000001", verb=ATTEMPTED)
+    ref = statement(
+        MBOX,
+        id="00000000-0000-4000-8000-000000000002",
+        object={"objectType": "StatementRef", "id": first["id"]},
+    )
+    other = statement(MBOX, id="00000000-0000-4000-8000-000000000003")
+    assert (await send(client, lms, [first, ref, other])).status_code == 200
+    found = await client.get(
+        "/xapi/statements", params={"verb": ATTEMPTED["id"]}, headers=bearer(lms)
+    )
+    assert [i[-1] for i in ids_of(found)] == ["2", "1"]
+
+
+async def test_a_single_context_activity_is_answered_as_an_array(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    parent = {"id": "http://example.com/parent"}
+    body = statement(MBOX, context={"contextActivities": {"parent": parent}})
+    [statement_id] = (await send(client, lms, body)).json()
+    found = await client.get(
+        "/xapi/statements", params={"statementId": statement_id}, headers=bearer(lms)
+    )
+    assert found.json()["context"]["contextActivities"]["parent"] == [parent]
+
+
+async def test_formats_ids_and_canonical(client: httpx.AsyncClient, lms: dict[str, str]) -> None:
+    body = statement(
+        {**MBOX, "name": "Example Learner"},
+        verb={"id": ATTEMPTED["id"], "display": {"en-US": "attempted", "en-GB": "attempted"}},
+    )
+    [statement_id] = (await send(client, lms, body)).json()
+    params = {"statementId": statement_id}
+    ids = await client.get(
+        "/xapi/statements", params=params | {"format": "ids"}, headers=bearer(lms)
+    )
+    assert ids.json()["actor"] == {"objectType": "Agent", **MBOX}
+    assert ids.json()["verb"] == ATTEMPTED
+    assert ids.json()["object"] == {"id": body["object"]["id"]}
+    canonical = await client.get(
+        "/xapi/statements",
+        params=params | {"format": "canonical"},
+        headers={**bearer(lms), "Accept-Language": "en-GB"},
+    )
+    assert canonical.json()["verb"]["display"] == {"en-GB": "attempted"}

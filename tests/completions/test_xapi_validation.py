@@ -119,6 +119,14 @@ SUB = {
         (_with(result={"duration": "1234 seconds"}), "result.duration"),
         (_with(result={"score": {"raw": 11, "max": 10}}), "result.score.raw"),
         (_with(timestamp="2015-12-18T12:17:00-00:00"), "timestamp"),
+        (_with(timestamp="2015-12-18T12:17:00-0000"), "timestamp"),
+        (_with(result={"duration": "P4W1D"}), "result.duration"),
+        (_with(authority={"objectType": "Group", **MBOX, "member": [MBOX, MBOX]}), "authority"),
+        (
+            _with(object={"id": "http://example.com/q", "definition": {"interactionType": {}}}),
+            "object.definition.interactionType",
+        ),
+        (_with(object={"objectType": {"x": 1}, "id": "http://example.com/q"}), "object.objectType"),
         (_with(verb={"id": "http://example.com/v", "display": {"not a tag!": "x"}}), ""),
         (_with(result={"extensions": {"not an iri": 1}}), "result.extensions.not an iri"),
         (
