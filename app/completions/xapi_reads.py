@@ -77,7 +77,7 @@ async def read_statement(
         raise _refused(name, "Send statementId or voidedStatementId, not both.")
     extra = sorted(set(params) - _ALWAYS - {name})
     if extra:
-        raise _refused(extra[0], f"Not allowed with {name}.")
+        raise _refused(name, f"Only format and attachments go with it, not {extra[0]}.")
     _format(params)
     _flag(params, "attachments")
     statement_id = statement_uuid(params[name], "", name)

@@ -74,7 +74,7 @@ MAX_STATEMENTS = 100_000
 
 
 def _answered_version(requested: str | None) -> str:
-    if requested is None or not VERSION.match(requested.strip()):
+    if requested is None or len(requested) > 20 or not VERSION.match(requested.strip()):
         raise BadRequest(
             f"{VERSION_HEADER} must be sent, with version 1.0.x or 2.0.x.",
             invalid_params=[(VERSION_HEADER, "Required: 1.0.x or 2.0.x.")],
@@ -189,30 +189,48 @@ async def put_xapi_statement(
     return Response(status_code=204, headers={VERSION_HEADER: answered})
 
 
+_UUID_SCHEMA = {"type": "string", "format": "uuid", "maxLength": 36}
+_FLAG_SCHEMA = {"type": "string", "enum": ["true", "false"]}
+_TEXT_SCHEMA = {"type": "string", "maxLength": 2000}
+_TIME_SCHEMA = {"type": "string", "format": "date-time", "maxLength": 40}
 _READ_PARAMETERS = [
-    {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": {"type": "string", "maxLength": 2000},
-    }
-    for name, description in [
-        ("statementId", "One statement by id (not voided)."),
-        ("voidedStatementId", "One voided statement by id."),
-        ("agent", "An Agent or identified Group (JSON): the actor or object."),
-        ("verb", "A verb id."),
-        ("activity", "An activity id: the object."),
-        ("registration", "A registration (UUID)."),
-        ("related_activities", "true: the activity anywhere in the statement."),
-        ("related_agents", "true: the agent anywhere in the statement."),
-        ("since", "Stored after this time."),
-        ("until", "Stored at or before this time."),
-        ("limit", "Statements per page (0: the most, 500)."),
-        ("format", "exact (default), ids or canonical (Accept-Language chooses)."),
-        ("attachments", "false only: attachments are not stored."),
-        ("ascending", "true: oldest stored first."),
-        ("more", "Set by the more link of the previous page."),
+    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+    for name, text, schema in [
+        (
+            "statementId",
+            "One statement by id (not voided); with format and attachments only.",
+            _UUID_SCHEMA,
+        ),
+        (
+            "voidedStatementId",
+            "One voided statement by id; with format and attachments only.",
+            _UUID_SCHEMA,
+        ),
+        ("agent", "An Agent or identified Group as JSON: the actor or object.", _TEXT_SCHEMA),
+        ("verb", "A verb id.", _TEXT_SCHEMA),
+        ("activity", "An activity id: the object.", _TEXT_SCHEMA),
+        ("registration", "A registration.", _UUID_SCHEMA),
+        ("related_activities", "true: the activity anywhere in the statement.", _FLAG_SCHEMA),
+        ("related_agents", "true: the agent anywhere in the statement.", _FLAG_SCHEMA),
+        ("since", "Stored after this time.", _TIME_SCHEMA),
+        ("until", "Stored at or before this time.", _TIME_SCHEMA),
+        (
+            "limit",
+            "Statements per page (0: the most, 500).",
+            {"type": "string", "pattern": r"^\d{1,9}$"},
+        ),
+        (
+            "format",
+            "exact (default), ids, or canonical (Accept-Language chooses).",
+            {"type": "string", "enum": list(xapi_reads.FORMATS)},
+        ),
+        ("attachments", "Only false has an effect: attachment data is not stored.", _FLAG_SCHEMA),
+        ("ascending", "true: oldest stored first.", _FLAG_SCHEMA),
+        (
+            "more",
+            "Set by the more link of the previous page.",
+            {"type": "string", "pattern": r"^\d{1,18}$"},
+        ),
     ]
 ]
 _STATEMENT_RESULT = {
@@ -224,9 +242,9 @@ _STATEMENT_RESULT = {
 }
 
 
-@router.api_route(
+@router.head("/xapi/statements", include_in_schema=False)
+@router.get(
     "/xapi/statements",
-    methods=["GET", "HEAD"],
     summary="Read xAPI statements",
     responses={
         200: {
@@ -240,7 +258,7 @@ _STATEMENT_RESULT = {
             },
             "content": {"application/json": {"schema": _STATEMENT_RESULT}},
         },
-        **problem_responses(*AUTHENTICATED, 404),
+        **problem_responses(*AUTHENTICATED, 404, 422),
     },
     openapi_extra={"parameters": [_VERSION_PARAMETER, *_READ_PARAMETERS]},
 )
@@ -251,7 +269,8 @@ async def get_xapi_statements(
     version: VersionHeader = None,
 ) -> Response:
     """xAPI Statement Resource: a statement by `statementId` or `voidedStatementId`, or the
-    statements a query matches (newest stored first), with a `more` link to the next page."""
+    statements a query matches (newest stored first), with a `more` link to the next page.
+    HEAD answers the same status and headers without the body."""
     answered = _answered_version(version)
     params = dict(request.query_params)
     headers = {VERSION_HEADER: answered, CONSISTENT_THROUGH: _instant(utcnow())}
@@ -304,7 +323,8 @@ def _instant(at: datetime) -> str:
                     "example": {"version": list(SUPPORTED_VERSIONS)},
                 }
             },
-        }
+        },
+        **problem_responses(500),
     },
 )
 async def get_xapi_about() -> JSONResponse:

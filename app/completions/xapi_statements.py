@@ -304,7 +304,7 @@ def _timestamp(raw: Mapping[str, Any], where: str) -> datetime | None:
 def parse_timestamp(value: Any, where: str = "", name: str = "timestamp") -> datetime:
     """An ISO 8601 timestamp as a UTC instant (Malformed, naming ``name``, when not one)."""
     try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+        parsed = datetime.fromisoformat(value.upper()) if isinstance(value, str) else None
     except ValueError:
         parsed = None
     if parsed is None:
