@@ -12,7 +12,7 @@ GENERATOR_STAMP := $(GENERATOR)/.installed
 RELEASED := $(lastword $(shell ls contract/released/openapi-*.json 2>/dev/null | sort -V))
 
 .PHONY: run test test-fast test-postgresql test-deep lint lint-code contract release-contract check-openapi openapi \
-	venv node generator clean
+	venv node generator clean xapi-conformance
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,13 @@ release-contract: $(STAMP)
 ## Regenerate the checked-in OpenAPI document.
 openapi: $(STAMP)
 	$(BIN)/iqt openapi > openapi.json
+
+# The ADL LRS conformance suite (an unmodified copy; not part of `make test`: it takes minutes).
+SUITE ?= ../shared/xapi-conformance-suite
+
+## Run the ADL xAPI conformance suite (SUITE=path) against a scratch server, 1.0.3 and 2.0.0.
+xapi-conformance: $(STAMP)
+	bench/xapi_conformance.sh $(SUITE) $(BIN)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import basic
+from app.auth.active_clients import ActiveClient
 from app.auth.caller import Caller
 from app.auth.scopes import SCOPE_DESCRIPTIONS, Scope
 from app.auth.tokens import InvalidToken, read_token
@@ -28,6 +31,11 @@ oauth2_scheme = OAuth2(
     ),
     auto_error=False,
 )
+
+
+# Where HTTP Basic with the client id and secret is accepted beside Bearer tokens: the xAPI
+# resources, as LRS clients are configured with a key and a secret.
+BASIC_PATHS = ("/xapi/",)
 
 
 def _unauthorised(detail: str, error: str = "invalid_token") -> Unauthorised:
@@ -57,19 +65,12 @@ async def authenticate(
             "A bearer token is required.", headers={"WWW-Authenticate": 'Bearer realm="iqt"'}
         )
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorised("The Authorization header must be 'Bearer <token>'.", "invalid_request")
-    settings = request.app.state.settings
-    try:
-        claims = read_token(settings, token.strip())
-    except InvalidToken:
-        raise _unauthorised("The access token is not valid or has expired.") from None
-    client = await request.app.state.clients.lookup(session, claims.client_id)
-    if client is None:
-        raise _unauthorised("The client of this token is revoked or unknown.")
+    if scheme.lower() == "basic" and request.url.path.startswith(BASIC_PATHS):
+        client, granted = await _basic_client(request, session, token)
+    else:
+        client, granted = await _bearer_client(request, session, scheme, token)
     await enforce_rate_limit(request, client)
     request.state.client_id = client.client_id
-    granted = claims.scopes & client.scopes
     caller = Caller(
         client_id=client.client_id,
         scopes=granted,
@@ -88,6 +89,39 @@ async def authenticate(
             },
         )
     return caller
+
+
+async def _bearer_client(
+    request: Request, session: AsyncSession, scheme: str, token: str
+) -> tuple[ActiveClient, frozenset[str]]:
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorised("The Authorization header must be 'Bearer <token>'.", "invalid_request")
+    settings = request.app.state.settings
+    try:
+        claims = read_token(settings, token.strip())
+    except InvalidToken:
+        raise _unauthorised("The access token is not valid or has expired.") from None
+    client: ActiveClient | None = await request.app.state.clients.lookup(session, claims.client_id)
+    if client is None:
+        raise _unauthorised("The client of this token is revoked or unknown.")
+    return client, frozenset(claims.scopes & client.scopes)
+
+
+async def _basic_client(
+    request: Request, session: AsyncSession, encoded: str
+) -> tuple[ActiveClient, frozenset[str]]:
+    """HTTP Basic with the client id and secret: every scope the client holds."""
+    credentials = basic.credentials_of(encoded)
+    settings = request.app.state.settings
+    client = (
+        await basic.client_with_secret(session, settings, *credentials) if credentials else None
+    )
+    if client is None:
+        raise Unauthorised(
+            "The client id and secret are not valid.",
+            headers={"WWW-Authenticate": 'Basic realm="iqt"'},
+        )
+    return client, client.scopes
 
 
 def requires(*scopes: Scope) -> Any:

@@ -153,11 +153,8 @@ async def grant_client_credentials(
     requested_scope: str | None,
 ) -> IssuedToken:
     """RFC 6749 §4.4: a token for the client, with the requested scopes (default: all)."""
-    client = await repository.get_active_client(session, client_id)
-    # An unknown id costs the same check as a known one, so timing does not tell them apart.
+    client = await authenticate_client(session, settings, client_id, client_secret)
     if client is None:
-        await verify_secret(settings, _dummy_hash(settings), client_secret)
-    if client is None or not await _authenticates(settings, client, client_secret):
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
     requested = requested_scope.split() if requested_scope else list(client.scopes)
     not_granted = sorted(set(requested) - set(client.scopes))
@@ -184,6 +181,19 @@ async def verify_secret(settings: Settings, secret_hash: str, secret: str) -> bo
     return await loop.run_in_executor(
         _secret_checks, _secret_matches, settings, secret_hash, secret
     )
+
+
+async def authenticate_client(
+    session: AsyncSession, settings: Settings, client_id: str, secret: str
+) -> ApiClient | None:
+    """The active client whose id and secret these are, else None. The one check of a client
+    secret (token requests and HTTP Basic alike): an unknown id costs the same check as a known
+    one, so timing does not tell them apart."""
+    client = await repository.get_active_client(session, client_id)
+    if client is None:
+        await verify_secret(settings, _dummy_hash(settings), secret)
+        return None
+    return client if await _authenticates(settings, client, secret) else None
 
 
 async def _authenticates(settings: Settings, client: ApiClient, secret: str) -> bool:

@@ -1,6 +1,7 @@
-"""xAPI statements that become completions: completed, passed or failed, on an activity a
-course lists, by an actor this service can identify. Everything else is acknowledged and not
-stored. A statement's id is its external id: the same id with other content is a 409."""
+"""xAPI statements: every valid one is stored as received (evidence); those that mean a
+completion (completed, passed or failed, on an activity a course lists, by an actor this
+service identifies people by) become completions, whose external id is the statement id. The
+same statement id with other content is a 409; a voiding statement retracts what it voids."""
 
 import re
 from collections.abc import Sequence
@@ -11,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.completions import service
+from app.completions import repository as completions_repository
+from app.completions import service, xapi_repository
 from app.completions.records import completion_row
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
-from app.completions.xapi_statements import Malformed, Statement, parse_statement
+from app.completions.xapi_statements import Statement, parse_statement
+from app.completions.xapi_validation import Malformed
 from app.core.clock import clock_skew, utcnow
-from app.core.problems import Conflict, PayloadTooLarge
+from app.core.problems import Conflict, NotFound, PayloadTooLarge
 from app.courses.repository import courses_by_activity
 from app.models import ApiClient
 from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
@@ -36,16 +39,19 @@ async def receive_statements(
     caller: Caller,
     raw: Any,
     *,
+    version: str,
+    authority_home_page: str,
     statement_id: str | None = None,
 ) -> list[str]:
-    """Stores the completions among these statements (all or none); their ids, in order."""
+    """Stores these statements as received (all or none) and the completions among them;
+    voids what their voiding statements void. Their ids, in order."""
     caller.note_audit("create", "xapiStatement", statement_id, None)
     many = isinstance(raw, list)
     items = raw if many else [raw]
     if len(items) > MAX_BATCH_RECORDS:  # as for completion batches
         raise PayloadTooLarge(f"At most {MAX_BATCH_RECORDS} statements per request.")
     statements = [
-        parse_statement(item, f"{index}." if many else "", statement_id)
+        parse_statement(item, f"{index}." if many else "", statement_id, version)
         for index, item in enumerate(items)
     ]
     seen: set[str] = set()
@@ -53,6 +59,112 @@ async def receive_statements(
         if statement.id in seen:
             raise Malformed(statement.where, "id", "Sent twice in one request.")
         seen.add(statement.id)
+    now = utcnow()
+    new = await _store(session, caller, statements, now, version, authority_home_page)
+    await _record_completions(session, caller, [s for s in statements if s.id in new], now)
+    await _void(session, caller, [s for s in statements if s.id in new and s.voids])
+    return [s.id for s in statements]
+
+
+async def _store(
+    session: AsyncSession,
+    caller: Caller,
+    statements: Sequence[Statement],
+    now: datetime,
+    version: str,
+    authority_home_page: str,
+) -> set[str]:
+    """Stores the statements not stored before; the ids of those. A repeat with other content
+    is a 409 (and nothing is stored)."""
+    targets = [s.voids for s in statements if s.voids]
+    voiding = await xapi_repository.voiding_statements(session, targets)
+    voiding |= {s.id for s in statements if s.voids}
+    for statement in statements:
+        if statement.voids in voiding:
+            raise Malformed(statement.where, "object.id", "A voiding statement cannot be voided.")
+    authority = {
+        "objectType": "Agent",
+        "account": {"homePage": authority_home_page, "name": caller.client_id},
+    }
+    rows = [
+        {
+            "statement_id": s.id,
+            "client_id": caller.client_id,
+            "stored_at": now,
+            "verb_id": s.verb_id,
+            "registration": s.registration,
+            "voided": False,
+            "voids": s.voids,
+            "statement_ref": s.statement_ref,
+            "content_hash": s.content_hash,
+            "statement": as_stored(s, now, version, authority),
+        }
+        for s in statements
+    ]
+    inserted = await xapi_repository.insert_statements(session, rows)
+    repeats = [s for s in statements if s.id not in inserted]
+    stored = await xapi_repository.content_hashes(session, [s.id for s in repeats])
+    conflicts = [s.id for s in repeats if stored.get(s.id) != s.content_hash]
+    if conflicts:
+        raise Conflict(
+            f"Statement {conflicts[0]} was received before with other content.",
+            invalid_params=[
+                ("id", f"{i} was received before with other content.") for i in conflicts
+            ],
+        )
+    await xapi_repository.insert_links(
+        session,
+        [
+            {"statement_pk": inserted[s.id], "kind": kind, "key": key, "direct": direct}
+            for s in statements
+            if s.id in inserted
+            for kind, links in (("agent", s.agents), ("activity", s.activities))
+            for key, direct in links.items()
+        ],
+    )
+    return set(inserted)
+
+
+def as_stored(
+    statement: Statement, now: datetime, version: str, authority: dict[str, Any]
+) -> dict[str, Any]:
+    """The statement as this LRS keeps and answers it: with its id, stored time, timestamp,
+    authority (the client that sent it) and version."""
+    stored = now.isoformat().replace("+00:00", "Z")
+    return {
+        **_with_context_arrays(statement.raw),
+        "id": statement.id,
+        "timestamp": statement.raw.get("timestamp", stored),
+        "stored": stored,
+        "authority": authority,
+        "version": statement.raw.get("version", "1.0.0" if version.startswith("1.") else "2.0.0"),
+    }
+
+
+def _with_context_arrays(raw: dict[str, Any]) -> dict[str, Any]:
+    """A single context activity is kept as an array of one, as the specification says an LRS
+    returns it (in the statement and in a SubStatement)."""
+    answered = dict(raw)
+    context = raw.get("context")
+    if isinstance(context, dict) and isinstance(context.get("contextActivities"), dict):
+        grouped = context["contextActivities"]
+        answered["context"] = {
+            **context,
+            "contextActivities": {
+                name: listed if isinstance(listed, list) else [listed]
+                for name, listed in grouped.items()
+            },
+        }
+    target = raw.get("object")
+    if isinstance(target, dict) and target.get("objectType") == "SubStatement":
+        answered["object"] = _with_context_arrays(target)
+    return answered
+
+
+async def _record_completions(
+    session: AsyncSession, caller: Caller, statements: Sequence[Statement], now: datetime
+) -> None:
+    """The completions among newly stored statements."""
     candidates = [
         s
         for s in statements
@@ -60,6 +172,8 @@ async def receive_statements(
         and s.activity_id is not None
         and s.completion is not False
         and not s.actor.is_group
+        and (s.score_scaled is None or s.score_scaled >= 0)
+        and (s.timestamp is None or s.timestamp <= now + clock_skew())
     ]
     courses = await courses_by_activity(session, [s.activity_id or "" for s in candidates])
     candidates = [s for s in candidates if s.activity_id in courses]
@@ -68,10 +182,11 @@ async def receive_statements(
         home_page = await session.scalar(
             select(ApiClient.xapi_account_home_page).where(ApiClient.client_id == caller.client_id)
         )
-    now = utcnow()
     rows = [
-        _completion(s, courses[s.activity_id or ""], home_page, caller.client_id, now)
+        row
         for s in candidates
+        if (row := _completion(s, courses[s.activity_id or ""], home_page, caller.client_id, now))
+        is not None
     ]
     recorded = await service.record_completions(session, caller, rows)
     if recorded.conflicts:
@@ -80,7 +195,25 @@ async def receive_statements(
             f"Statement {ids[0]} was received before with other content.",
             invalid_params=[("id", f"{i} was received before with other content.") for i in ids],
         )
-    return [s.id for s in statements]
+
+
+async def _void(session: AsyncSession, caller: Caller, voiding: Sequence[Statement]) -> None:
+    """Voids the stored statements these name (a restricted client, only those it sent), and
+    retracts the completions they made, as DELETE /completions/{id} does."""
+    sent_by = caller.client_id if caller.is_restricted else None
+    voided = await xapi_repository.void(session, [s.voids or "" for s in voiding], sent_by=sent_by)
+    by_target = {s.voids: s.id for s in voiding}
+    for target, sender in voided:
+        views = await completions_repository.views_by_external_id(session, sender, [target])
+        view = views.get(target)
+        if view is None:
+            continue
+        try:
+            await service.retract_completion(
+                session, caller, view["id"], f"Voided by xAPI statement {by_target[target]}."
+            )
+        except NotFound:
+            continue  # a completion the caller cannot read stays as it is
 
 
 def _completion(
@@ -89,27 +222,20 @@ def _completion(
     home_page: str | None,
     client_id: str,
     now: datetime,
-) -> dict[str, Any]:
-    where, actor = statement.where, statement.actor
+) -> dict[str, Any] | None:
+    """The completion row a statement makes, or None when its actor is not one this service
+    identifies people by (openid, an account of another homePage or not an employee number)."""
+    actor = statement.actor
     if actor.openid is not None:
-        raise Malformed(where, "actor.openid", "Use account, mbox or mbox_sha1sum for people.")
+        return None
     employee_number = None
     if actor.account_home_page is not None:
         if home_page is None or _normalise(actor.account_home_page) != _normalise(home_page):
-            raise Malformed(
-                where,
-                "actor.account.homePage",
-                "Not the account homePage configured for this client"
-                + (f" ({home_page})." if home_page else ": none is."),
-            )
+            return None
         if not _EMPLOYEE_NUMBER.match(actor.account_name or ""):
-            raise Malformed(where, "actor.account.name", "Not an employee number.")
+            return None
         employee_number = actor.account_name
-    if statement.score_scaled is not None and statement.score_scaled < 0:
-        raise Malformed(where, "result.score.scaled", "A course score is between 0 and 1.")
     completed_at = statement.timestamp or now
-    if completed_at > now + clock_skew():
-        raise Malformed(where, "timestamp", "Is in the future.")
     passed = statement.success
     if passed is None:
         passed = COMPLETION_VERBS[statement.verb_id]

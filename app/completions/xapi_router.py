@@ -1,3 +1,5 @@
+from datetime import datetime
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -6,9 +8,11 @@ from fastapi.responses import JSONResponse
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.completions import xapi
-from app.completions.xapi_statements import VERSION, statement_uuid
+from app.completions import xapi, xapi_reads
+from app.completions.xapi_statements import statement_uuid
+from app.completions.xapi_validation import VERSION
 from app.core.batch_bodies import read_json
+from app.core.clock import utcnow
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import BadRequest, ProblemError, UnsupportedMediaType
@@ -16,6 +20,8 @@ from app.core.problems import BadRequest, ProblemError, UnsupportedMediaType
 router = APIRouter(tags=["xAPI"])
 
 VERSION_HEADER = "X-Experience-API-Version"
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
 _STATEMENT_EXAMPLE = {
     "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
     "timestamp": "2026-11-20T14:03:00+00:00",
@@ -68,7 +74,7 @@ MAX_STATEMENTS = 100_000
 
 
 def _answered_version(requested: str | None) -> str:
-    if requested is None or not VERSION.match(requested.strip()):
+    if requested is None or len(requested) > 20 or not VERSION.match(requested.strip()):
         raise BadRequest(
             f"{VERSION_HEADER} must be sent, with version 1.0.x or 2.0.x.",
             invalid_params=[(VERSION_HEADER, "Required: 1.0.x or 2.0.x.")],
@@ -77,11 +83,16 @@ def _answered_version(requested: str | None) -> str:
     return xapi.version_answered(requested.strip())
 
 
+def _home_page(request: Request) -> str:
+    """The homePage of the authority this LRS gives the statements a client sends."""
+    return str(request.base_url).rstrip("/")
+
+
 async def _json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType("Send statements as application/json.")
-    return read_json(await request.body())
+    return read_json(await request.body())  # at most MAX_JSON_DEPTH deep
 
 
 @router.post(
@@ -117,7 +128,13 @@ async def post_xapi_statements(
     among the staff of the client's organisations when it is limited to some."""
     answered = _answered_version(version)
     try:
-        ids = await xapi.receive_statements(session, caller, await _json_body(request))
+        ids = await xapi.receive_statements(
+            session,
+            caller,
+            await _json_body(request),
+            version=answered,
+            authority_home_page=_home_page(request),
+        )
     except ProblemError as exc:
         exc.headers.setdefault(VERSION_HEADER, answered)
         raise
@@ -156,9 +173,157 @@ async def put_xapi_statement(
         if isinstance(body, list):
             raise BadRequest("PUT takes one statement.", invalid_params=[("statement", "One.")])
         await xapi.receive_statements(
-            session, caller, body, statement_id=statement_uuid(statement_id, "", "statementId")
+            session,
+            caller,
+            body,
+            version=answered,
+            authority_home_page=_home_page(request),
+            statement_id=statement_uuid(statement_id, "", "statementId"),
         )
     except ProblemError as exc:
         exc.headers.setdefault(VERSION_HEADER, answered)
         raise
     return Response(status_code=204, headers={VERSION_HEADER: answered})
+
+
+_UUID_SCHEMA = {"type": "string", "format": "uuid", "maxLength": 36}
+_FLAG_SCHEMA = {"type": "string", "enum": ["true", "false"]}
+_TEXT_SCHEMA = {"type": "string", "maxLength": 2000}
+_TIME_SCHEMA = {"type": "string", "format": "date-time", "maxLength": 40}
+_READ_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "description": text, "schema": schema}
+    for name, text, schema in [
+        (
+            "statementId",
+            "One statement by id (not voided); with format and attachments only.",
+            _UUID_SCHEMA,
+        ),
+        (
+            "voidedStatementId",
+            "One voided statement by id; with format and attachments only.",
+            _UUID_SCHEMA,
+        ),
+        ("agent", "An Agent or identified Group as JSON: the actor or object.", _TEXT_SCHEMA),
+        ("verb", "A verb id.", _TEXT_SCHEMA),
+        ("activity", "An activity id: the object.", _TEXT_SCHEMA),
+        ("registration", "A registration.", _UUID_SCHEMA),
+        ("related_activities", "true: the activity anywhere in the statement.", _FLAG_SCHEMA),
+        ("related_agents", "true: the agent anywhere in the statement.", _FLAG_SCHEMA),
+        ("since", "Stored after this time.", _TIME_SCHEMA),
+        ("until", "Stored at or before this time.", _TIME_SCHEMA),
+        (
+            "limit",
+            "Statements per page (0: the most, 500).",
+            {"type": "string", "pattern": r"^\d{1,9}$"},
+        ),
+        (
+            "format",
+            "exact (default), ids, or canonical (Accept-Language chooses).",
+            {"type": "string", "enum": list(xapi_reads.FORMATS)},
+        ),
+        ("attachments", "Only false has an effect: attachment data is not stored.", _FLAG_SCHEMA),
+        ("ascending", "true: oldest stored first.", _FLAG_SCHEMA),
+        (
+            "more",
+            "Set by the more link of the previous page.",
+            {"type": "string", "pattern": r"^\d{1,18}$"},
+        ),
+    ]
+]
+_STATEMENT_RESULT = {
+    "type": "object",
+    "properties": {
+        "statements": {"type": "array", "items": {"type": "object"}, "maxItems": 500},
+        "more": {"type": "string", "maxLength": 10000},
+    },
+}
+
+
+@router.head("/xapi/statements", include_in_schema=False)
+@router.get(
+    "/xapi/statements",
+    summary="Read xAPI statements",
+    responses={
+        200: {
+            "description": "One statement (statementId, voidedStatementId) or a page of them.",
+            "headers": {
+                **_VERSION_RESPONSE_HEADER,
+                CONSISTENT_THROUGH: {
+                    "description": "Statements stored up to this time are all in the answer.",
+                    "schema": {"type": "string", "maxLength": 40},
+                },
+            },
+            "content": {"application/json": {"schema": _STATEMENT_RESULT}},
+        },
+        **problem_responses(*AUTHENTICATED, 404, 422),
+    },
+    openapi_extra={"parameters": [_VERSION_PARAMETER, *_READ_PARAMETERS]},
+)
+async def get_xapi_statements(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.COMPLETIONS_READ)],
+    version: VersionHeader = None,
+) -> Response:
+    """xAPI Statement Resource: a statement by `statementId` or `voidedStatementId`, or the
+    statements a query matches (newest stored first), with a `more` link to the next page.
+    HEAD answers the same status and headers without the body."""
+    answered = _answered_version(version)
+    params = dict(request.query_params)
+    headers = {VERSION_HEADER: answered, CONSISTENT_THROUGH: _instant(utcnow())}
+    try:
+        how = params.get("format", "exact")
+        languages = xapi_reads.preferred_languages(request.headers.get("accept-language"))
+        if "statementId" in params or "voidedStatementId" in params:
+            found = await xapi_reads.read_statement(session, caller, params)
+            body: Any = xapi_reads.formatted(found.statement, how, languages)
+            headers["Last-Modified"] = format_datetime(found.stored_at, usegmt=True)
+        else:
+            page = await xapi_reads.find_statements(session, caller, params, request.url.path)
+            body = {
+                "statements": [xapi_reads.formatted(s, how, languages) for s in page.statements],
+                "more": page.more,
+            }
+            if page.last_stored is not None:
+                headers["Last-Modified"] = format_datetime(page.last_stored, usegmt=True)
+    except ProblemError as exc:
+        for name, value in headers.items():
+            exc.headers.setdefault(name, value)
+        raise
+    if request.method == "HEAD":
+        return Response(status_code=200, headers=headers, media_type="application/json")
+    return JSONResponse(body, headers=headers)
+
+
+def _instant(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+@router.get(
+    "/xapi/about",
+    summary="xAPI versions this LRS supports",
+    responses={
+        200: {
+            "description": "The xAPI versions supported.",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "version": {
+                                "type": "array",
+                                "items": {"type": "string", "maxLength": 20},
+                                "maxItems": 10,
+                            }
+                        },
+                    },
+                    "example": {"version": list(SUPPORTED_VERSIONS)},
+                }
+            },
+        },
+        **problem_responses(500),
+    },
+)
+async def get_xapi_about() -> JSONResponse:
+    """xAPI About Resource: the versions supported (no authentication, as xAPI requires)."""
+    return JSONResponse({"version": list(SUPPORTED_VERSIONS)})

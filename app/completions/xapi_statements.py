@@ -12,10 +12,10 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.core.problems import BadRequest
+from app.completions.xapi_validation import VERSION, Malformed, validate_statement
 from app.core.schemas import plausible_date, text_problem
 
-VERSION = re.compile(r"^(1\.0|2\.0)(\.\d+)?$")
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 _PROPERTIES = {
@@ -58,19 +58,23 @@ class Statement:
     score_scaled: float | None
     timestamp: datetime | None
     content_hash: str
+    raw: dict[str, Any]
+    # The statement id a StatementRef object names (None for other objects).
+    statement_ref: str | None
+    registration: str | None
+    # Agent identifiers and activity ids it names: True for its actor or object.
+    agents: dict[str, bool]
+    activities: dict[str, bool]
+
+    @property
+    def voids(self) -> str | None:
+        """The statement this one voids, if it is a voiding statement."""
+        return self.statement_ref if self.verb_id == VOIDED else None
 
 
-class Malformed(BadRequest):
-    """A statement the xAPI specification says an LRS must reject (400)."""
-
-    def __init__(self, where: str, name: str, reason: str) -> None:
-        super().__init__(
-            f"The statement is not valid xAPI: {where}{name}: {reason}",
-            invalid_params=[(f"{where}{name}", reason)],
-        )
-
-
-def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) -> Statement:
+def parse_statement(
+    raw: Any, where: str = "", statement_id: str | None = None, version: str = "1.0.3"
+) -> Statement:
     if not isinstance(raw, dict):
         raise Malformed(where, "statement", "A statement is a JSON object.")
     _refuse_nulls(raw, where, "")
@@ -81,6 +85,7 @@ def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) 
     if unknown:
         raise Malformed(where, unknown[0], "Not a statement property.")
     given_id = statement_uuid(raw["id"], where, "id") if "id" in raw else None
+    validate_statement(raw, where, version)
     if statement_id is not None and given_id is not None and given_id != statement_id:
         raise Malformed(where, "id", "Differs from the statementId parameter.")
     if "version" in raw and not (isinstance(raw["version"], str) and VERSION.match(raw["version"])):
@@ -95,9 +100,25 @@ def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) 
     if object_type not in ("Activity", "Agent", "Group", "StatementRef", "SubStatement"):
         raise Malformed(where, "object.objectType", "Not an xAPI object type.")
     activity_id = _iri(target.get("id"), where, "object.id") if object_type == "Activity" else None
+    statement_ref = None
+    if object_type == "StatementRef":
+        statement_ref = statement_uuid(target.get("id"), where, "object.id")
+    if verb_id == VOIDED and statement_ref is None:
+        raise Malformed(
+            where, "object.objectType", "A voiding statement's object is a StatementRef."
+        )
     result = raw.get("result", {})
     if not isinstance(result, dict):
         raise Malformed(where, "result", "A JSON object.")
+    context = raw.get("context", {})
+    if not isinstance(context, dict):
+        raise Malformed(where, "context", "A JSON object.")
+    registration = None
+    if "registration" in context:
+        registration = statement_uuid(context["registration"], where, "context.registration")
+    agents: dict[str, bool] = {}
+    activities: dict[str, bool] = {}
+    _links(raw, agents, activities, direct=True)
     return Statement(
         id=statement_id or given_id or str(uuid.uuid4()),
         where=where,
@@ -109,7 +130,71 @@ def parse_statement(raw: Any, where: str = "", statement_id: str | None = None) 
         score_scaled=_scaled(result, where),
         timestamp=_timestamp(raw, where),
         content_hash=_content_hash(raw),
+        raw=raw,
+        statement_ref=statement_ref,
+        registration=registration,
+        agents=agents,
+        activities=activities,
     )
+
+
+def agent_key(agent: Any) -> str | None:
+    """An Agent's or identified Group's inverse functional identifier, as one string."""
+    if not isinstance(agent, dict):
+        return None
+    for name in ("mbox", "mbox_sha1sum", "openid"):
+        if isinstance(agent.get(name), str):
+            value = agent[name].lower() if name == "mbox_sha1sum" else agent[name]
+            return f"{name}:{value}"
+    account = agent.get("account")
+    if isinstance(account, dict):
+        return "account:" + json.dumps(
+            [account.get("homePage"), account.get("name")], ensure_ascii=False
+        )
+    return None
+
+
+def _links(
+    statement: dict[str, Any],
+    agents: dict[str, bool],
+    activities: dict[str, bool],
+    *,
+    direct: bool,
+) -> None:
+    """Collects the agents and activities a statement (or a SubStatement) names."""
+
+    def agent(value: Any, is_direct: bool) -> None:
+        key = agent_key(value)
+        if key is not None:
+            agents[key] = agents.get(key, False) or is_direct
+        if isinstance(value, dict) and isinstance(value.get("member"), list):
+            for member in value["member"]:
+                agent(member, False)
+
+    def activity(value: Any, is_direct: bool) -> None:
+        if isinstance(value, dict) and isinstance(value.get("id"), str):
+            activities[value["id"]] = activities.get(value["id"], False) or is_direct
+
+    agent(statement.get("actor"), direct)
+    target = statement.get("object")
+    if isinstance(target, dict):
+        object_type = target.get("objectType", "Activity")
+        if object_type in ("Agent", "Group"):
+            agent(target, direct)
+        elif object_type == "Activity":
+            activity(target, direct)
+        elif object_type == "SubStatement":
+            _links(target, agents, activities, direct=False)
+    agent(statement.get("authority"), False)
+    context = statement.get("context")
+    if isinstance(context, dict):
+        agent(context.get("instructor"), False)
+        agent(context.get("team"), False)
+        grouped = context.get("contextActivities")
+        if isinstance(grouped, dict):
+            for listed in grouped.values():
+                for item in listed if isinstance(listed, list) else [listed]:
+                    activity(item, False)
 
 
 def _refuse_nulls(value: Any, where: str, path: str) -> None:
@@ -217,16 +302,21 @@ def _timestamp(raw: Mapping[str, Any], where: str) -> datetime | None:
     value = raw.get("timestamp")
     if value is None:
         return None
+    return parse_timestamp(value, where)
+
+
+def parse_timestamp(value: Any, where: str = "", name: str = "timestamp") -> datetime:
+    """An ISO 8601 timestamp as a UTC instant (Malformed, naming ``name``, when not one)."""
     try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+        parsed = datetime.fromisoformat(value.upper()) if isinstance(value, str) else None
     except ValueError:
         parsed = None
     if parsed is None:
-        raise Malformed(where, "timestamp", "An ISO 8601 timestamp.")
+        raise Malformed(where, name, "An ISO 8601 timestamp.")
     try:
-        plausible_date(parsed)
+        plausible_date(parsed)  # before the conversion to UTC, which year 1 would overflow
     except ValueError as exc:
-        raise Malformed(where, "timestamp", f"{exc}.") from None
+        raise Malformed(where, name, f"{exc}.") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

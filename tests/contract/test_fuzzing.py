@@ -51,6 +51,12 @@ checks.positive_data_acceptance.expected_statuses = [
     "414",
     "431",
 ]
+# A URL or headers over the configured limits are refused before any header is looked at.
+checks.missing_required_header.expected_statuses = [
+    *checks.missing_required_header.expected_statuses,
+    "414",
+    "431",
+]
 # A batch over its record limit (maxItems) is refused with the documented 413.
 checks.negative_data_rejection.expected_statuses = [
     *checks.negative_data_rejection.expected_statuses,
@@ -68,6 +74,13 @@ BEYOND_THE_SCHEMA = {
     ("bad-request", "pageToken"),
     # A cursor only the event feed issues.
     ("bad-request", "after"),
+    # xAPI statement reads: the more link's cursor is issued by the service; an agent is JSON
+    # in a query parameter; statementId and voidedStatementId go with no filter (rules over
+    # several parameters).
+    ("bad-request", "more"),
+    ("bad-request", "agent"),
+    ("bad-request", "statementId"),
+    ("bad-request", "voidedStatementId"),
     # xAPI accounts: the home page configured for the calling client.
     ("bad-request", "actor.account.homePage"),
     # Uptake dates start at IQT_UPTAKE_PROGRAMME_START, which is configuration.
@@ -94,6 +107,9 @@ BEYOND_THE_SCHEMA = {
     ("validation-error", "team"),
     ("validation-error", "body"),
     ("validation-error", "workEmail"),
+    # Not in the future: a rule against the clock. A change not ending before it starts.
+    ("validation-error", "completedAt"),
+    ("validation-error", "changes.*"),
     # The same Idempotency-Key with another payload (a key an earlier case used).
     ("validation-error", "Idempotency-Key"),
     # Event types are the ones the service writes; the parameter is a comma-separated list.

@@ -19,6 +19,8 @@ PUBLIC = {
     ("GET", "/_status"): "Readiness for orchestrators: database reachable and migrated.",
     ("GET", "/docs"): "Interactive documentation of the public contract (off in production).",
     ("GET", "/redoc"): "The same documentation, another viewer (off in production).",
+    ("GET", "/xapi/about"): "The xAPI versions supported, which xAPI requires without "
+    "authentication: a fixed list, no data.",
 }
 
 # A value for each path parameter; whether it exists does not matter before authorisation.
@@ -40,11 +42,18 @@ def _url(path: str) -> str:
 
 
 def _security(app: FastAPI) -> dict[tuple[str, str], Any]:
-    return {
+    documented = {
         (method.upper(), path): operation.get("security")
         for path, item in app.openapi()["paths"].items()
         for method, operation in item.items()
     }
+    # A HEAD operation is its GET without the body, documented with it.
+    heads = {
+        (method, path): documented[("GET", path)]
+        for method, path in operations(app)
+        if method == "HEAD" and ("GET", path) in documented
+    }
+    return {**heads, **documented}
 
 
 def _protected(app: FastAPI) -> list[tuple[str, str]]:
@@ -83,7 +92,8 @@ async def test_a_client_without_scopes_is_refused_everywhere_but_the_public_list
     statuses = {op: response.status_code for op, response in answers.items()}
     assert statuses == dict.fromkeys(answers, 403)
     for response in answers.values():
-        assert response.json()["type"].endswith("/forbidden")
+        if response.request.method != "HEAD":  # a HEAD answer has no body
+            assert response.json()["type"].endswith("/forbidden")
         assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
 
 

@@ -1,0 +1,215 @@
+"""xAPI statement writes and reads: one statement per step for a whole request."""
+
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.core.bulk import BuiltOnce, column_in, dialect_insert
+from app.models import Completion, StaffMember, XapiStatement, XapiStatementLink
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Whose statements a caller may read: all (``organisations`` None), or those it sent and
+    those whose completion names staff of its organisations."""
+
+    client_id: str
+    organisations: Set[str] | None
+
+
+@dataclass(frozen=True)
+class StatementFilter:
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    ascending: bool = False
+    after: int | None = None  # the last row of the previous page (``more``)
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    pk: int
+    statement: dict[str, Any]
+    stored_at: datetime
+
+
+_INSERT_NEW = BuiltOnce(
+    lambda dialect: (
+        dialect_insert(dialect, XapiStatement.__table__)
+        .on_conflict_do_nothing(index_elements=["statement_id"])
+        .returning(XapiStatement.id, XapiStatement.statement_id)
+    )
+)
+
+
+async def insert_statements(
+    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, int]:
+    """Inserts the statements whose id is new; their row ids by statement id. One already
+    stored (or being stored by a concurrent transaction) is skipped: read it back to compare."""
+    if not rows:
+        return {}
+    result = await session.execute(_INSERT_NEW(session), list(rows))
+    return {statement_id: pk for pk, statement_id in result.all()}
+
+
+async def insert_links(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(XapiStatementLink), list(rows))
+
+
+async def content_hashes(session: AsyncSession, statement_ids: Sequence[str]) -> dict[str, str]:
+    if not statement_ids:
+        return {}
+    rows = await session.execute(
+        select(XapiStatement.statement_id, XapiStatement.content_hash).where(
+            column_in(session, XapiStatement.statement_id, statement_ids)
+        )
+    )
+    return {statement_id: content_hash for statement_id, content_hash in rows.all()}
+
+
+async def void(
+    session: AsyncSession, statement_ids: Sequence[str], *, sent_by: str | None
+) -> list[tuple[str, str]]:
+    """Marks these statements voided (not voiding statements, and only those ``sent_by``
+    sent, when given); (statement id, sender) of each one voided now."""
+    if not statement_ids:
+        return []
+    query = update(XapiStatement).where(
+        column_in(session, XapiStatement.statement_id, statement_ids),
+        XapiStatement.voids.is_(None),
+        XapiStatement.voided.is_(False),
+    )
+    if sent_by is not None:
+        query = query.where(XapiStatement.client_id == sent_by)
+    result = await session.execute(
+        query.values(voided=True).returning(XapiStatement.statement_id, XapiStatement.client_id)
+    )
+    return [(statement_id, client_id) for statement_id, client_id in result.all()]
+
+
+async def voiding_statements(session: AsyncSession, statement_ids: Sequence[str]) -> set[str]:
+    """Those of these ids that are voiding statements."""
+    if not statement_ids:
+        return set()
+    rows = await session.scalars(
+        select(XapiStatement.statement_id).where(
+            column_in(session, XapiStatement.statement_id, statement_ids),
+            XapiStatement.voids.is_not(None),
+        )
+    )
+    return set(rows)
+
+
+def _readable(reader: Reader) -> ColumnElement[bool] | None:
+    if reader.organisations is None:
+        return None
+    completion_seen = exists().where(
+        Completion.client_id == XapiStatement.client_id,
+        Completion.external_id == XapiStatement.statement_id,
+        Completion.match_status == "matched",
+        StaffMember.id == Completion.staff_id,
+        StaffMember.organisation_ods_code.in_(sorted(reader.organisations)),
+    )
+    return or_(XapiStatement.client_id == reader.client_id, completion_seen)
+
+
+def _stored(row: Any) -> StoredStatement:
+    return StoredStatement(pk=row.id, statement=row.statement, stored_at=row.stored_at)
+
+
+_COLUMNS = (XapiStatement.id, XapiStatement.statement, XapiStatement.stored_at)
+
+
+async def get_statement(
+    session: AsyncSession, reader: Reader, statement_id: str, *, voided: bool
+) -> StoredStatement | None:
+    """The statement with this id if the reader may read it: one not voided, or (``voided``)
+    one voided."""
+    query = select(*_COLUMNS).where(
+        XapiStatement.statement_id == statement_id, XapiStatement.voided.is_(voided)
+    )
+    readable = _readable(reader)
+    if readable is not None:
+        query = query.where(readable)
+    row = (await session.execute(query)).first()
+    return _stored(row) if row is not None else None
+
+
+def _matching(statements: Any, found: StatementFilter) -> list[ColumnElement[bool]]:
+    """The conditions of the agent, verb, activity and registration filters, on ``statements``
+    (the table or an alias of it)."""
+    conditions: list[ColumnElement[bool]] = []
+    for kind, key, related in (
+        ("agent", found.agent, found.related_agents),
+        ("activity", found.activity, found.related_activities),
+    ):
+        if key is not None:
+            link = select(XapiStatementLink.statement_pk).where(
+                XapiStatementLink.kind == kind, XapiStatementLink.key == key
+            )
+            if not related:
+                link = link.where(XapiStatementLink.direct.is_(True))
+            conditions.append(statements.id.in_(link))
+    if found.verb is not None:
+        conditions.append(statements.verb_id == found.verb)
+    if found.registration is not None:
+        conditions.append(statements.registration == found.registration)
+    return conditions
+
+
+async def find_statements(
+    session: AsyncSession, reader: Reader, found: StatementFilter, limit: int
+) -> list[StoredStatement]:
+    """Statements not voided that match, newest stored first (or oldest, ``ascending``), up to
+    ``limit`` + 1 (the one more says whether there is a next page). A statement whose
+    StatementRef names a statement that matches (voided or not) matches too, as xAPI says."""
+    query = select(*_COLUMNS).where(XapiStatement.voided.is_(False))
+    readable = _readable(reader)
+    if readable is not None:
+        query = query.where(readable)
+    matching = _matching(XapiStatement, found)
+    if matching:
+        target = aliased(XapiStatement)
+        targets = select(target.statement_id).where(*_matching(target, found))
+        query = query.where(or_(and_(*matching), XapiStatement.statement_ref.in_(targets)))
+    if found.since is not None:
+        query = query.where(XapiStatement.stored_at > found.since)
+    if found.until is not None:
+        query = query.where(XapiStatement.stored_at <= found.until)
+    if found.after is not None:
+        query = query.where(
+            XapiStatement.id > found.after if found.ascending else XapiStatement.id < found.after
+        )
+    order = XapiStatement.id.asc() if found.ascending else XapiStatement.id.desc()
+    rows = await session.execute(query.order_by(order).limit(limit + 1))
+    return [_stored(row) for row in rows.all()]
+
+
+async def last_stored(session: AsyncSession) -> datetime | None:
+    return await session.scalar(select(func.max(XapiStatement.stored_at)))
+
+
+__all__ = [
+    "Reader",
+    "StatementFilter",
+    "StoredStatement",
+    "content_hashes",
+    "find_statements",
+    "get_statement",
+    "insert_links",
+    "insert_statements",
+    "void",
+    "voiding_statements",
+]

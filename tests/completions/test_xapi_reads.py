@@ -1,0 +1,187 @@
+"""Reading xAPI statements: by id, by query with more paging, HEAD, about; a restricted
+client reads only what it sent or whose completion it can see."""
+
+import httpx
+import pytest
+
+from tests.completions.factories import COMPLETION_SCOPES
+from tests.completions.xapi_examples import ACCOUNT, MBOX, V, send, statement
+from tests.conftest import ClientFactory, auth
+from tests.staff.factories import person
+
+ATTEMPTED = {"id": "http://adlnet.gov/expapi/verbs/attempted"}
+
+
+def bearer(creds: dict[str, str]) -> dict[str, str]:
+    return {**auth(creds), **V}
+
+
+def ids_of(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [s["id"] for s in response.json()["statements"]]
+
+
+async def sent(client: httpx.AsyncClient, creds: dict[str, str], count: int) -> list[str]:
+    bodies = [statement(MBOX, id=f"00000000-0000-4000-8000-{i:012d}") for i in range(count)]
+    response = await send(client, creds, bodies)
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+async def test_queries_page_with_more_newest_first(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    ids = await sent(client, lms, 5)
+    first = await client.get("/xapi/statements", params={"limit": "2"}, headers=bearer(lms))
+    assert ids_of(first) == ids[::-1][:2]
+    assert first.headers["x-experience-api-consistent-through"]
+    assert first.headers["last-modified"]
+    seen = ids_of(first)
+    more = first.json()["more"]
+    while more:
+        page = await client.get(more, headers=bearer(lms))
+        seen += ids_of(page)
+        more = page.json()["more"]
+    assert seen == ids[::-1]
+    ascending = await client.get(
+        "/xapi/statements", params={"ascending": "true"}, headers=bearer(lms)
+    )
+    assert ids_of(ascending) == ids
+
+
+async def test_queries_filter_by_agent_verb_activity_and_time(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    other = {"mbox": "mailto:someone.else@example.com"}
+    bodies = [
+        statement(MBOX, id="00000000-0000-4000-8000-000000000001"),
+        statement(other, id="00000000-0000-4000-8000-000000000002", verb=ATTEMPTED),
+        statement(
+            other,
+            id="00000000-0000-4000-8000-000000000003",
+            object={"id": "http://example.com/other"},
+            context={"contextActivities": {"parent": [{"id": "http://example.com/parent"}]}},
+        ),
+    ]
+    assert (await send(client, lms, bodies)).status_code == 200
+
+    async def query(**params: str) -> list[str]:
+        found = await client.get("/xapi/statements", params=params, headers=bearer(lms))
+        return [i[-1] for i in ids_of(found)]
+
+    assert await query(agent='{"mbox": "mailto:example.learner@adlnet.gov"}') == ["1"]
+    assert await query(verb=ATTEMPTED["id"]) == ["2"]
+    assert await query(activity="http://example.com/other") == ["3"]
+    assert await query(activity="http://example.com/parent") == []
+    assert await query(activity="http://example.com/parent", related_activities="true") == ["3"]
+    assert await query(until="2000-01-01T00:00:00Z") == []
+    assert await query(since="2000-01-01T00:00:00Z") == ["3", "2", "1"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"mood": "x"}, {"limit": "-1"}, {"agent": "not json"}, {"statementId": "x"}, {"format": "y"}],
+)
+async def test_bad_query_parameters_are_400(
+    client: httpx.AsyncClient, lms: dict[str, str], params: dict[str, str]
+) -> None:
+    response = await client.get("/xapi/statements", params=params, headers=bearer(lms))
+    assert response.status_code == 400, response.text
+
+
+async def test_head_answers_the_headers_without_a_body(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    await sent(client, lms, 1)
+    response = await client.head("/xapi/statements", headers=bearer(lms))
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["x-experience-api-version"] == "1.0.3"
+
+
+async def test_about_names_the_versions_without_authentication(client: httpx.AsyncClient) -> None:
+    response = await client.get("/xapi/about")
+    assert response.status_code == 200
+    assert "1.0.3" in response.json()["version"] and "2.0.0" in response.json()["version"]
+
+
+async def test_a_restricted_client_reads_what_it_sent_or_whose_completion_it_sees(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    lms: dict[str, str],
+    make_client: ClientFactory,
+) -> None:
+    # The learner is in 7A4; the LMS (unrestricted) sends a completion and an attempt.
+    await client.put("/staff/13936749", json=person("13936749"), headers=auth(admin))
+    completed = statement(ACCOUNT, id="00000000-0000-4000-8000-000000000001")
+    attempt = statement(ACCOUNT, id="00000000-0000-4000-8000-000000000002", verb=ATTEMPTED)
+    assert (await send(client, lms, [completed, attempt])).status_code == 200
+    cardiff = await make_client(scopes=COMPLETION_SCOPES, organisations=["7A4"])
+    gwent = await make_client(scopes=COMPLETION_SCOPES, organisations=["7A6"])
+    own = statement(MBOX, id="00000000-0000-4000-8000-000000000003")
+    assert (await send(client, gwent, own)).status_code == 200
+
+    async def readable(creds: dict[str, str]) -> list[str]:
+        found = ids_of(await client.get("/xapi/statements", headers={**auth(creds), **V}))
+        for statement_id in ("1", "2", "3"):
+            one = await client.get(
+                "/xapi/statements",
+                params={"statementId": f"00000000-0000-4000-8000-00000000000{statement_id}"},
+                headers={**auth(creds), **V},
+            )
+            assert one.status_code == (200 if statement_id in [i[-1] for i in found] else 404)
+        return [i[-1] for i in found]
+
+    assert await readable(lms) == ["3", "2", "1"]
+    assert await readable(cardiff) == ["1"]  # the completion of its staff, not the attempt
+    assert await readable(gwent) == ["3"]  # its own only
+
+
+async def test_a_query_also_answers_statements_referring_to_matching_ones(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    first = statement(MBOX, id="00000000-0000-4000-8000-000000000001", verb=ATTEMPTED)
+    ref = statement(
+        MBOX,
+        id="00000000-0000-4000-8000-000000000002",
+        object={"objectType": "StatementRef", "id": first["id"]},
+    )
+    other = statement(MBOX, id="00000000-0000-4000-8000-000000000003")
+    assert (await send(client, lms, [first, ref, other])).status_code == 200
+    found = await client.get(
+        "/xapi/statements", params={"verb": ATTEMPTED["id"]}, headers=bearer(lms)
+    )
+    assert [i[-1] for i in ids_of(found)] == ["2", "1"]
+
+
+async def test_a_single_context_activity_is_answered_as_an_array(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    parent = {"id": "http://example.com/parent"}
+    body = statement(MBOX, context={"contextActivities": {"parent": parent}})
+    [statement_id] = (await send(client, lms, body)).json()
+    found = await client.get(
+        "/xapi/statements", params={"statementId": statement_id}, headers=bearer(lms)
+    )
+    assert found.json()["context"]["contextActivities"]["parent"] == [parent]
+
+
+async def test_formats_ids_and_canonical(client: httpx.AsyncClient, lms: dict[str, str]) -> None:
+    body = statement(
+        {**MBOX, "name": "Example Learner"},
+        verb={"id": ATTEMPTED["id"], "display": {"en-US": "attempted", "en-GB": "attempted"}},
+    )
+    [statement_id] = (await send(client, lms, body)).json()
+    params = {"statementId": statement_id}
+    ids = await client.get(
+        "/xapi/statements", params=params | {"format": "ids"}, headers=bearer(lms)
+    )
+    assert ids.json()["actor"] == {"objectType": "Agent", **MBOX}
+    assert ids.json()["verb"] == ATTEMPTED
+    assert ids.json()["object"] == {"id": body["object"]["id"]}
+    canonical = await client.get(
+        "/xapi/statements",
+        params=params | {"format": "canonical"},
+        headers={**bearer(lms), "Accept-Language": "en-GB"},
+    )
+    assert canonical.json()["verb"]["display"] == {"en-GB": "attempted"}
