@@ -160,8 +160,9 @@ def _instant(params: Mapping[str, str], name: str) -> datetime | None:
         return None
     try:
         return parse_timestamp(params[name], "", name)
-    except Malformed:
-        raise _refused(name, "An ISO 8601 timestamp.") from None
+    except Malformed as exc:  # not a timestamp, or outside the plausible range: say which
+        reason = exc.invalid_params[0][1] if exc.invalid_params else "An ISO 8601 timestamp."
+        raise _refused(name, reason) from None
 
 
 def formatted(statement: dict[str, Any], how: str, languages: Sequence[str] = ()) -> dict[str, Any]:

@@ -89,6 +89,18 @@ async def test_bad_query_parameters_are_400(
     assert response.status_code == 400, response.text
 
 
+@pytest.mark.parametrize("name", ["since", "until"])
+async def test_a_time_outside_the_plausible_range_is_400_naming_the_limit(
+    client: httpx.AsyncClient, lms: dict[str, str], name: str
+) -> None:
+    params = {name: "0115-01-13T09:48:36.046+14:33"}
+    response = await client.get("/xapi/statements", params=params, headers=bearer(lms))
+    assert response.status_code == 400, response.text
+    [invalid] = response.json()["invalidParams"]
+    assert invalid["name"] == name
+    assert "1948-07-05" in invalid["reason"]
+
+
 async def test_head_answers_the_headers_without_a_body(
     client: httpx.AsyncClient, lms: dict[str, str]
 ) -> None:
