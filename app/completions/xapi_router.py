@@ -9,6 +9,7 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.completions import xapi, xapi_reads
+from app.completions.schemas import MAX_BATCH_RECORDS
 from app.completions.xapi_statements import statement_uuid
 from app.completions.xapi_validation import VERSION
 from app.core.batch_bodies import read_json
@@ -33,17 +34,42 @@ _STATEMENT_EXAMPLE = {
     "object": {"id": "https://learning.nhs.wales/xapi/activities/iqt-bronze"},
     "result": {"score": {"scaled": 0.9}, "success": True, "completion": True},
 }
+_BODY_DESCRIPTION = (
+    "Every valid statement is stored as received. Statements with the verbs completed, passed "
+    "or failed (http://adlnet.gov/expapi/verbs/...) on an activity id a course lists in "
+    "xapiActivityIds also become completions: result.success (else the verb) says passed, "
+    "result.score.scaled is the score, timestamp the completion time, and result.completion "
+    "false means not completed. The actor is matched by account (name: the employee number; "
+    "homePage: the one configured for the client), mbox or mbox_sha1sum."
+)
 _BODY = {
     "required": True,
     "content": {"application/json": {"schema": {"type": "object"}, "example": _STATEMENT_EXAMPLE}},
-    "description": "An xAPI statement (for POST, also an array of them). Statements with the "
-    "verbs completed, passed or failed (http://adlnet.gov/expapi/verbs/...) on an activity id a "
-    "course lists in xapiActivityIds become completions: result.success (else the verb) says "
-    "passed, result.score.scaled is the score, timestamp the completion time, and "
-    "result.completion false means not completed. The actor is matched by account (name: the "
-    "employee number; homePage: the one configured for the client), mbox or mbox_sha1sum. "
-    "Other statements are acknowledged and not stored.",
+    "description": "An xAPI statement. " + _BODY_DESCRIPTION,
 }
+
+
+def _post_body(max_statements: int) -> dict[str, Any]:
+    """POST takes one statement or an array of them (what generated clients must be able to
+    send)."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {
+                # One type list, not oneOf: a statement stays valid as it always was.
+                "schema": {
+                    "type": ["object", "array"],
+                    "description": "One statement, or an array of them stored all or none.",
+                    "items": {"type": "object"},
+                    "maxItems": max_statements,
+                },
+                "example": [_STATEMENT_EXAMPLE],
+            }
+        },
+        "description": "An xAPI statement or an array of them. " + _BODY_DESCRIPTION,
+    }
+
+
 _VERSION_RESPONSE_HEADER = {
     VERSION_HEADER: {
         "description": "The xAPI version answered.",
@@ -115,7 +141,10 @@ async def _json_body(request: Request) -> Any:
         },
         **problem_responses(*AUTHENTICATED, 409, 413, 415, 422),
     },
-    openapi_extra={"requestBody": _BODY, "parameters": [_VERSION_PARAMETER]},
+    openapi_extra={
+        "requestBody": _post_body(MAX_BATCH_RECORDS),
+        "parameters": [_VERSION_PARAMETER],
+    },
 )
 async def post_xapi_statements(
     request: Request,
