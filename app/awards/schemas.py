@@ -113,8 +113,12 @@ class StaffAwards(ApiModel):
     data: list[AwardRead] = Field(description="Every award, active and revoked, oldest first.")
 
 
-Reference = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+Reference = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=r"\S")
+]
+Reason = Annotated[
+    str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True, pattern=r"\S")
+]
 
 
 class LegacyAwardIn(ApiInput):

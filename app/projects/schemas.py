@@ -12,7 +12,9 @@ from app.organisations.schemas import ODS_CODE_PATTERN
 from app.projects.lifecycle import ProjectAction, ProjectStatus
 from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")
+]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 OdsCode = Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)]
 EmployeeNumber = Annotated[str, StringConstraints(pattern=EMPLOYEE_NUMBER_PATTERN)]

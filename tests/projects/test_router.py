@@ -1,6 +1,7 @@
 """Projects over HTTP: create, read, list with filters, change with If-Match, authorisation."""
 
 import httpx
+import jsonschema_rs
 import pytest
 
 from tests.conftest import ClientFactory, auth
@@ -291,3 +292,25 @@ async def test_long_texts_are_answered_whole(
     fetched = (await client.get(response.headers["location"], headers=auth(admin))).json()
     assert fetched["sustainabilityAndSpread"] == long_text
     assert fetched["learning"] == long_text
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "body"),
+    [
+        ("Measure", "name", {"measures": [{"name": "   ", "kind": "outcome"}]}),
+        ("ChangeTested", "title", {"changes": [{"title": "\t \n"}]}),
+        ("ProjectFields", "title", {"title": "  "}),
+    ],
+)
+async def test_blank_text_the_service_refuses_is_refused_by_the_contract(
+    client: httpx.AsyncClient, admin: dict[str, str], schema: str, field: str, body: dict
+) -> None:
+    """A generated client validates against the contract: it must refuse what we refuse."""
+    response = await client.post("/improvementProjects", json=project(**body), headers=auth(admin))
+    assert response.status_code == 422, response.text
+    document = (await client.get("/openapi.json")).json()
+    declared = document["components"]["schemas"][schema]["properties"][field]
+    blank = next(iter(body.values()))
+    value = blank[0][field] if isinstance(blank, list) else blank
+    validator = jsonschema_rs.validator_for(declared)
+    assert not validator.is_valid(value), f"{schema}.{field} lets {value!r} through"
