@@ -49,6 +49,7 @@ class BoundedHeadProtocol(HttpToolsProtocol):
         self.reading_head = True
         self.head_bytes = 0
         self.discarded: int | None = None  # bytes dropped since refusing; None: not refused
+        self.ended_a_message = False  # during one read
 
     def data_received(self, data: bytes) -> None:
         if self.discarded is not None:
@@ -56,8 +57,9 @@ class BoundedHeadProtocol(HttpToolsProtocol):
             if self.discarded > DISCARD_BYTES:
                 self.transport.close()
             return
+        self.ended_a_message = False
         super().data_received(data)
-        if not self.reading_head or self.transport.is_closing():
+        if self.ended_a_message or not self.reading_head or self.transport.is_closing():
             return
         self.head_bytes += len(data)
         if self.head_bytes > self.head_limit:
@@ -73,3 +75,4 @@ class BoundedHeadProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.reading_head = True
+        self.ended_a_message = True
