@@ -83,6 +83,7 @@ lint-code: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/hadolint Dockerfile
 
 ## The contract: Spectral finds no error, and optic no breaking change since the last release

@@ -331,7 +331,7 @@ def demo_data(
     staff: Annotated[int, typer.Option(min=1, help="How many staff to create.")] = 10_000,
 ) -> None:
     """Fill an empty database with demo data through the service layer."""
-    from app.uptake.demo_data import fill_demo_data
+    from app.demo.data import fill_demo_data
 
     activity = _in_transaction(lambda session: fill_demo_data(session, staff))
     typer.echo(activity.report())

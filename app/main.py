@@ -8,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.audit.router import router as audit_router
+from app.audit.service import write_noted_audit_records
 from app.auth.active_clients import ActiveClients
 from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.noted_writers = (write_noted_audit_records,)
     app.state.clients = clients
     app.state.logger = get_logger("iqt")
     app.state.rate_limiter = rate_limiter

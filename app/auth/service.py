@@ -18,9 +18,9 @@ from app.auth.scopes import ALL_SCOPES
 from app.auth.tokens import issue_token
 from app.core.clock import utcnow
 from app.core.problems import NotFound, ProblemError, ValidationFailed
+from app.core.quotas import parse_quota
 from app.core.settings import Settings
 from app.models import ApiClient
-from app.ratelimits.quotas import parse_quota
 
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 

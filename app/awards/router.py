@@ -22,11 +22,11 @@ from app.awards.schemas import (
 )
 from app.awards.service import AwardView
 from app.core.database import SessionDep
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.schemas import IsoDateTime
 from app.models import AwardRules
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff.parameters import EmployeeNumberPath
 
 router = APIRouter(tags=["Awards"])

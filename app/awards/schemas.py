@@ -8,9 +8,9 @@ from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from app.awards.facts import Level
 from app.awards.rules_document import DEFAULT_RULES_JSON, AwardRulesDocument
+from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
 
 
 class AwardStatus(StrEnum):

@@ -25,13 +25,13 @@ from app.completions.xapi_router import router as xapi_router
 from app.core.batch_bodies import batch_format, batch_request_body, read_json_batch
 from app.core.collector import collections_paused
 from app.core.database import SessionDep
+from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDateTime
 from app.courses.router import router as courses_router
 from app.courses.schemas import COURSE_CODE_PATTERN
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
 
 completions_router = APIRouter(tags=["Completions"])
 EXTRA_SCHEMAS.append(CompletionBatch)

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, EmailStr, Field, StringConstraints
 
+from app.core.identifiers import EmployeeNumber
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel, Echoed
 from app.courses.schemas import CourseCode
-from app.staff.schemas import EmployeeNumber
 
 MAX_BATCH_RECORDS = 10_000
 

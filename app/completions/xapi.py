@@ -19,10 +19,10 @@ from app.completions.schemas import MAX_BATCH_RECORDS, Channel
 from app.completions.xapi_statements import Statement, parse_statement
 from app.completions.xapi_validation import Malformed
 from app.core.clock import clock_skew, utcnow
+from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
 from app.core.problems import Conflict, NotFound, PayloadTooLarge
 from app.courses.repository import courses_by_activity
 from app.models import ApiClient
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
 
 VERBS = "http://adlnet.gov/expapi/verbs/"
 # Verb → what it says of a pass when result.success does not say it.

@@ -1,6 +1,6 @@
 """The async engine, one session per request, and the SQLite settings the service relies on."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -95,24 +95,35 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+NotedWriter = Callable[[AsyncSession, Request, BaseException | None], Awaitable[bool]]
+"""Writes what a request noted while it ran (the audit trail does) in the request's session,
+or after a failure in a session of its own; True when it wrote anything. The application
+lists them in ``app.state.noted_writers``: the database layer knows no domain."""
+
+
+def _noted_writers(request: Request) -> Sequence[NotedWriter]:
+    writers: Sequence[NotedWriter] = getattr(request.app.state, "noted_writers", ())
+    return writers
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: committed once when the endpoint returns, rolled back on error.
 
-    Services never commit. Audit entries noted during the request are written here, in the
-    same transaction on success, or in a transaction of their own after a rollback.
+    Services never commit. Entries noted during the request (``NotedWriter``: the audit
+    trail) are written here, in the same transaction on success, or in a transaction of their
+    own after a rollback.
 
     When the database goes away mid-request (or during the COMMIT itself), the rollback only
     discards the dead connection and the original error goes on to become a 503: the whole
     transaction is then either stored or not, never a part of it. A COMMIT whose answer was
     lost may have been stored: the problem's detail tells the client how to resend safely.
     """
-    from app.audit.service import write_noted_audit_records
-
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         try:
             yield session
-            await write_noted_audit_records(session, request, failure=None)
+            for write_noted in _noted_writers(request):
+                await write_noted(session, request, None)
             if session.in_transaction() or session.new or session.dirty or session.deleted:
                 await session.commit()
         except Exception as exc:
@@ -133,11 +144,10 @@ async def _roll_back(session: AsyncSession, request: Request) -> None:
 async def _write_failure_audit(
     sessionmaker: async_sessionmaker[AsyncSession], request: Request, exc: BaseException
 ) -> None:
-    from app.audit.service import write_noted_audit_records
-
     try:
         async with sessionmaker() as session:
-            if await write_noted_audit_records(session, request, failure=exc):
+            wrote = [await write(session, request, exc) for write in _noted_writers(request)]
+            if any(wrote):
                 await session.commit()
     except Exception:
         request.app.state.logger.warning("audit.failure_record_not_written")

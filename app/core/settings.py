@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.ratelimits.quotas import parse_quota
+from app.core.quotas import parse_quota
 
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"
 # The key id of IQT_TOKEN_SIGNING_KEY: IQT_TOKEN_SIGNING_KEY=S is IQT_TOKEN_SIGNING_KEYS=default:S.

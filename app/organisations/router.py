@@ -7,12 +7,12 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
 from app.core.etag import IfMatch, etag_for, etag_header
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
 from app.core.schemas import IsoDateTime
 from app.organisations import service
 from app.organisations.schemas import (
-    ODS_CODE_PATTERN,
     OrganisationPage,
     OrganisationPut,
     OrganisationRead,

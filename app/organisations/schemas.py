@@ -3,10 +3,9 @@ from enum import StrEnum
 
 from pydantic import ConfigDict, Field
 
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel
-
-ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
 
 
 class OrganisationType(StrEnum):

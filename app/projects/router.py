@@ -9,10 +9,10 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
 from app.core.etag import REQUIRED_IF_MATCH, IfMatch, RequiredIfMatch, etag_for
+from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN, ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.schemas import IsoDateTime
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.projects import service
 from app.projects.lifecycle import ProjectStatus, allowed_actions
 from app.projects.parameters import (
@@ -25,7 +25,6 @@ from app.projects.parameters import (
 from app.projects.review_router import router as review_router
 from app.projects.schemas import ProjectFields, ProjectPage, ProjectPatch, ProjectRead
 from app.projects.service import ProjectView
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
 
 router = APIRouter(tags=["Improvement projects"])
 

@@ -6,11 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN, ODS_CODE_PATTERN
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.projects.lifecycle import ProjectAction, ProjectStatus
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
 
 ShortText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")

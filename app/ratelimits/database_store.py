@@ -24,8 +24,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.logging import get_logger
+from app.core.quotas import Count, Quota
 from app.models import RateLimitWindow
-from app.ratelimits.quotas import Count, Quota
 
 # Rows of windows that ended this long ago are deleted, by each process at most this often.
 _FORGET_AFTER_SECONDS = 3600

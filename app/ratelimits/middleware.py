@@ -8,7 +8,7 @@ and the seconds ``t`` until the window resets, e.g.
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.ratelimits.quotas import Count
+from app.core.quotas import Count
 from app.ratelimits.service import RateLimiter, RateLimitOutcome
 
 

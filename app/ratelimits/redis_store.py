@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import coredis
 from limits import RateLimitItemPerSecond
 
-from app.ratelimits.quotas import Count, Quota
+from app.core.quotas import Count, Quota
 
 KEY_PREFIX = "iqt-ratelimits"
 

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.logging import get_logger
 from app.core.problems import ProblemError
+from app.core.quotas import Count, Quota, parse_quota
 from app.core.settings import Settings
 from app.ratelimits.database_store import DatabaseRateLimitStore
-from app.ratelimits.quotas import Count, Quota, parse_quota
 from app.ratelimits.redis_store import RedisRateLimitStore
 from app.ratelimits.stores import RateLimitStore
 

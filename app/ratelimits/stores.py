@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from typing import Protocol
 
-from app.ratelimits.quotas import Count, Quota
+from app.core.quotas import Count, Quota
 
 
 class RateLimitStore(Protocol):

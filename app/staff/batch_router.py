@@ -11,9 +11,9 @@ from app.auth.scopes import Scope
 from app.core.batch_bodies import batch_format, batch_request_body, read_json_batch
 from app.core.collector import collections_paused
 from app.core.database import SessionDep
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.problems import ValidationFailed
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.staff import batches
 from app.staff.csv_format import COLUMNS, parse_staff_csv
 from app.staff.schemas import (

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
+from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
 
 EmployeeNumberPath = Annotated[
     str,

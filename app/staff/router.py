@@ -9,12 +9,12 @@ from app.auth.scopes import Scope
 from app.core.clock import today
 from app.core.database import SessionDep
 from app.core.etag import IfMatch, etag_for, etag_header
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.problem_handlers import error_location
 from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDateTime
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.personal_data.corrections import REASON_HEADER
 from app.staff import service
 from app.staff.batch_router import router as batch_router

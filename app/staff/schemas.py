@@ -7,11 +7,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.email import WorkEmail
+from app.core.identifiers import ODS_CODE_PATTERN, EmployeeNumber
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel, Echoed
-from app.organisations.schemas import ODS_CODE_PATTERN
 
-EMPLOYEE_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{0,29}$"
 MAX_BATCH_RECORDS = 10_000
 
 
@@ -26,7 +25,6 @@ Name = Annotated[
     StringConstraints(min_length=1, max_length=100, pattern=r"\S"),
     AfterValidator(_not_blank),
 ]
-EmployeeNumber = Annotated[str, StringConstraints(pattern=EMPLOYEE_NUMBER_PATTERN)]
 StaffGroupRef = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),

@@ -9,10 +9,10 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
 from app.core.etag import IfMatch, etag_for, etag_header
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
 from app.core.schemas import IsoDate
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.uptake import board, projects, service
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE

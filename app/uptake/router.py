@@ -6,10 +6,10 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.database import SessionDep
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDate
-from app.organisations.schemas import ODS_CODE_PATTERN
 from app.uptake import service
 from app.uptake.board_router import router as board_router
 from app.uptake.csv_format import csv_content, csv_response, wants_csv

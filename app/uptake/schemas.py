@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import AliasChoices, ConfigDict, Field
 
+from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel
-from app.organisations.schemas import ODS_CODE_PATTERN
 
 
 class Dimension(StrEnum):

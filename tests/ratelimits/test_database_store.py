@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.quotas import Quota
 from app.models import RateLimitWindow
 from app.ratelimits.database_store import DatabaseRateLimitStore
-from app.ratelimits.quotas import Quota
 from tests.ratelimits.conftest import Clock
 
 QUOTA = Quota(policy="default", amount=100, window_seconds=60)

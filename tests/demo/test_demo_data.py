@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.problems import Conflict
+from app.demo.data import fill_demo_data
 from app.models import Award
-from app.uptake.demo_data import fill_demo_data
 from tests.conftest import ClientFactory, auth
 
 

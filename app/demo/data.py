@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import today
 from app.core.problems import Conflict
+from app.demo.activity import Activity, fill_demo_activity
 from app.models import StaffMember
 from app.organisations.service import load_reference_organisations
 from app.staff.writes import apply_staff_rows
-from app.uptake.demo_activity import Activity, fill_demo_activity
 
 ORGANISATIONS = {"7A1": 19, "7A2": 12, "7A3": 13, "7A4": 16, "7A5": 14, "7A6": 15, "7A7": 3,
                  "RQF": 4, "RT4": 4}  # fmt: skip
