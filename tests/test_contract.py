@@ -58,7 +58,7 @@ def _optic_diff(tmp_path: Path, before: dict[str, Any], after: dict[str, Any]) -
         capture_output=True,
         text=True,
         env={**os.environ, **OFFLINE},
-        timeout=600,
+        timeout=1800,  # a bound on a hung tool only: optic took 350 s on a loaded machine
         check=False,
     )
     return result.returncode, result.stdout + result.stderr
@@ -77,7 +77,7 @@ def _spectral_errors(tmp_path: Path, document: dict[str, Any]) -> list[dict[str,
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        timeout=600,
+        timeout=1800,  # a bound on a hung tool only: optic took 350 s on a loaded machine
         check=False,
     )
     assert result.stdout.strip(), result.stderr
