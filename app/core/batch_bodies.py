@@ -113,12 +113,11 @@ def read_json_batch(
     """The JSON envelope of a batch; its ``records`` are left for per-record checks.
 
     Parsed and checked in one pass by Pydantic (``model`` bounds ``records`` at
-    ``max_records``): reading the JSON first and then checking the objects it made took a
-    third longer, for 5,000 records.
+    ``max_records``), faster than reading the JSON first and then checking the objects it made.
 
     ``checked``: the same envelope with its records typed. When every record is valid (most
-    batches) the batch comes back as that, every record checked in the same pass: for 10,000
-    completions 33 ms, against 95 ms for the envelope and then each record. When any is not,
+    batches) the batch comes back as that, every record checked in the same pass, faster than
+    the envelope and then each record (bench/README.md has the figures). When any is not,
     the records are left for per-record checks, which name each bad one. Both ways check a
     record the same way: as JSON, with the same validators."""
     if checked is not None:

@@ -40,8 +40,8 @@ def collections_paused() -> Iterator[None]:
 
     A 10,000-record batch builds a few hundred thousand objects that live until it is
     answered. Each young collection walks those made since the last and finds them all alive;
-    two dozen such walks and the occasional full one cost a 10,000-completion batch 50-130 ms
-    of its 0.6-0.7 s. Reference counting still frees what the batch drops; what only a
+    two dozen such walks and the occasional full one cost a large batch a noticeable share of
+    its time (bench/README.md). Reference counting still frees what the batch drops; what only a
     collection can free waits until the last batch under way in the process ends (other
     requests run meanwhile, with collections paused for them too), or, when batches keep
     overlapping, until one ends ``MOST_SECONDS_UNCOLLECTED`` after the last collection.

@@ -1,10 +1,11 @@
 """uvicorn's httptools protocol with the head of a request bounded.
 
-httptools reads a request line and headers of any size before the application sees them (a
-40 MB header took 7-11 s). This counts what arrives while a head is being read, and past
-``IQT_MAX_REQUEST_HEADER_BYTES`` plus ``IQT_MAX_URL_BYTES`` plus one read's worth of slack
-(a read may also hold the end of the previous body) answers 431 without parsing more. The
-precise limits, and their problem+json answers, are the application's
+httptools reads a request line and headers of any size before the application sees them,
+taking seconds over a huge one. This counts what arrives while a head is being read, and past
+``IQT_MAX_REQUEST_HEADER_BYTES`` plus ``IQT_MAX_URL_BYTES`` plus some slack answers 431
+without parsing more. The read that ends a request's body is not counted: what follows the
+body in it is the next head, bounded by the size of one read, and the reads after it are
+counted. The precise limits, and their problem+json answers, are the application's
 (``RequestHeadLimitsMiddleware``); this only stops the server spending time on a huge head.
 """
 
