@@ -12,21 +12,19 @@ index would refuse a second active award anyway).
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.awards import gathering
 from app.awards.evaluation import evaluate_people
 from app.core.clock import utcnow
+from app.core.leases import ACTIVE, hold, new_owner
 from app.core.logging import get_logger
 from app.models import AwardEvaluationJob, StaffMember
 
@@ -34,7 +32,7 @@ CHUNK = 2000
 LEASE = timedelta(seconds=60)
 IDLE_SECONDS = 0.25
 RETRY_SECONDS = 5.0
-ACTIVE = ("pending", "running")
+__all__ = ["new_owner"]  # the lease holders' names (app/core/leases.py), for the CLI
 
 logger = get_logger("iqt.awards.jobs")
 
@@ -46,48 +44,6 @@ class Step:
     evaluated: int
     granted: int
     finished: bool
-
-
-def new_owner() -> str:
-    """A lease owner name unique to this process and runner."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _claimable(owner: str, now: datetime) -> Any:
-    job = AwardEvaluationJob
-    return (
-        job.status.in_(ACTIVE),
-        or_(
-            job.lease_owner == owner,
-            job.lease_expires_at.is_(None),
-            job.lease_expires_at < now,
-        ),
-    )
-
-
-async def _hold(session: AsyncSession, owner: str, now: datetime) -> AwardEvaluationJob | None:
-    """Takes or renews the lease on the oldest active job; the row stays locked until commit.
-
-    The conditions are checked again after any wait for the row lock, so two processes never
-    both hold it."""
-    job = AwardEvaluationJob
-    oldest = (
-        select(job.id).where(*_claimable(owner, now)).order_by(job.id).limit(1).scalar_subquery()
-    )
-    job_id = await session.scalar(
-        update(job)
-        .where(job.id == oldest, *_claimable(owner, now))
-        .values(
-            status="running",
-            lease_owner=owner,
-            lease_expires_at=now + LEASE,
-            started_at=func.coalesce(job.started_at, now),
-        )
-        .returning(job.id)
-    )
-    if job_id is None:
-        return None
-    return await session.get(AwardEvaluationJob, job_id, populate_existing=True)
 
 
 async def run_step(
@@ -102,7 +58,7 @@ async def run_step(
     taken and expire by (tests move it)."""
     async with sessionmaker() as session:
         now = clock()
-        held = await _hold(session, owner, now)
+        held = await hold(session, AwardEvaluationJob, owner, now, LEASE)
         if held is None:
             await session.rollback()
             return None

@@ -1,5 +1,6 @@
 """Retention: pseudonymising leavers whose retention period has passed, as a leased,
-resumable job in chunks of people by id (the shape of app/awards/jobs.py).
+resumable job in chunks of people by id (the shape of app/awards/jobs.py, held by the lease
+of app/core/leases.py).
 
 ``queue_sweep`` queues a job for the leavers who ended on or before a day (one active job at a
 time). Any number of runners call ``run_step`` side by side: a step holds the job by its lease
@@ -16,19 +17,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.awards.jobs import new_owner
 from app.core.clock import utcnow
+from app.core.leases import ACTIVE, hold, new_owner
 from app.models import RetentionJob, StaffMember, StaffPseudonymisation
 from app.personal_data.pseudonymisation import Origin, pseudonymise
 
-__all__ = ["new_owner"]  # the lease holders' names, as the award jobs'
+__all__ = ["new_owner"]  # the lease holders' names (app/core/leases.py), for the CLI
 
 CHUNK = 200
 LEASE = timedelta(seconds=60)
-ACTIVE = ("pending", "running")
 
 Clock = Callable[[], datetime]
 
@@ -95,36 +95,6 @@ async def queue_sweep(session: AsyncSession, cutoff: date) -> RetentionJob:
     return job
 
 
-def _claimable(owner: str, now: datetime) -> Any:
-    job = RetentionJob
-    return (
-        job.status.in_(ACTIVE),
-        or_(job.lease_owner == owner, job.lease_expires_at.is_(None), job.lease_expires_at < now),
-    )
-
-
-async def _hold(session: AsyncSession, owner: str, now: datetime) -> RetentionJob | None:
-    """Takes or renews the lease on the oldest active job; the row stays locked until commit."""
-    job = RetentionJob
-    oldest = (
-        select(job.id).where(*_claimable(owner, now)).order_by(job.id).limit(1).scalar_subquery()
-    )
-    job_id = await session.scalar(
-        update(job)
-        .where(job.id == oldest, *_claimable(owner, now))
-        .values(
-            status="running",
-            lease_owner=owner,
-            lease_expires_at=now + LEASE,
-            started_at=func.coalesce(job.started_at, now),
-        )
-        .returning(job.id)
-    )
-    if job_id is None:
-        return None
-    return await session.get(RetentionJob, job_id, populate_existing=True)
-
-
 async def run_step(
     sessionmaker: async_sessionmaker[AsyncSession],
     owner: str,
@@ -136,7 +106,7 @@ async def run_step(
     no sweep is waiting (or another runner holds it)."""
     async with sessionmaker() as session:
         now = clock()
-        held = await _hold(session, owner, now)
+        held = await hold(session, RetentionJob, owner, now, LEASE)
         if held is None:
             await session.rollback()
             return None
