@@ -123,8 +123,8 @@ class Settings(BaseSettings):
     run_background_jobs: bool = True
 
     # Years after a leaver's end date until `iqt personal-data pseudonymise` pseudonymises them:
-    # the NHS Records Management Code of Practice 2021, "staff training records", training
-    # other than significant training (docs/data-protection.md, "Retention").
+    # the Records Management Code of Practice 2021 (Wales: 2022), "Staff training records",
+    # other training records: 6 years after the training (docs/data-protection.md, "Retention").
     personal_data_retention_years: int = Field(default=6, ge=1, le=100)
 
     log_level: str = "INFO"
