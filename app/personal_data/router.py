@@ -8,6 +8,7 @@ from app.auth.scopes import Scope
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.personal_data import service
+from app.personal_data.jobs import background_runner
 from app.personal_data.schemas import (
     ErasureRequestIn,
     ErasureRequestRead,
@@ -16,7 +17,8 @@ from app.personal_data.schemas import (
 )
 from app.staff.parameters import EmployeeNumberPath
 
-router = APIRouter(tags=["Staff"])
+# Its lifespan runs the retention sweeps in the background (app/personal_data/jobs.py).
+router = APIRouter(tags=["Staff"], lifespan=background_runner)
 
 
 @router.get(
