@@ -12,29 +12,28 @@ index would refuse a second active award anyway).
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.awards import gathering
 from app.awards.evaluation import evaluate_people
+from app.core import leases
 from app.core.clock import utcnow
+from app.core.leases import RETRY_SECONDS, hold, new_owner
 from app.core.logging import get_logger
 from app.models import AwardEvaluationJob, StaffMember
 
 CHUNK = 2000
 LEASE = timedelta(seconds=60)
 IDLE_SECONDS = 0.25
-RETRY_SECONDS = 5.0
-ACTIVE = ("pending", "running")
+# The runner's retry pause and the lease holders' names come from app/core/leases.py.
+__all__ = ["RETRY_SECONDS", "new_owner"]
 
 logger = get_logger("iqt.awards.jobs")
 
@@ -46,48 +45,6 @@ class Step:
     evaluated: int
     granted: int
     finished: bool
-
-
-def new_owner() -> str:
-    """A lease owner name unique to this process and runner."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _claimable(owner: str, now: datetime) -> Any:
-    job = AwardEvaluationJob
-    return (
-        job.status.in_(ACTIVE),
-        or_(
-            job.lease_owner == owner,
-            job.lease_expires_at.is_(None),
-            job.lease_expires_at < now,
-        ),
-    )
-
-
-async def _hold(session: AsyncSession, owner: str, now: datetime) -> AwardEvaluationJob | None:
-    """Takes or renews the lease on the oldest active job; the row stays locked until commit.
-
-    The conditions are checked again after any wait for the row lock, so two processes never
-    both hold it."""
-    job = AwardEvaluationJob
-    oldest = (
-        select(job.id).where(*_claimable(owner, now)).order_by(job.id).limit(1).scalar_subquery()
-    )
-    job_id = await session.scalar(
-        update(job)
-        .where(job.id == oldest, *_claimable(owner, now))
-        .values(
-            status="running",
-            lease_owner=owner,
-            lease_expires_at=now + LEASE,
-            started_at=func.coalesce(job.started_at, now),
-        )
-        .returning(job.id)
-    )
-    if job_id is None:
-        return None
-    return await session.get(AwardEvaluationJob, job_id, populate_existing=True)
 
 
 async def run_step(
@@ -102,7 +59,7 @@ async def run_step(
     taken and expire by (tests move it)."""
     async with sessionmaker() as session:
         now = clock()
-        held = await _hold(session, owner, now)
+        held = await hold(session, AwardEvaluationJob, owner, now, LEASE)
         if held is None:
             await session.rollback()
             return None
@@ -142,65 +99,6 @@ async def run_pending_jobs(
     return steps
 
 
-async def _note_failure(
-    sessionmaker: async_sessionmaker[AsyncSession], owner: str, error: BaseException
-) -> None:
-    """Keeps the error on the job the runner holds; the lease runs out and a runner retries."""
-    with contextlib.suppress(Exception):
-        async with sessionmaker() as session:
-            await session.execute(
-                update(AwardEvaluationJob)
-                .where(
-                    AwardEvaluationJob.lease_owner == owner,
-                    AwardEvaluationJob.status.in_(ACTIVE),
-                )
-                .values(error=f"{type(error).__name__}: {error}"[:1000])
-            )
-            await session.commit()
-
-
-class _Outage:
-    """What the runner says while its steps fail (the database down, say): the first failure
-    with its reason and traceback, then one line per retry, and one when a step works again;
-    not a traceback at error level every few seconds."""
-
-    def __init__(self, owner: str, clock: Callable[[], float]) -> None:
-        self.owner = owner
-        self.clock = clock
-        self.failures = 0
-        self.since = 0.0
-
-    def failed(self, error: BaseException) -> None:
-        self.failures += 1
-        reason = f"{type(error).__name__}: {error}"[:500]
-        if self.failures == 1:
-            self.since = self.clock()
-            logger.error(
-                "awards.evaluation_job_failed",
-                owner=self.owner,
-                reason=reason,
-                retry_in_seconds=RETRY_SECONDS,
-                exc_info=error,
-            )
-        else:
-            logger.warning(
-                "awards.evaluation_job_still_failing",
-                owner=self.owner,
-                attempt=self.failures,
-                reason=reason,
-            )
-
-    def worked(self) -> None:
-        if self.failures:
-            logger.info(
-                "awards.evaluation_job_recovered",
-                owner=self.owner,
-                failed_attempts=self.failures,
-                failing_for_seconds=round(self.clock() - self.since, 1),
-            )
-            self.failures = 0
-
-
 async def run_forever(
     sessionmaker: async_sessionmaker[AsyncSession],
     owner: str,
@@ -209,22 +107,16 @@ async def run_forever(
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """The background runner: works while there is a job, polls when idle."""
-    outage = _Outage(owner, clock)
-    while True:
-        try:
-            step = await run_step(sessionmaker, owner)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            outage.failed(exc)
-            await _note_failure(sessionmaker, owner, exc)
-            await sleep(RETRY_SECONDS)
-            continue
-        outage.worked()
-        if step is None:
-            await sleep(IDLE_SECONDS)
-        elif step.finished:
-            logger.info("awards.evaluation_job_done", job=step.job_id, owner=owner)
+    runner = leases.Runner(
+        step=lambda: run_step(sessionmaker, owner),
+        sessionmaker=sessionmaker,
+        job=AwardEvaluationJob,
+        owner=owner,
+        events="awards.evaluation_job",
+        logger=logger,
+        idle_seconds=IDLE_SECONDS,
+    )
+    await leases.run_forever(runner, sleep=sleep, clock=clock)
 
 
 @contextlib.asynccontextmanager
@@ -233,10 +125,6 @@ async def background_runner(app: Any) -> AsyncIterator[None]:
     if not app.state.settings.run_background_jobs:
         yield
         return
-    task = asyncio.create_task(run_forever(app.state.sessionmaker, new_owner()))
-    try:
+    run = run_forever(app.state.sessionmaker, new_owner())
+    async with leases.running(run, "award-evaluation-jobs"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -118,14 +118,19 @@ class Settings(BaseSettings):
     # dashboard within this time; 0 reads the summary on every request.
     uptake_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
-    # Each API process runs the award re-evaluation jobs in the background (a lease makes one
-    # process work on a job at a time); false leaves them to `iqt awards reevaluate`.
+    # Each API process runs the award re-evaluation jobs (and the retention sweeps) in the
+    # background (a lease makes one process work on a job at a time); false leaves them to
+    # `iqt awards reevaluate` (and `iqt personal-data pseudonymise`).
     run_background_jobs: bool = True
 
     # Years after a leaver's end date until `iqt personal-data pseudonymise` pseudonymises them:
-    # the NHS Records Management Code of Practice 2021, "staff training records", training
-    # other than significant training (docs/data-protection.md, "Retention").
+    # the Records Management Code of Practice 2021 (Wales: 2022), "Staff training records",
+    # other training records: 6 years after the training (docs/data-protection.md, "Retention").
     personal_data_retention_years: int = Field(default=6, ge=1, le=100)
+    # Each API process (when run_background_jobs is true) also looks for leavers past their
+    # retention period every few minutes and pseudonymises them (a leased sweep, so one process
+    # at a time); false leaves it to a scheduled `iqt personal-data pseudonymise`.
+    run_retention_sweeps: bool = True
 
     log_level: str = "INFO"
     commit_sha: str | None = None

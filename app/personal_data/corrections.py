@@ -1,12 +1,15 @@
 """The rectification trail: who corrected a person's names or e-mail, when, and why."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
+from app.core.bulk import insert_rows
 from app.core.clock import utcnow
-from app.models import PersonalDataCorrection, StaffMember
+from app.models import PersonalDataCorrection
 
 # The fields whose change corrects who the person is (UK GDPR article 16), by wire name.
 IDENTITY_FIELDS = {
@@ -14,40 +17,50 @@ IDENTITY_FIELDS = {
     "family_name": "familyName",
     "work_email": "workEmail",
 }
-# The optional header saying why a staff record's names or e-mail were corrected.
+# The optional header saying why a staff record's (or a staff batch's) names or e-mail were
+# corrected.
 REASON_HEADER = "Correction-Reason"
+# The reason kept for a batch's corrections when the batch does not say one.
+BATCH_REASON = "HR batch"
 
 
-def identity_of(member: StaffMember | None) -> dict[str, Any] | None:
-    """What ``record_corrections`` compares: the identity fields before a change."""
-    if member is None:
-        return None
-    return {field: getattr(member, field) for field in IDENTITY_FIELDS}
+@dataclass(frozen=True)
+class Correction:
+    staff_id: int
+    fields: list[str]  # wire names
+
+
+def corrected_fields(before: Any, after: dict[str, Any]) -> list[str]:
+    """The identity fields (wire names) whose stored value ``after`` changes: ``before`` is the
+    stored row (attributes), ``after`` the row to write (by column name)."""
+    return [
+        wire for field, wire in IDENTITY_FIELDS.items() if getattr(before, field) != after[field]
+    ]
 
 
 async def record_corrections(
     session: AsyncSession,
-    caller: Caller,
-    before: dict[str, Any] | None,
-    member: StaffMember,
+    caller: Caller | None,
+    corrections: Sequence[Correction],
     reason: str | None,
 ) -> None:
-    """Notes a change of the person's names or e-mail (not their creation) with who and why."""
-    if before is None:
+    """Notes changes of people's names or e-mail (not their creation) with who and why: one
+    statement for a whole batch. Writes without a client (demo data) are not corrections."""
+    if caller is None or not corrections:
         return
-    changed = [
-        wire for field, wire in IDENTITY_FIELDS.items() if before[field] != getattr(member, field)
-    ]
-    if not changed:
-        return
-    session.add(
-        PersonalDataCorrection(
-            staff_id=member.id,
-            corrected_at=utcnow(),
-            client_id=caller.client_id,
-            request_id=caller.request_id,
-            fields=changed,
-            reason=reason,
-        )
+    now = utcnow()
+    await insert_rows(
+        session,
+        PersonalDataCorrection.__table__,
+        [
+            {
+                "staff_id": c.staff_id,
+                "corrected_at": now,
+                "client_id": caller.client_id,
+                "request_id": caller.request_id,
+                "fields": c.fields,
+                "reason": reason,
+            }
+            for c in corrections
+        ],
     )
-    await session.flush()

@@ -1,5 +1,7 @@
 """Retention: pseudonymising leavers whose retention period has passed, as a leased,
-resumable job in chunks of people by id (the shape of app/awards/jobs.py).
+resumable job in chunks of people by id (the shape of app/awards/jobs.py, held by the lease
+of app/core/leases.py). Each API process runs ``run_forever`` in the background (unless
+IQT_RUN_RETENTION_SWEEPS=false), and ``iqt personal-data pseudonymise`` runs a sweep at once.
 
 ``queue_sweep`` queues a job for the leavers who ended on or before a day (one active job at a
 time). Any number of runners call ``run_step`` side by side: a step holds the job by its lease
@@ -11,24 +13,32 @@ after the last committed chunk. Pseudonymising a person twice is impossible anyw
 (``staff_pseudonymisations`` has one row per person).
 """
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.awards.jobs import new_owner
-from app.core.clock import utcnow
+from app.core import leases
+from app.core.clock import today, utcnow
+from app.core.leases import ACTIVE, hold, new_owner
+from app.core.logging import get_logger
 from app.models import RetentionJob, StaffMember, StaffPseudonymisation
 from app.personal_data.pseudonymisation import Origin, pseudonymise
 
-__all__ = ["new_owner"]  # the lease holders' names, as the award jobs'
+__all__ = ["new_owner"]  # the lease holders' names (app/core/leases.py), for the CLI
 
 CHUNK = 200
 LEASE = timedelta(seconds=60)
-ACTIVE = ("pending", "running")
+# How often an idle API process looks for leavers who have become due (a sweep is daily work).
+IDLE_SECONDS = 300.0
+
+logger = get_logger("iqt.personal_data.jobs")
 
 Clock = Callable[[], datetime]
 
@@ -95,36 +105,6 @@ async def queue_sweep(session: AsyncSession, cutoff: date) -> RetentionJob:
     return job
 
 
-def _claimable(owner: str, now: datetime) -> Any:
-    job = RetentionJob
-    return (
-        job.status.in_(ACTIVE),
-        or_(job.lease_owner == owner, job.lease_expires_at.is_(None), job.lease_expires_at < now),
-    )
-
-
-async def _hold(session: AsyncSession, owner: str, now: datetime) -> RetentionJob | None:
-    """Takes or renews the lease on the oldest active job; the row stays locked until commit."""
-    job = RetentionJob
-    oldest = (
-        select(job.id).where(*_claimable(owner, now)).order_by(job.id).limit(1).scalar_subquery()
-    )
-    job_id = await session.scalar(
-        update(job)
-        .where(job.id == oldest, *_claimable(owner, now))
-        .values(
-            status="running",
-            lease_owner=owner,
-            lease_expires_at=now + LEASE,
-            started_at=func.coalesce(job.started_at, now),
-        )
-        .returning(job.id)
-    )
-    if job_id is None:
-        return None
-    return await session.get(RetentionJob, job_id, populate_existing=True)
-
-
 async def run_step(
     sessionmaker: async_sessionmaker[AsyncSession],
     owner: str,
@@ -136,7 +116,7 @@ async def run_step(
     no sweep is waiting (or another runner holds it)."""
     async with sessionmaker() as session:
         now = clock()
-        held = await _hold(session, owner, now)
+        held = await hold(session, RetentionJob, owner, now, LEASE)
         if held is None:
             await session.rollback()
             return None
@@ -178,3 +158,68 @@ async def run_pending_sweeps(
     while (step := await run_step(sessionmaker, owner, clock=clock, chunk=chunk)) is not None:
         steps.append(step)
     return steps
+
+
+async def _anyone_due(session: AsyncSession, cutoff: date) -> bool:
+    found = await session.scalar(select(StaffMember.id).where(*_due(cutoff, 0)).limit(1))
+    return found is not None
+
+
+async def sweep_when_due(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    years: int,
+    *,
+    clock: Clock = utcnow,
+    on: Callable[[], date] = today,
+) -> Step | None:
+    """The background runner's step: the next chunk of the active sweep; when there is none
+    and someone's retention period has passed, queues a sweep for them (as the CLI does) and
+    starts it. None when nobody is due (or another runner holds the sweep)."""
+    step = await run_step(sessionmaker, owner, clock=clock)
+    if step is not None:
+        return step
+    cutoff = retention_cutoff(on(), years)
+    async with sessionmaker() as session:
+        if not await _anyone_due(session, cutoff):
+            return None
+        await queue_sweep(session, cutoff)
+        await session.commit()
+    return await run_step(sessionmaker, owner, clock=clock)
+
+
+async def run_forever(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner: str,
+    years: int,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on: Callable[[], date] = today,
+) -> None:
+    """The background runner of retention sweeps (one per API process, leased as the award
+    jobs' runner); ``on`` tells the day retention is counted to (tests move it)."""
+    runner = leases.Runner(
+        step=lambda: sweep_when_due(sessionmaker, owner, years, on=on),
+        sessionmaker=sessionmaker,
+        job=RetentionJob,
+        owner=owner,
+        events="personal_data.retention_sweep",
+        logger=logger,
+        idle_seconds=IDLE_SECONDS,
+    )
+    await leases.run_forever(runner, sleep=sleep, clock=clock)
+
+
+@contextlib.asynccontextmanager
+async def background_runner(app: Any) -> AsyncIterator[None]:
+    """The API's lifespan: sweeps in this process unless IQT_RUN_BACKGROUND_JOBS=false or
+    IQT_RUN_RETENTION_SWEEPS=false."""
+    settings = app.state.settings
+    if not (settings.run_background_jobs and settings.run_retention_sweeps):
+        yield
+        return
+    years = settings.personal_data_retention_years
+    run = run_forever(app.state.sessionmaker, new_owner(), years)
+    async with leases.running(run, "retention-sweeps"):
+        yield

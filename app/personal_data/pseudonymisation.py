@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
+from app.completions.xapi_statements import agent_key
 from app.core.bulk import insert_rows
 from app.core.clock import utcnow
 from app.events.service import record_event
@@ -77,7 +78,44 @@ class Origin:
 
 
 def pseudonym_of(member: StaffMember) -> str:
-    return f"Person {member.id}"
+    return repository.pseudonym_of(member.id)
+
+
+def statement_without(
+    value: Any, agent_keys: frozenset[str], pseudonym: dict[str, Any], redaction: Redaction
+) -> Any:
+    """A stored xAPI statement with every agent that is the person (actor, object, instructor,
+    team member, in a SubStatement too) replaced by ``pseudonym`` and their names and e-mail
+    redacted from the rest; verb, object, result, context and times stay as they were."""
+    if isinstance(value, dict):
+        key = agent_key(value)
+        if key is not None and key.casefold() in agent_keys:
+            return {**pseudonym, "objectType": value.get("objectType", "Agent")}
+        return {
+            redaction.text(k): statement_without(v, agent_keys, pseudonym, redaction)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [statement_without(v, agent_keys, pseudonym, redaction) for v in value]
+    return redaction.document(value)
+
+
+async def _pseudonymise_statements(
+    session: AsyncSession,
+    footprint: repository.Footprint,
+    member: StaffMember,
+    redaction: Redaction,
+) -> None:
+    pseudonym = repository.pseudonymous_agent(pseudonym_of(member))
+    keys = frozenset(k.casefold() for k in footprint.agent_keys)
+    rewritten = {
+        pk: changed
+        for pk, statement in (await repository.statements(session, footprint)).items()
+        if (changed := statement_without(statement, keys, pseudonym, redaction)) != statement
+    }
+    await repository.rewrite_statements(
+        session, footprint, rewritten, keys, agent_key(pseudonym) or ""
+    )
 
 
 async def pseudonymise(session: AsyncSession, member: StaffMember, origin: Origin) -> bool:
@@ -95,6 +133,7 @@ async def pseudonymise(session: AsyncSession, member: StaffMember, origin: Origi
         }
         if changed:
             await repository.rewrite_texts(session, row, changed)
+    await _pseudonymise_statements(session, footprint, member, redaction)
     await repository.forget_identifiers(session, footprint, pseudonym_of(member))
     now = utcnow()
     session.add(

@@ -1,14 +1,16 @@
 """Queries for one person's data wherever it is held, and the updates that pseudonymise it."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, cast, func, or_, select, update
+from sqlalchemy import Table, Text, and_, cast, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from app.models import (
+    ApiClient,
     AuditRecord,
     Award,
     Completion,
@@ -25,6 +27,8 @@ from app.models import (
     StaffPseudonymisation,
     StaffSnapshotMember,
     UptakePersonDelta,
+    XapiStatement,
+    XapiStatementLink,
 )
 
 Record = dict[str, Any]
@@ -45,6 +49,10 @@ class Footprint:
     award_ids: list[int]
     project_ids: list[int]
     review_ids: list[int]
+    # The agent keys (as xapi_statement_links holds them) that identify the person, and the
+    # stored xAPI statements that name them or made their completions.
+    agent_keys: list[str]
+    xapi_statement_ids: list[int]
 
 
 def _camel(name: str) -> str:
@@ -109,6 +117,7 @@ async def footprint(session: AsyncSession, member: StaffMember) -> Footprint:
     review_ids = await session.scalars(
         select(ProjectReview.id).where(or_(*review_filter)).order_by(ProjectReview.id)
     )
+    agent_keys = await _agent_keys(session, member)
     return Footprint(
         staff_id=member.id,
         employee_number=member.employee_number,
@@ -118,7 +127,90 @@ async def footprint(session: AsyncSession, member: StaffMember) -> Footprint:
         award_ids=list(award_ids),
         project_ids=project_ids,
         review_ids=list(review_ids),
+        agent_keys=agent_keys,
+        xapi_statement_ids=await _statements_naming(session, agent_keys, list(completion_ids)),
     )
+
+
+# The homePage of the accounts a pseudonymised person's xAPI agents are given (``.invalid``:
+# a name that can never be anyone's real account system).
+PSEUDONYMOUS_HOME_PAGE = "https://pseudonymised.iqt.invalid"
+
+
+def pseudonymous_agent(pseudonym: str) -> dict[str, Any]:
+    """What replaces the person wherever a stored xAPI statement names them."""
+    return {
+        "objectType": "Agent",
+        "account": {"homePage": PSEUDONYMOUS_HOME_PAGE, "name": pseudonym},
+    }
+
+
+def account_key(home_page: str, name: str) -> str:
+    """An account agent's key, as app.completions.xapi_statements.agent_key spells it."""
+    return "account:" + json.dumps([home_page, name], ensure_ascii=False)
+
+
+async def _agent_keys(session: AsyncSession, member: StaffMember) -> list[str]:
+    """The agents that are the person: an mbox of their work e-mail (as HR sent it, or lower
+    case), its mbox_sha1sum, an account whose name is their employee number on a client's xAPI
+    account homePage (the accounts completions are matched by), and, once pseudonymised, the
+    account that replaced them. Exact keys, so each is an index range of the links."""
+    keys = {account_key(PSEUDONYMOUS_HOME_PAGE, pseudonym_of(member.id))}
+    if member.work_email is not None:
+        keys.add(f"mbox:mailto:{member.work_email}")
+    if member.work_email_key is not None:
+        keys.add(f"mbox:mailto:{member.work_email_key}")
+    if member.work_email_sha1 is not None:
+        keys.add(f"mbox_sha1sum:{member.work_email_sha1}")
+    home_pages = await session.scalars(
+        select(ApiClient.xapi_account_home_page)
+        .where(ApiClient.xapi_account_home_page.is_not(None))
+        .distinct()
+    )
+    for home_page in home_pages:
+        if home_page is None:
+            continue
+        bare = home_page.rstrip("/")
+        for spelling in {home_page, bare, bare + "/"}:
+            keys.add(account_key(spelling, member.employee_number))
+    return sorted(keys)
+
+
+def pseudonym_of(staff_id: int) -> str:
+    return f"Person {staff_id}"
+
+
+async def _statements_naming(
+    session: AsyncSession, agent_keys: Sequence[str], completion_ids: Sequence[int]
+) -> list[int]:
+    """Stored statements naming one of the agents (as actor, object, instructor or team
+    member), those that made the completions, and those whose StatementRef names one of
+    these (a voiding statement, say)."""
+    named = select(XapiStatementLink.statement_pk).where(
+        XapiStatementLink.kind == "agent", XapiStatementLink.key.in_(agent_keys)
+    )
+    found = set(await session.scalars(named))
+    if completion_ids:
+        made = select(XapiStatement.id).join(
+            Completion,
+            and_(
+                Completion.client_id == XapiStatement.client_id,
+                Completion.external_id == XapiStatement.statement_id,
+            ),
+        )
+        found.update(
+            await session.scalars(
+                made.where(Completion.id.in_(completion_ids), Completion.channel == "xapi")
+            )
+        )
+    if found:
+        ids = select(XapiStatement.statement_id).where(XapiStatement.id.in_(found))
+        found.update(
+            await session.scalars(
+                select(XapiStatement.id).where(XapiStatement.statement_ref.in_(ids))
+            )
+        )
+    return sorted(found)
 
 
 def _naming_person(
@@ -223,6 +315,12 @@ async def export_sections(session: AsyncSession, footprint: Footprint) -> dict[s
         ),
         "events": await _records(
             session, Event.__table__, _naming_person(Event, footprint), order=Event.id
+        ),
+        "xapiStatements": await _records(
+            session,
+            XapiStatement.__table__,
+            XapiStatement.id.in_(footprint.xapi_statement_ids),
+            order=XapiStatement.id,
         ),
     }
 
@@ -346,6 +444,69 @@ async def forget_identifiers(session: AsyncSession, footprint: Footprint, pseudo
             .where(Completion.id.in_(footprint.completion_ids))
             .values(work_email=None, work_email_key=None, email_sha1=None)
         )
+
+
+async def statements(session: AsyncSession, footprint: Footprint) -> dict[int, dict[str, Any]]:
+    """The stored statements naming the person, by row id."""
+    if not footprint.xapi_statement_ids:
+        return {}
+    rows = await session.execute(
+        select(XapiStatement.id, XapiStatement.statement).where(
+            XapiStatement.id.in_(footprint.xapi_statement_ids)
+        )
+    )
+    return {pk: statement for pk, statement in rows.all()}
+
+
+async def rewrite_statements(
+    session: AsyncSession,
+    footprint: Footprint,
+    rewritten: dict[int, dict[str, Any]],
+    replaced_keys: frozenset[str],
+    key: str,
+) -> None:
+    """Stores the rewritten statements, and links them to the agent ``key`` that replaced the
+    person instead of the agent keys (compared case-folded) that were theirs."""
+    for pk, statement in rewritten.items():
+        await session.execute(
+            update(XapiStatement).where(XapiStatement.id == pk).values(statement=statement)
+        )
+    if not footprint.xapi_statement_ids:
+        return
+    links = await session.execute(
+        select(XapiStatementLink.statement_pk, XapiStatementLink.key, XapiStatementLink.direct)
+        .where(
+            XapiStatementLink.statement_pk.in_(footprint.xapi_statement_ids),
+            XapiStatementLink.kind == "agent",
+        )
+        .order_by(XapiStatementLink.statement_pk)
+    )
+    theirs: dict[int, list[tuple[str, bool]]] = {}
+    for pk, old, direct in links.all():
+        if old.casefold() in replaced_keys or old == key:
+            theirs.setdefault(pk, []).append((old, direct))
+    if not theirs:
+        return
+    # Any link of these statements to one of these keys is one of theirs: one statement.
+    await session.execute(
+        delete(XapiStatementLink).where(
+            XapiStatementLink.statement_pk.in_(list(theirs)),
+            XapiStatementLink.kind == "agent",
+            XapiStatementLink.key.in_(sorted({old for held in theirs.values() for old, _ in held})),
+        )
+    )
+    await session.execute(
+        insert(XapiStatementLink),
+        [
+            {
+                "statement_pk": pk,
+                "kind": "agent",
+                "key": key,
+                "direct": any(direct for _, direct in old_links),
+            }
+            for pk, old_links in theirs.items()
+        ],
+    )
 
 
 async def is_pseudonymised(session: AsyncSession, staff_id: int) -> bool:

@@ -8,6 +8,7 @@ from app.auth.scopes import Scope
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.personal_data import service
+from app.personal_data.jobs import background_runner
 from app.personal_data.schemas import (
     ErasureRequestIn,
     ErasureRequestRead,
@@ -16,7 +17,8 @@ from app.personal_data.schemas import (
 )
 from app.staff.parameters import EmployeeNumberPath
 
-router = APIRouter(tags=["Staff"])
+# Its lifespan runs the retention sweeps in the background (app/personal_data/jobs.py).
+router = APIRouter(tags=["Staff"], lifespan=background_runner)
 
 
 @router.get(
@@ -45,11 +47,11 @@ async def export_personal_data(
         bool, Query(description="true: answered as a file to save (Content-Disposition).")
     ] = False,
 ) -> PersonalDataExport:
-    """The staff record and its history, completions, projects and roles, reviews given,
-    awards with evidence, corrections, erasure requests, audit records of who read or changed
-    their data and the events naming them, with the purposes and the retention rule, as one
-    document (UK GDPR article 15). Every export is audited and announced
-    (`personalDataExported`)."""
+    """The staff record and its history, completions and the xAPI statements naming them or
+    making those completions, projects and roles, reviews given, awards with evidence,
+    corrections, erasure requests, audit records of who read or changed their data and the
+    events naming them, with the purposes and the retention rule, as one document (UK GDPR
+    article 15). Every export is audited and announced (`personalDataExported`)."""
     export = await service.export_personal_data(
         session, caller, request.app.state.settings, employee_number
     )
@@ -68,6 +70,7 @@ async def export_personal_data(
         staff=export.sections["staff"],
         history=export.sections["history"],
         completions=export.sections["completions"],
+        xapi_statements=export.sections["xapiStatements"],
         projects=export.sections["projects"],
         reviews_given=export.sections["reviewsGiven"],
         awards=export.sections["awards"],

@@ -41,9 +41,13 @@ class PersonalDataExport(ApiModel):
     staff: Rows = Field(description="The staff record as stored (one row).")
     history: Rows = Field(description="Organisation, staff group and board membership by date.")
     completions: Rows = Field(
-        description="Course completions matched to them or sent with their identifiers. xAPI "
-        "statements are not kept beyond the completion they make (`channel` xapi, "
-        "`externalId` the statement id)."
+        description="Course completions matched to them or sent with their identifiers (an "
+        "xAPI one has `channel` xapi and `externalId` the statement id)."
+    )
+    xapi_statements: Rows = Field(
+        description="xAPI statements as stored: those naming them as an agent (by their work "
+        "e-mail, its SHA-1, or their employee number as an account), those that made their "
+        "completions, and statements referring to these (a voiding statement, say)."
     )
     projects: Rows = Field(description="Improvement projects they are on, with their role.")
     reviews_given: Rows

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -14,6 +14,7 @@ from app.core.database import SessionDep
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.problems import ValidationFailed
+from app.personal_data.corrections import BATCH_REASON, REASON_HEADER
 from app.staff import batches
 from app.staff.csv_format import COLUMNS, parse_staff_csv
 from app.staff.schemas import (
@@ -83,6 +84,18 @@ async def post_staff_batch(
             "opened with `POST /staffSnapshots` (for CSV bodies; JSON says it in the body).",
         ),
     ] = None,
+    correction_reason: Annotated[
+        str | None,
+        Header(
+            alias=REASON_HEADER,
+            min_length=1,
+            max_length=500,
+            description="Why the names or e-mail this batch changes are corrected (JSON or "
+            "CSV): kept with each correction in the rectification trail that a person's "
+            f'subject access export shows. Without it the reason kept is "{BATCH_REASON}".',
+            examples=["ESR name corrections, March 2026"],
+        ),
+    ] = None,
 ) -> StaffBatchResult:
     """Up to 10,000 staff records as JSON or CSV. Valid records are stored even when others
     are rejected; each rejected record is listed with its row and reasons. In `fullSnapshot`
@@ -92,6 +105,8 @@ async def post_staff_batch(
     batches that name a snapshot (`POST /staffSnapshots`), and completes it once all are in.
     For a client limited to some organisations, a record whose employee number is held by a
     record outside them is rejected as "Cannot be used by this client." (never saying where).
+    Each change of a person's names or e-mail is kept in the rectification trail, with the
+    `Correction-Reason` header or "HR batch".
     409 `concurrent-change`: another request wrote some of these people at the same moment and
     nothing was stored; send the batch again."""
     body_format = batch_format(request.headers.get("content-type", ""))
@@ -125,4 +140,5 @@ async def post_staff_batch(
             allow_mass_leavers=allow_mass_leavers,
             records=records,
             snapshot_id=snapshot,
+            correction_reason=correction_reason or BATCH_REASON,
         )

@@ -25,6 +25,7 @@ async def apply_staff_batch(
     allow_mass_leavers: bool,
     records: Sequence[Mapping[str, Any] | StaffBatchRecord],
     snapshot_id: int | None = None,
+    correction_reason: str | None = None,
 ) -> StaffBatchResult:
     """Stores every valid record and reports every rejected one; a full snapshot also
     end-dates the organisation's active staff that it does not hold. A batch that is one part
@@ -80,7 +81,12 @@ async def apply_staff_batch(
         snapshot_organisation=snapshot_of,
     )
     applied = await writes.apply_staff_rows(
-        session, caller, validated.rows, validated.row_numbers, effective_on=today()
+        session,
+        caller,
+        validated.rows,
+        validated.row_numbers,
+        effective_on=today(),
+        correction_reason=correction_reason,
     )
     if snapshot is not None:
         await snapshots.note_batch(session, snapshot, present, len(records))

@@ -11,7 +11,6 @@ from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import StaffMember
-from app.personal_data.corrections import identity_of, record_corrections
 from app.staff import repository
 from app.staff.records import to_row
 from app.staff.schemas import StaffPut
@@ -61,7 +60,6 @@ async def put_staff(
     existing = await repository.get_by_employee_number(session, employee_number)
     # A record the caller cannot see is not "updated" in its audit trail either.
     updating = existing is not None and caller.may_access(existing.organisation_ods_code)
-    before = identity_of(existing) if updating else None
     caller.note_audit(
         "update" if updating else "create", "staff", employee_number, record.organisation
     )
@@ -76,13 +74,14 @@ async def put_staff(
     row, reasons = to_row(employee_number, record, await load_references(session))
     if row is None:
         raise ValidationFailed(f"{len(reasons)} field(s) not valid.", invalid_params=reasons)
-    applied = await apply_staff_rows(session, caller, [row], [1], effective_on=today())
+    applied = await apply_staff_rows(
+        session, caller, [row], [1], effective_on=today(), correction_reason=correction_reason
+    )
     if applied.rejections:  # moved out of the caller's organisations meanwhile
         raise _unavailable(employee_number)
     member = await repository.get_by_employee_number(session, employee_number)
     assert member is not None
     await session.refresh(member)
-    await record_corrections(session, caller, before, member, correction_reason)
     return StaffView(
         member,
         await repository.staff_group_name(session, member.staff_group_code),

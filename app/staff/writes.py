@@ -15,6 +15,7 @@ from app.core.clock import today
 from app.core.metrics import STAFF_RECORDS_WRITTEN, count_on_commit
 from app.core.problems import Conflict
 from app.events.service import record_events
+from app.personal_data.corrections import Correction, corrected_fields, record_corrections
 from app.staff import repository
 from app.staff.identity import StaffIdentity, staff_identified
 from app.staff.records import References, Rejection
@@ -82,8 +83,10 @@ async def apply_staff_rows(
     row_numbers: Sequence[int],
     *,
     effective_on: date,
+    correction_reason: str | None = None,
 ) -> Applied:
-    """Creates and updates staff with one statement per step, history and events included."""
+    """Creates and updates staff with one statement per step, history and events included.
+    Changes of names or e-mail go into the rectification trail with ``correction_reason``."""
     applied = Applied()
     existing = await repository.existing_by_employee_number(
         session, [r["employee_number"] for r in rows]
@@ -116,6 +119,7 @@ async def apply_staff_rows(
     moved: list[int] = []
     events: list[dict[str, Any]] = []
     identified: list[StaffIdentity] = []
+    corrections: list[Correction] = []
     counted: list[int] = []  # people whose place in the uptake figures may have changed
     created: dict[int, PersonFacts] = {}  # what uptake needs to know of the people created
     for row in to_write:
@@ -138,6 +142,8 @@ async def apply_staff_rows(
             continue
         changed = changes[number]
         applied.updated.append(number)
+        if corrected := corrected_fields(existing[number], row):
+            corrections.append(Correction(staff_id, corrected))
         if any(f in changed for f in HISTORY_FIELDS):
             moved.append(staff_id)
         if any(f in changed for f in UPTAKE_FIELDS):
@@ -162,6 +168,7 @@ async def apply_staff_rows(
     # The rows just written are locked by this transaction already.
     await refresh_uptake(session, counted, locked=True, known=created)
     await record_events(session, events, caller=caller)
+    await record_corrections(session, caller, corrections, correction_reason)
     await staff_identified(session, identified)
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("created"), len(applied.created))
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("updated"), len(applied.updated))

@@ -1,20 +1,30 @@
 """A person the service holds data about in every way it can, named in free text too."""
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import String, Text, cast, func, or_, select
+from sqlalchemy import String, Text, cast, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.models import Base
+from app.models import ApiClient, Base
+from tests.completions.factories import BRONZE_ACTIVITY
+from tests.completions.xapi_examples import HOME_PAGE, send
 from tests.conftest import ClientFactory, auth
 from tests.projects.factories import LEAD, REVIEWER, project, review, team
 from tests.security.world import FAMILY_NAME, GIVEN_NAME, WORK_EMAIL, World, build_world
 from tests.staff.factories import batch_record
 
 IG_SCOPES = ["personalData:read", "personalData:erase"]
+EMAIL_SHA1 = hashlib.sha1(f"mailto:{WORK_EMAIL}".encode()).hexdigest()  # noqa: S324
+# Statements naming them: a completion by their e-mail, an attempt by their employee number
+# as an account, one by their e-mail's SHA-1 with them as instructor too; and someone else's.
+COMPLETED_BY_MBOX = "5a1c2c1e-0000-4000-8000-000000000001"
+ATTEMPTED_BY_ACCOUNT = "5a1c2c1e-0000-4000-8000-000000000002"
+EXPERIENCED_BY_SHA1 = "5a1c2c1e-0000-4000-8000-000000000003"
+SOMEONE_ELSES = "5a1c2c1e-0000-4000-8000-000000000004"
 
 
 @dataclass(frozen=True)
@@ -22,13 +32,66 @@ class Subject:
     world: World
     employee_number: str
     approved_project_id: str
+    lms: dict[str, str]
 
 
-async def build_subject(client: httpx.AsyncClient, make_client: ClientFactory) -> Subject:
+def _statement(statement_id: str, actor: dict[str, Any], verb: str, **more: Any) -> dict[str, Any]:
+    return {
+        "id": statement_id,
+        "timestamp": "2026-02-01T10:00:00Z",
+        "actor": {"objectType": "Agent", **actor},
+        "verb": {"id": f"http://adlnet.gov/expapi/verbs/{verb}", "display": {"en-GB": verb}},
+        "object": {"id": BRONZE_ACTIVITY},
+        **more,
+    }
+
+
+async def send_statements(app: Any, client: httpx.AsyncClient, make_client: ClientFactory) -> Any:
+    """An e-learning platform (account homePage configured) sends statements naming them."""
+    lms = await make_client(name="LMS")
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(ApiClient)
+            .where(ApiClient.client_id == lms["client_id"])
+            .values(xapi_account_home_page=HOME_PAGE)
+        )
+        await session.commit()
+    named = f"{GIVEN_NAME} {FAMILY_NAME}"
+    statements = [
+        _statement(
+            COMPLETED_BY_MBOX,
+            {"name": named, "mbox": f"mailto:{WORK_EMAIL}"},
+            "completed",
+            result={"success": True, "completion": True, "score": {"scaled": 0.9}},
+        ),
+        _statement(
+            ATTEMPTED_BY_ACCOUNT,
+            {"name": named, "account": {"homePage": HOME_PAGE, "name": LEAD}},
+            "attempted",
+            result={"response": f"{GIVEN_NAME} asked for a certificate"},
+        ),
+        _statement(
+            EXPERIENCED_BY_SHA1,
+            {"mbox_sha1sum": EMAIL_SHA1},
+            "experienced",
+            context={"instructor": {"name": named, "mbox": f"mailto:{WORK_EMAIL}"}},
+        ),
+        _statement(
+            SOMEONE_ELSES,
+            {"name": "Someone Else", "mbox": "mailto:someone.else@wales.nhs.uk"},
+            "attempted",
+        ),
+    ]
+    sent = await send(client, lms, statements)
+    assert sent.status_code == 200, sent.text
+    return lms
+
+
+async def build_subject(app: Any, client: httpx.AsyncClient, make_client: ClientFactory) -> Subject:
     """LEAD of the security world (a completion, Bronze, a submitted project, an open staff
     snapshot naming them) with more: an approved project whose text and review name them,
-    a project review they gave, a name correction, and a retracted completion whose reason
-    names them."""
+    a project review they gave, a name correction, a retracted completion whose reason
+    names them, and xAPI statements naming them (send_statements)."""
     world = await build_world(client, make_client)
     headers = auth(world.admin)
     named = f"{GIVEN_NAME} {FAMILY_NAME}"
@@ -106,12 +169,13 @@ async def build_subject(client: httpx.AsyncClient, make_client: ClientFactory) -
     assert snapshot.status_code in (200, 201), snapshot.text
     read = await client.get(f"/staff/{LEAD}", headers=headers)
     assert read.status_code == 200
-    return Subject(world, LEAD, str(project_id))
+    lms = await send_statements(app, client, make_client)
+    return Subject(world, LEAD, str(project_id), lms)
 
 
 @pytest.fixture
-async def subject(client: httpx.AsyncClient, make_client: ClientFactory) -> Subject:
-    return await build_subject(client, make_client)
+async def subject(app: Any, client: httpx.AsyncClient, make_client: ClientFactory) -> Subject:
+    return await build_subject(app, client, make_client)
 
 
 async def texts_holding(engine: AsyncEngine, needles: list[str]) -> list[tuple[str, str]]:

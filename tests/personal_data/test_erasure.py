@@ -1,5 +1,6 @@
 """POST /staff/{employeeNumber}/erasureRequests: erasure on request, by pseudonymisation."""
 
+import json
 from typing import Any
 
 import httpx
@@ -7,8 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import UptakeBucket, UptakePersonDelta
+from tests.completions.xapi_examples import V
 from tests.conftest import ClientFactory, auth, read_events
-from tests.personal_data.conftest import IG_SCOPES, Subject, texts_holding
+from tests.personal_data.conftest import (
+    ATTEMPTED_BY_ACCOUNT,
+    COMPLETED_BY_MBOX,
+    EMAIL_SHA1,
+    EXPERIENCED_BY_SHA1,
+    IG_SCOPES,
+    SOMEONE_ELSES,
+    Subject,
+    texts_holding,
+)
 from tests.security.world import FAMILY_NAME, GIVEN_NAME, WORK_EMAIL
 
 IDENTIFYING = [GIVEN_NAME, FAMILY_NAME, WORK_EMAIL]
@@ -135,3 +146,51 @@ async def test_erasure_needs_its_own_scope_and_the_organisation(
     assert unscoped.status_code == 403
     assert hidden.status_code == 404
     assert len(await texts_holding(engine, [WORK_EMAIL])) > 0
+
+
+async def test_erasure_pseudonymises_the_xapi_statements_naming_them(
+    client: httpx.AsyncClient, make_client: ClientFactory, engine: AsyncEngine, subject: Subject
+) -> None:
+    ig = await make_client(scopes=IG_SCOPES, name="information governance")
+    assert await texts_holding(engine, [EMAIL_SHA1]) != []
+
+    erased = await client.post(
+        f"/staff/{subject.employee_number}/erasureRequests", json=OVERRIDE, headers=auth(ig)
+    )
+
+    assert erased.status_code == 201, erased.text
+    assert await texts_holding(engine, [*IDENTIFYING, EMAIL_SHA1]) == []
+    lms = {**auth(subject.lms), **V}
+    read = {}
+    for statement_id in (COMPLETED_BY_MBOX, ATTEMPTED_BY_ACCOUNT, EXPERIENCED_BY_SHA1):
+        got = await client.get(
+            "/xapi/statements", params={"statementId": statement_id}, headers=lms
+        )
+        assert got.status_code == 200, got.text
+        read[statement_id] = got.json()
+    pseudonym = read[COMPLETED_BY_MBOX]["actor"]
+    assert pseudonym["account"]["name"].startswith("Person ")
+    assert {s["actor"]["account"]["name"] for s in read.values()} == {pseudonym["account"]["name"]}
+    assert read[EXPERIENCED_BY_SHA1]["context"]["instructor"] == pseudonym
+    # What the statements say stays: verb, object, result, time.
+    assert read[COMPLETED_BY_MBOX]["result"]["score"] == {"scaled": 0.9}
+    assert (
+        read[ATTEMPTED_BY_ACCOUNT]["result"]["response"] == "[name removed] asked for a certificate"
+    )
+    assert read[ATTEMPTED_BY_ACCOUNT]["timestamp"] == "2026-02-01T10:00:00Z"
+    by_old_agent = await client.get(
+        "/xapi/statements",
+        params={"agent": json.dumps({"mbox": f"mailto:{WORK_EMAIL}"})},
+        headers=lms,
+    )
+    assert by_old_agent.json()["statements"] == []
+    by_pseudonym = await client.get(
+        "/xapi/statements", params={"agent": json.dumps(pseudonym)}, headers=lms
+    )
+    assert {s["id"] for s in by_pseudonym.json()["statements"]} == set(read)
+    someone_else = await client.get(
+        "/xapi/statements", params={"statementId": SOMEONE_ELSES}, headers=lms
+    )
+    assert someone_else.json()["actor"]["name"] == "Someone Else"
+    export = await client.get(f"/staff/{subject.employee_number}/personalData", headers=auth(ig))
+    assert {s["statementId"] for s in export.json()["xapiStatements"]} == set(read)

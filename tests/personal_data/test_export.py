@@ -1,21 +1,29 @@
 """GET /staff/{employeeNumber}/personalData: everything held about one person (article 15)."""
 
 import httpx
-from sqlalchemy import ForeignKey
+from sqlalchemy import JSON, Table
 
 from app.models import Base
+from tests.completions.xapi_examples import send
 from tests.conftest import ClientFactory, auth, read_events
-from tests.personal_data.conftest import IG_SCOPES, Subject
-from tests.security.world import FAMILY_NAME, WORK_EMAIL
+from tests.personal_data.conftest import (
+    ATTEMPTED_BY_ACCOUNT,
+    COMPLETED_BY_MBOX,
+    EXPERIENCED_BY_SHA1,
+    IG_SCOPES,
+    Subject,
+)
+from tests.security.world import FAMILY_NAME, GIVEN_NAME, WORK_EMAIL
 
-# Sections that show a table's rows, for every table that refers to a person. A table added
-# with a foreign key to staff_members, or a column holding an employee number or an e-mail,
-# fails test_every_table_that_refers_to_a_person_is_exported until it is exported and named.
+# Sections that show a table's rows, for every table that holds a person identifier (the rule
+# is _holds_person_identifiers'). A new such table fails
+# test_every_table_that_holds_person_identifiers_is_exported until it is exported and named.
 SECTION_OF_TABLE = {
     "staff_members": "staff",
     "staff_history": "history",
     "completions": "completions",
     "awards": "awards",
+    "improvement_projects": "projects",
     "project_team_members": "projects",
     "project_reviews": "reviewsGiven",
     "staff_snapshot_members": "snapshotMemberships",
@@ -23,27 +31,68 @@ SECTION_OF_TABLE = {
     "personal_data_corrections": "corrections",
     "erasure_requests": "erasureRequests",
     "staff_pseudonymisations": "pseudonymisation",
+    "xapi_statements": "xapiStatements",
+    # The agents and activities a statement names, derived from it: shown as the statements.
+    "xapi_statement_links": "xapiStatements",
 }
 # Tables that name a person by a resource id (employee number, completion or award id).
 BY_RESOURCE = {"audit_records": "auditRecords", "events": "events"}
+# Tables the rule finds that are not exported, and why.
+NOT_EXPORTED = {
+    # Answers kept for a day so that a retried request gets the same answer: copies of what the
+    # export shows from the tables above (pseudonymisation redacts them all the same).
+    "idempotency_records": "copies of answers already exported",
+}
+# JSON columns that cannot hold a person identifier, and why.
+DOCUMENTS_WITHOUT_PEOPLE = {
+    ("api_clients", "scopes"): "scope names",
+    ("api_clients", "organisations"): "ODS codes",
+    ("award_rules", "document"): "levels, course codes and thresholds",
+}
+IDENTIFYING_COLUMN_NAMES = ("email", "mbox", "given_name", "family_name")
 
 
-def _refers_to_a_person(table: object) -> bool:
-    columns = list(table.columns)  # type: ignore[attr-defined]
-    for column in columns:
-        if any(
-            isinstance(fk, ForeignKey) and fk.target_fullname.startswith("staff_members.")
-            for fk in column.foreign_keys
-        ):
+def _names_a_person_directly(table: Table) -> bool:
+    for column in table.columns:
+        if any(fk.column.table.name == "staff_members" for fk in column.foreign_keys):
             return True
-        if column.name in {"staff_id", "employee_number"} or "email" in column.name:
+        if column.name in {"staff_id", "employee_number"}:
+            return True
+        if any(part in column.name for part in IDENTIFYING_COLUMN_NAMES):
+            return True
+        if isinstance(column.type, JSON) and (table.name, column.name) not in (
+            DOCUMENTS_WITHOUT_PEOPLE
+        ):
             return True
     return False
 
 
-def test_every_table_that_refers_to_a_person_is_exported() -> None:
-    referring = {t.name for t in Base.metadata.sorted_tables if _refers_to_a_person(t)}
-    assert referring == set(SECTION_OF_TABLE)
+def _holds_person_identifiers() -> set[str]:
+    """The tables that can hold something identifying a person, by this rule:
+
+    - a column is a foreign key to ``staff_members``, or is named ``staff_id`` or
+      ``employee_number``, or its name contains ``email``, ``mbox``, ``given_name`` or
+      ``family_name``;
+    - or a column holds JSON: a document can carry an xAPI actor (``mbox``, ``mbox_sha1sum``,
+      ``account``), an e-mail or a name anywhere inside it, so every JSON column counts unless
+      DOCUMENTS_WITHOUT_PEOPLE says why it cannot;
+    - or the table has a foreign key to a table the rule found: its rows are about those rows
+      (``xapi_statement_links`` holds the agents of a stored statement).
+    """
+    found = {t.name for t in Base.metadata.sorted_tables if _names_a_person_directly(t)}
+    grown = True
+    while grown:
+        before = len(found)
+        for table in Base.metadata.sorted_tables:
+            if any(fk.column.table.name in found for fk in table.foreign_keys):
+                found.add(table.name)
+        grown = len(found) > before
+    return found
+
+
+def test_every_table_that_holds_person_identifiers_is_exported() -> None:
+    found = _holds_person_identifiers() - set(BY_RESOURCE)
+    assert found == {*SECTION_OF_TABLE, *NOT_EXPORTED}
 
 
 async def test_the_export_holds_a_row_from_every_table_that_refers_to_them(
@@ -66,9 +115,40 @@ async def test_the_export_holds_a_row_from_every_table_that_refers_to_them(
     assert body["purposes"] and "6(1)(e)" in body["lawfulBasis"]
     assert body["retention"]["retentionYears"] == 6
     assert body["staff"][0]["employeeNumber"] == subject.employee_number
-    assert {c["channel"] for c in body["completions"]} == {"api"}
+    assert {c["channel"] for c in body["completions"]} == {"api", "xapi"}
     assert any(a["evidence"]["completionIds"] for a in body["awards"])
     assert {p["role"] for p in body["projects"]} == {"lead"}
+
+
+async def test_the_export_holds_the_xapi_statements_naming_them_and_no_others(
+    client: httpx.AsyncClient, make_client: ClientFactory, subject: Subject
+) -> None:
+    ig = await make_client(scopes=IG_SCOPES, name="information governance")
+    voiding = {
+        "id": "5a1c2c1e-0000-4000-8000-000000000005",
+        "actor": {"mbox": "mailto:lms-admin@wales.nhs.uk"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+        "object": {"objectType": "StatementRef", "id": COMPLETED_BY_MBOX},
+    }
+    assert (await send(client, subject.lms, voiding)).status_code == 200
+
+    body = (
+        await client.get(f"/staff/{subject.employee_number}/personalData", headers=auth(ig))
+    ).json()
+
+    exported = {s["statementId"]: s for s in body["xapiStatements"]}
+    assert set(exported) == {
+        COMPLETED_BY_MBOX,
+        ATTEMPTED_BY_ACCOUNT,
+        EXPERIENCED_BY_SHA1,
+        voiding["id"],
+    }
+    assert exported[COMPLETED_BY_MBOX]["voided"] is True
+    assert exported[ATTEMPTED_BY_ACCOUNT]["statement"]["actor"]["name"] == (
+        f"{GIVEN_NAME} {FAMILY_NAME}"
+    )
+    xapi = [c for c in body["completions"] if c["channel"] == "xapi"]
+    assert [c["externalId"] for c in xapi] == [COMPLETED_BY_MBOX]
 
 
 async def test_the_export_shows_who_corrected_their_name_and_why(

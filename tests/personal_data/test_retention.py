@@ -1,7 +1,9 @@
 """Retention: the leased, resumable job that pseudonymises leavers once their retention period
 has passed, with an injected clock (no sleeps)."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -156,3 +158,73 @@ async def test_one_sweep_is_active_at_a_time(app: Any) -> None:
 def test_the_cutoff_of_a_leap_day() -> None:
     assert jobs.retention_cutoff(date(2028, 2, 29), 6) == date(2022, 2, 28)
     assert jobs.retention_cutoff(TODAY, 6) == date(2020, 12, 7)
+
+
+class Naps:
+    """The background runner's sleep: noted; the first idle nap ends the run."""
+
+    def __init__(self) -> None:
+        self.taken: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+        if seconds == jobs.IDLE_SECONDS:
+            raise asyncio.CancelledError
+
+
+async def _run_in_background(app: Any) -> Naps:
+    naps = Naps()
+    with pytest.raises(asyncio.CancelledError):
+        await jobs.run_forever(app.state.sessionmaker, "api-1", 6, sleep=naps, on=lambda: TODAY)
+    return naps
+
+
+async def _sweeps(app: Any) -> list[tuple[str, int]]:
+    async with app.state.sessionmaker() as session:
+        found = await session.execute(select(RetentionJob.status, RetentionJob.pseudonymised))
+        return [(status, count) for status, count in found.all()]
+
+
+async def test_the_background_runner_sweeps_once_someone_is_due_then_idles(
+    app: Any, client: httpx.AsyncClient, engine: AsyncEngine, subject: Subject
+) -> None:
+    await _leavers(client, subject)
+
+    naps = await _run_in_background(app)
+
+    assert naps.taken == [jobs.IDLE_SECONDS]
+    assert await _sweeps(app) == [("done", len(DUE) + 1)]
+    assert await texts_holding(engine, [FAMILY_NAME, *DUE.values()]) == []
+    assert await texts_holding(engine, ["Recent"]) != []
+    await _run_in_background(app)  # nobody is due any more: no second sweep
+    assert len(await _sweeps(app)) == 1
+
+
+async def test_the_background_runner_queues_nothing_while_nobody_is_due(
+    app: Any, subject: Subject
+) -> None:
+    naps = await _run_in_background(app)
+
+    assert naps.taken == [jobs.IDLE_SECONDS]
+    assert await _sweeps(app) == []
+
+
+@pytest.mark.parametrize(
+    ("background_jobs", "retention_sweeps", "runs"),
+    [(True, True, True), (True, False, False), (False, True, False)],
+)
+async def test_an_api_process_runs_the_sweeps_unless_a_setting_turns_them_off(
+    app: Any, background_jobs: bool, retention_sweeps: bool, runs: bool
+) -> None:
+    settings = app.state.settings.model_copy(
+        update={"run_background_jobs": background_jobs, "run_retention_sweeps": retention_sweeps}
+    )
+    process = SimpleNamespace(
+        state=SimpleNamespace(settings=settings, sessionmaker=app.state.sessionmaker)
+    )
+
+    async with jobs.background_runner(process):
+        names = {task.get_name() for task in asyncio.all_tasks()}
+
+    assert ("retention-sweeps" in names) is runs
+    assert "retention-sweeps" not in {task.get_name() for task in asyncio.all_tasks()}
