@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.pagination import Page
-from app.core.schemas import ApiInput, ApiModel
+from app.core.schemas import NOT_SPACE, ApiInput, ApiModel
 from app.organisations.schemas import ODS_CODE_PATTERN
 from app.projects.lifecycle import ProjectAction, ProjectStatus
 from app.staff.schemas import EMPLOYEE_NUMBER_PATTERN
@@ -73,7 +73,7 @@ class ProjectLink(ApiInput):
     """Stored as text and never fetched by the service."""
 
     title: ShortText
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=f"^https?://{NOT_SPACE}+$")]
 
 
 def _valid_team(team: list[TeamMember]) -> list[TeamMember]:
