@@ -11,6 +11,7 @@ import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,27 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+# A client of an app built with some settings changed: ``async with app_client(**changes) as c``.
+AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def app_client(settings: Settings) -> AppClient:
+    """A client of an app built with these settings changed (the test database's URL kept)."""
+
+    @asynccontextmanager
+    async def build(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(settings.model_copy(update=changes))
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield c
+        finally:
+            await app.state.engine.dispose()
+
+    return build
 
 
 ClientFactory = Callable[..., Awaitable[dict[str, str]]]

@@ -69,3 +69,16 @@ def test_every_relative_link_in_the_markdown_files_resolves() -> None:
         if not (path.parent / target.split("#", 1)[0]).exists()
     ]
     assert broken == []
+
+
+def test_the_readme_names_the_latest_migration_and_the_next_free_id() -> None:
+    ids = sorted(
+        re.search(r"-(\d{4})_", path.name).group(1)  # type: ignore[union-attr]
+        for path in (ROOT / "migrations" / "versions").glob("*.py")
+    )
+    text = README.read_text(encoding="utf-8")
+    latest = re.search(r"`(\d{4})`\s+is the latest", text)
+    assert latest is not None and latest.group(1) == ids[-1]
+    following = f"{int(ids[-1]) + 1:04d}"
+    assert re.findall(r"--rev-id (\d{4})", text) == [following]
+    assert re.findall(r"_\d{4}-(\d{4})_uptake_views\.py", text) == [following]

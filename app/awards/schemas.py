@@ -10,7 +10,7 @@ from app.awards.facts import Level
 from app.awards.rules_document import DEFAULT_RULES_JSON, AwardRulesDocument
 from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
 from app.core.pagination import Page
-from app.core.schemas import ApiInput, ApiModel
+from app.core.schemas import NOT_SPACE, ApiInput, ApiModel
 
 
 class AwardStatus(StrEnum):
@@ -114,10 +114,10 @@ class StaffAwards(ApiModel):
 
 
 Reference = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=r"\S")
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True, pattern=NOT_SPACE)
 ]
 Reason = Annotated[
-    str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True, pattern=r"\S")
+    str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True, pattern=NOT_SPACE)
 ]
 
 

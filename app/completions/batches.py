@@ -1,22 +1,66 @@
 """Completion batches (JSON or CSV): every valid record stored, every other one reported."""
 
+import hashlib
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.completions import service
+from app.completions import idempotency, service
+from app.completions.csv_format import parse_completion_csv
 from app.completions.records import Rejection, validate_batch_records
 from app.completions.schemas import (
+    MAX_BATCH_RECORDS,
+    CompletionBatch,
+    CompletionBatchIn,
     CompletionBatchResult,
     CompletionFields,
     CompletionRejection,
     MatchStatus,
 )
+from app.core.batch_bodies import read_json_batch
 from app.core.clock import utcnow
 from app.core.metrics import BATCH_RECORDS_RECEIVED, BATCH_RECORDS_REJECTED, count_on_commit
 from app.courses.repository import course_ids_by_code
+
+
+async def post_completion_batch(
+    session: AsyncSession,
+    caller: Caller,
+    body: bytes,
+    body_format: Literal["json", "csv"],
+    *,
+    idempotency_key: str | None,
+) -> tuple[CompletionBatchResult, bool]:
+    """The batch's result, and whether it is the answer replayed to an earlier request with the
+    same Idempotency-Key and the same body (then nothing is read or written again)."""
+    if idempotency_key is None:
+        return await apply_completion_batch(session, caller, _records(body, body_format)), False
+    key = idempotency.parse_key(idempotency_key)
+    request_fingerprint = idempotency.fingerprint(
+        "POST", "/completionBatches", [body_format, hashlib.sha256(body).hexdigest()]
+    )
+    stored = await idempotency.recall(session, caller.client_id, key, request_fingerprint)
+    if stored is not None:
+        caller.note_audit("batch", "completionBatch", None, None)
+        return CompletionBatchResult.model_validate(stored.body), True
+    result = await apply_completion_batch(session, caller, _records(body, body_format))
+    await idempotency.remember(
+        session,
+        caller.client_id,
+        key,
+        request_fingerprint,
+        idempotency.StoredAnswer(200, result.model_dump(mode="json"), None),
+    )
+    return result, False
+
+
+def _records(body: bytes, body_format: Literal["json", "csv"]) -> Sequence[Any]:
+    if body_format == "csv":
+        return parse_completion_csv(body, MAX_BATCH_RECORDS)
+    envelope = read_json_batch(body, CompletionBatchIn, MAX_BATCH_RECORDS, checked=CompletionBatch)
+    return envelope.records
 
 
 async def apply_completion_batch(

@@ -1,19 +1,17 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.completions import batches, service
-from app.completions.csv_format import COLUMNS, parse_completion_csv
+from app.completions.csv_format import COLUMNS
 from app.completions.idempotency import HEADER as IDEMPOTENCY_KEY
 from app.completions.schemas import (
-    MAX_BATCH_RECORDS,
     CompletionBatch,
-    CompletionBatchIn,
     CompletionBatchResult,
     CompletionIn,
     CompletionPage,
@@ -22,7 +20,7 @@ from app.completions.schemas import (
     RetractionIn,
 )
 from app.completions.xapi_router import router as xapi_router
-from app.core.batch_bodies import batch_format, batch_request_body, read_json_batch
+from app.core.batch_bodies import batch_format, batch_request_body
 from app.core.collector import collections_paused
 from app.core.database import SessionDep
 from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
@@ -40,6 +38,28 @@ CompletionId = Annotated[
     int,
     Path(alias="completionId", ge=1, le=2**63 - 1, description="Completion id.", examples=[4711]),
 ]
+# The Idempotency-Key request header of the writes that honour it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_KEY,
+        max_length=300,
+        # Documented only: parse_key refuses anything else with its own 400.
+        json_schema_extra={
+            "pattern": r'^"?[\x21\x23-\x5b\x5d-\x7e][\x20\x21\x23-\x5b\x5d-\x7e]{0,254}"?$'
+        },
+        description="Optional (IETF draft): a retry with the same key replays the first "
+        "answer; the same key with another payload is 422; a retry while the first is "
+        "still processed is 409. Keys are kept 24 hours.",
+    ),
+]
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the answer to an earlier request with the same "
+        "Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 LOCATION_HEADER = {
     "Location": {"description": "The completion.", "schema": {"type": "string", "maxLength": 2048}}
 }
@@ -58,8 +78,12 @@ def completion_url(request: Request) -> Callable[[int], str]:
     response_model=CompletionRead,
     status_code=201,
     responses={
-        200: {"description": "Sent before: the same completion.", "model": CompletionRead},
-        201: {"description": "Recorded.", "headers": LOCATION_HEADER},
+        200: {
+            "description": "Sent before: the same completion.",
+            "model": CompletionRead,
+            "headers": REPLAYED_HEADER,
+        },
+        201: {"description": "Recorded.", "headers": {**LOCATION_HEADER, **REPLAYED_HEADER}},
         **problem_responses(*AUTHENTICATED, 409, 413, 422),
     },
 )
@@ -68,20 +92,7 @@ async def record_completion(
     request: Request,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias=IDEMPOTENCY_KEY,
-            max_length=300,
-            # Documented only: parse_key refuses anything else with its own 400.
-            json_schema_extra={
-                "pattern": r'^"?[\x21\x23-\x5b\x5d-\x7e][\x20\x21\x23-\x5b\x5d-\x7e]{0,254}"?$'
-            },
-            description="Optional (IETF draft): a retry with the same key replays the first "
-            "answer; the same key with another payload is 422; a retry while the first is "
-            "still processed is 409. Keys are kept 24 hours.",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Records a completion for the calling platform: 201 (matched, or kept unmatched until HR
     sends the person); a repeat of the same externalId and content is 200 and writes nothing;
@@ -205,37 +216,41 @@ _CSV_DESCRIPTION = (
     "/completionBatches",
     summary="Send a batch of completions",
     response_model=CompletionBatchResult,
-    responses=problem_responses(*AUTHENTICATED, 413, 415, 422),
+    responses={
+        200: {"headers": REPLAYED_HEADER},
+        **problem_responses(*AUTHENTICATED, 409, 413, 415, 422),
+    },
     openapi_extra={
         "requestBody": batch_request_body(
             "CompletionBatch",
             ",".join(COLUMNS) + "\r\nmoodle-cc-88213,10293847,sian.llyr@wales.nhs.uk,IQT-BRONZE,"
             "2026-11-20T14:03:00Z,true,0.9\r\n",
             _CSV_DESCRIPTION,
-            octet_stream=False,  # see batch_request_body: no optional parameter here
         )
     },
 )
 async def post_completion_batch(
     request: Request,
+    response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
+    idempotency_key: IdempotencyKey = None,
 ) -> CompletionBatchResult:
     """Up to 10,000 completions as JSON or CSV. New ones are stored (matched or unmatched),
     ones sent before unchanged are counted and written again never, so a batch can be re-sent
     safely; each rejected record is listed with its row and reasons. As for one completion, a
-    client limited to some organisations is matched only to their staff."""
+    client limited to some organisations is matched only to their staff. With an
+    Idempotency-Key, a retry of the same body gets the first answer again (its counts, not
+    "unchanged")."""
     body_format = batch_format(request.headers.get("content-type", ""))
     body = await request.body()
-    records: list[Any]
     with collections_paused():
-        if body_format == "csv":
-            records = parse_completion_csv(body, MAX_BATCH_RECORDS)
-        else:
-            records = read_json_batch(
-                body, CompletionBatchIn, MAX_BATCH_RECORDS, checked=CompletionBatch
-            ).records
-        return await batches.apply_completion_batch(session, caller, records)
+        result, replayed = await batches.post_completion_batch(
+            session, caller, body, body_format, idempotency_key=idempotency_key
+        )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
 
 
 router = APIRouter()

@@ -41,31 +41,29 @@ BOOLEANS = {"true": True, "yes": True, "y": True, "1": True}
 BOOLEANS.update({"false": False, "no": False, "n": False, "0": False})
 
 
-def batch_request_body(
-    json_schema: str, csv_example: str, description: str, *, octet_stream: bool = True
-) -> dict[str, Any]:
-    """The OpenAPI request body of a batch: JSON ``json_schema``, or CSV as text/csv and (with
-    ``octet_stream``) as application/octet-stream, ``format: binary``, which generators turn
-    into a file or bytes argument.
+def batch_request_body(json_schema: str, csv_example: str, description: str) -> dict[str, Any]:
+    """The OpenAPI request body of a batch: JSON ``json_schema``, or CSV as text/csv and as
+    application/octet-stream, ``format: binary``, which generators turn into a file or bytes
+    argument.
 
-    An operation with no optional parameter declares no application/octet-stream: given a
-    required body of two media types, openapi-python-client 0.29.1 writes a module that does
-    not import (``Unset`` used, never imported; openapi-generators/openapi-python-client#1451),
-    which would break its JSON batches too."""
+    openapi-python-client 0.29.1 types the body of an operation with several request media
+    types as optional (``| Unset = UNSET``) even when it is required (its ``arguments`` macro
+    reads ``body_required`` before setting it), and imports ``Unset`` only for an optional
+    parameter: every batch operation has one (openapi-generators/openapi-python-client#1451).
+    """
     csv_schema = {"type": "string", "maxLength": MAX_CSV_BYTES}
     content: dict[str, Any] = {
         "application/json": {"schema": {"$ref": f"#/components/schemas/{json_schema}"}},
         "text/csv": {"schema": csv_schema, "example": csv_example},
-    }
-    if octet_stream:
-        content["application/octet-stream"] = {
+        "application/octet-stream": {
             "schema": {**csv_schema, "format": "binary"},
             "example": csv_example,
-        }
-        description += (
-            " CSV is sent as `text/csv`, or as `application/octet-stream` (the same bytes) by"
-            " clients that cannot send `text/csv`."
-        )
+        },
+    }
+    description += (
+        " CSV is sent as `text/csv`, or as `application/octet-stream` (the same bytes) by"
+        " clients that cannot send `text/csv`."
+    )
     return {"required": True, "content": content, "description": description}
 
 

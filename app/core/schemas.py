@@ -16,6 +16,12 @@ SAFE_INTEGER_MAX = 2**53 - 1
 # No response list is longer than a batch of records.
 LIST_MAX_ITEMS = 10_000
 
+# A character that is not whitespace, spelt out for patterns the document publishes: `\S` means
+# "not Unicode White_Space" to the service's regex engine, but to JSON Schema's (ECMA-262) it
+# also matches U+0085 (NEL) and not U+FEFF, so a client checking the document would disagree
+# with the service. This class is the service's `\S` in every dialect.
+NOT_SPACE = r"[^\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
 _ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

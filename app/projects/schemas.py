@@ -8,11 +8,11 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN, ODS_CODE_PATTERN
 from app.core.pagination import Page
-from app.core.schemas import ApiInput, ApiModel
+from app.core.schemas import NOT_SPACE, ApiInput, ApiModel
 from app.projects.lifecycle import ProjectAction, ProjectStatus
 
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_SPACE)
 ]
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 OdsCode = Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)]
@@ -72,7 +72,7 @@ class ProjectLink(ApiInput):
     """Stored as text and never fetched by the service."""
 
     title: ShortText
-    url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")]
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=f"^https?://{NOT_SPACE}+$")]
 
 
 def _valid_team(team: list[TeamMember]) -> list[TeamMember]:

@@ -208,7 +208,8 @@ async def patch_staff_member(
     if_match: IfMatch = None,
     correction_reason: CorrectionReason = None,
 ) -> StaffRead:
-    """Changes only the fields sent (JSON merge patch: `null` clears an optional field)."""
+    """Changes only the fields sent (JSON merge patch: `null` removes an optional field, and
+    `boardMember` is then false; the fields every record holds cannot be removed)."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     try:
         view = await service.patch_staff(

@@ -4,7 +4,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from app.core.email import WorkEmail
 from app.core.identifiers import ODS_CODE_PATTERN, EmployeeNumber
@@ -71,19 +79,30 @@ class StaffPut(StaffFields):
 
 
 class StaffPatch(ApiInput):
-    """Only the fields to change; ``null`` clears an optional field."""
+    """Only the fields to change (JSON merge patch): ``null`` removes an optional field
+    (``boardMember`` is then false); the fields every record holds are changed, never removed."""
 
     model_config = ConfigDict(json_schema_extra={"example": {"jobTitle": "Matron"}})
 
-    given_name: Name | None = None
-    family_name: Name | None = None
+    # Left out: unchanged; null is refused (SkipJsonSchema: the document says it is no value).
+    given_name: Name | SkipJsonSchema[None] = None
+    family_name: Name | SkipJsonSchema[None] = None
     work_email: WorkEmail | None = None
-    organisation: Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)] | None = None
-    staff_group: StaffGroupRef | None = None
+    organisation: (
+        Annotated[str, StringConstraints(pattern=ODS_CODE_PATTERN)] | SkipJsonSchema[None]
+    ) = None
+    staff_group: StaffGroupRef | SkipJsonSchema[None] = None
     job_title: Annotated[str, StringConstraints(max_length=200)] | None = None
     board_member: bool | None = None
-    start_date: date | None = None
+    start_date: date | SkipJsonSchema[None] = None
     end_date: date | None = None
+
+    @field_validator("given_name", "family_name", "organisation", "staff_group", "start_date")
+    @classmethod
+    def _kept(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("Every staff record has one: send a new value, not null")
+        return value
 
 
 class StaffBatchRecord(StaffFields):

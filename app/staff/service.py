@@ -105,7 +105,7 @@ async def patch_staff(
     if_match: str | None,
     correction_reason: str | None = None,
 ) -> StaffView:
-    """Applies a partial change: the merged record is checked as a whole."""
+    """Applies a partial change (JSON merge patch): the merged record is checked as a whole."""
     member = await _visible(session, caller, employee_number)
     check_if_match(if_match, member.version)
     current = {
@@ -119,7 +119,10 @@ async def patch_staff(
         "startDate": member.start_date,
         "endDate": member.end_date,
     }
-    merged = StaffPut.model_validate({**current, **changes})
+    # JSON merge patch: null removes a field, which then takes its default, as in a PUT without it.
+    merged = StaffPut.model_validate(
+        {name: value for name, value in {**current, **changes}.items() if value is not None}
+    )
     return await put_staff(session, caller, employee_number, merged, None, correction_reason)
 
 

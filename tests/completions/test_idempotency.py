@@ -127,3 +127,74 @@ async def test_concurrent_requests_with_one_key_record_once(
     assert len(ids) == 1
     assert await count_completions(app) == 1
     assert await count_events(app, "completionRecorded") == 1
+
+
+BATCH_CSV = (
+    b"externalId,employeeNumber,courseCode,completedAt,passed\r\n"
+    b"b-1,100001,IQT-BRONZE,2026-01-15T10:00:00Z,yes\r\n"
+    b"b-2,100002,IQT-GOLD,2026-01-15T10:00:00Z,yes\r\n"
+)
+
+
+async def post_csv_batch(
+    client: httpx.AsyncClient, creds: dict[str, str], body: bytes, key: str
+) -> httpx.Response:
+    return await client.post(
+        "/completionBatches",
+        content=body,
+        headers={**auth(creds), "Content-Type": "text/csv", "Idempotency-Key": key},
+    )
+
+
+async def test_a_batch_retried_with_the_key_gets_the_first_answer(
+    client: httpx.AsyncClient, app: Any, admin: dict[str, str], platform: dict[str, str]
+) -> None:
+    first = await post_csv_batch(client, platform, BATCH_CSV, KEY)
+    # Meanwhile HR sends the person: without the key, the record would be "unchanged" now.
+    await client.put("/staff/100001", json=person(), headers=auth(admin))
+    again = await post_csv_batch(client, platform, BATCH_CSV, BARE_KEY)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert (again.json()["recorded"], again.json()["unchanged"]) == (1, 0)
+    assert again.json()["rejections"][0]["row"] == 2
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert await count_completions(app) == 1
+    assert await count_events(app, "completionRecorded") == 1
+
+
+async def test_a_batch_key_used_for_another_body_is_422(
+    client: httpx.AsyncClient, app: Any, platform: dict[str, str]
+) -> None:
+    await post_csv_batch(client, platform, BATCH_CSV, KEY)
+    other = BATCH_CSV.replace(b"b-1", b"b-3")
+    response = await post_csv_batch(client, platform, other, KEY)
+    assert response.status_code == 422
+    assert response.json()["invalidParams"][0]["name"] == "Idempotency-Key"
+    as_json = await client.post(
+        "/completionBatches",
+        json={"records": [completion("b-1")]},
+        headers={**auth(platform), "Idempotency-Key": KEY},
+    )
+    assert as_json.status_code == 422
+    assert await count_completions(app) == 1
+
+
+async def test_a_batch_refused_whole_stores_no_answer(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    refused = await post_csv_batch(client, platform, b"externalId,grade\r\n", KEY)
+    assert refused.status_code == 422
+    assert refused.json()["invalidParams"][0]["name"] == "grade"
+    fixed = await post_csv_batch(client, platform, BATCH_CSV, KEY)
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["recorded"] == 1
+
+
+async def test_a_malformed_batch_key_is_400(
+    client: httpx.AsyncClient, app: Any, platform: dict[str, str]
+) -> None:
+    response = await post_csv_batch(client, platform, BATCH_CSV, '""')
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "Idempotency-Key"
+    assert await count_completions(app) == 0

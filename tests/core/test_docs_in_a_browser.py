@@ -4,18 +4,14 @@ the operations render, the console stays silent, and no request leaves the servi
 import asyncio
 import json
 import os
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from app import cli
 from app.core.settings import Settings
+from tests.servers import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_SECONDS = 120  # a generous bound on the browser process, never reached when it works
@@ -32,27 +28,6 @@ def _chromium() -> Path:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {CHROMIUM} is missing (.ci/run installs Debian's chromium)")
     pytest.skip("needs Chromium")
-
-
-@asynccontextmanager
-async def _served(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
-    """``app`` served by uvicorn, as `iqt serve` serves it, on a free port of 127.0.0.1."""
-    with socket.socket() as listening:
-        listening.bind(("127.0.0.1", 0))
-        port = listening.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="off", **cli.server_options(settings))
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve(sockets=[listening]))
-        for _ in range(600):  # the server starts in this loop: a generous bound
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.01)
-        assert server.started
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await task
 
 
 async def _open(browser: Path, url: str, profile: Path) -> tuple[str, list[str], list[str]]:
@@ -101,7 +76,7 @@ async def test_the_interactive_docs_render_with_no_request_leaving_the_service(
     app: FastAPI, settings: Settings, tmp_path: Path, page: str
 ) -> None:
     browser = _chromium()
-    async with _served(app, settings) as base:
+    async with served(app, settings) as base:
         dom, console, requested = await _open(browser, base + page, tmp_path)
 
     for rendered in RENDERED[page]:

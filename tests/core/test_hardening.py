@@ -12,8 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,8 +26,7 @@ from starlette.routing import Route
 from app.auth.tokens import issue_token
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.settings import Settings
-from app.main import create_app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, AppClient
 
 HARDENING = {
     "cache-control": "no-store",
@@ -38,25 +36,6 @@ HARDENING = {
 }
 PRODUCTION_KEY = "production-signing-key-0123456789abcdef0123456789"
 ORIGIN = "https://dashboard.example.nhs.wales"
-
-AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def app_client(settings: Settings) -> AppClient:
-    """A client of an app built with these settings changed (the test database's URL kept)."""
-
-    @asynccontextmanager
-    async def build(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(settings.model_copy(update=changes))
-        transport = httpx.ASGITransport(app=app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield c
-        finally:
-            await app.state.engine.dispose()
-
-    return build
 
 
 def production(**changes: Any) -> dict[str, Any]:

@@ -1,37 +1,14 @@
 """Links and redirects come from the configured public base URL or an allowed Host, never from
 an arbitrary Host header."""
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
-
 import httpx
 import pytest
 
 from app.core.settings import Settings
-from app.main import create_app
-from tests.conftest import ClientFactory, auth
+from tests.conftest import AppClient, ClientFactory, auth
 from tests.staff.factories import person, seed_organisations
 
 PUBLIC = "https://iqt.example.nhs.wales"
-AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def app_client(settings: Settings) -> AppClient:
-    """A client of an app built with these settings changed (the test database's URL kept)."""
-
-    @asynccontextmanager
-    async def build(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(settings.model_copy(update=changes))
-        transport = httpx.ASGITransport(app=app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield c
-        finally:
-            await app.state.engine.dispose()
-
-    return build
 
 
 @pytest.fixture

@@ -314,3 +314,22 @@ async def test_blank_text_the_service_refuses_is_refused_by_the_contract(
     value = blank[0][field] if isinstance(blank, list) else blank
     validator = jsonschema_rs.validator_for(declared)
     assert not validator.is_valid(value), f"{schema}.{field} lets {value!r} through"
+
+
+@pytest.mark.parametrize(
+    "character",
+    ["\x85", "\ufeff", "\xa0", "\u2028", "\u3000", "\u180e", "\u200b", "\x1f", "é"],
+    ids=ascii,
+)
+async def test_a_link_url_is_refused_by_the_contract_exactly_when_the_service_refuses_it(
+    client: httpx.AsyncClient, admin: dict[str, str], character: str
+) -> None:
+    """Whitespace in the published pattern's regex dialect (ECMA-262, as jsonschema-rs reads
+    it) is whitespace to the service: U+0085 is, U+FEFF is not."""
+    url = f"https://example.nhs.wales/c4{character}run-chart"
+    body = project(links=[{"title": "Run chart", "url": url}])
+    response = await client.post("/improvementProjects", json=body, headers=auth(admin))
+    assert response.status_code in (201, 422), response.text
+    document = (await client.get("/openapi.json")).json()
+    declared = document["components"]["schemas"]["ProjectLink"]["properties"]["url"]
+    assert jsonschema_rs.validator_for(declared).is_valid(url) == (response.status_code == 201)

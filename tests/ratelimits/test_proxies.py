@@ -1,44 +1,19 @@
 """Behind a load balancer: the per-address token limit counts the clients the trusted proxy
 names, served as `iqt serve` serves (uvicorn with the options it passes)."""
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app import cli
 from app.core.settings import Settings
 from tests.ratelimits.conftest import AppFactory
+from tests.servers import served
 
 GUESS = {"grant_type": "client_credentials", "client_secret": "x"}
-
-
-@asynccontextmanager
-async def served(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
-    """``app`` served by uvicorn on a free port of 127.0.0.1 (the proxy, as the server sees it)."""
-    with socket.socket() as listening:
-        listening.bind(("127.0.0.1", 0))
-        port = listening.getsockname()[1]
-        config = uvicorn.Config(app, lifespan="off", **cli.server_options(settings))
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve(sockets=[listening]))
-        for _ in range(600):  # the server starts in this loop: a generous bound
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.01)
-        assert server.started
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            await task
 
 
 async def _guesses(base: str, forwarded_for: str, times: int, start: int) -> list[int]:

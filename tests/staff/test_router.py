@@ -1,4 +1,5 @@
 import httpx
+import jsonschema_rs
 import pytest
 
 from tests.conftest import ClientFactory, auth
@@ -276,3 +277,34 @@ async def test_scopes_are_required(client: httpx.AsyncClient, make_client: Clien
     reader = await make_client(scopes=["organisations:read"])
     assert (await client.get("/staff", headers=auth(reader))).status_code == 403
     assert (await client.put("/staff/1", json=person(), headers=auth(reader))).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "field", ["givenName", "familyName", "organisation", "staffGroup", "startDate"]
+)
+async def test_a_patch_cannot_remove_a_field_every_record_holds_and_the_contract_says_so(
+    client: httpx.AsyncClient, admin: dict[str, str], field: str
+) -> None:
+    stored = (await client.put("/staff/100001", json=person(), headers=auth(admin))).json()
+    response = await client.patch("/staff/100001", json={field: None}, headers=auth(admin))
+    assert response.status_code == 422
+    assert [p["name"] for p in response.json()["invalidParams"]] == [field]
+    assert (await client.get("/staff/100001", headers=auth(admin))).json() == stored
+    document = (await client.get("/openapi.json")).json()
+    declared = document["components"]["schemas"]["StaffPatch"]
+    assert not jsonschema_rs.validator_for(declared).is_valid({field: None})
+
+
+async def test_a_patch_removing_board_membership_leaves_it_false(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """JSON merge patch: null removes the field, which then has its default, as in a PUT
+    without it; the contract lets null through for the fields that can be removed."""
+    await client.put("/staff/100001", json=person(boardMember=True), headers=auth(admin))
+    removed = {"boardMember": None, "jobTitle": None, "endDate": None}
+    patched = await client.patch("/staff/100001", json=removed, headers=auth(admin))
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["boardMember"], patched.json()["jobTitle"]) == (False, None)
+    document = (await client.get("/openapi.json")).json()
+    declared = document["components"]["schemas"]["StaffPatch"]
+    assert jsonschema_rs.validator_for(declared).is_valid(removed)
