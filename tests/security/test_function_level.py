@@ -21,6 +21,10 @@ PUBLIC = {
     ("GET", "/redoc"): "The same documentation, another viewer (off in production).",
     ("GET", "/xapi/about"): "The xAPI versions supported, which xAPI requires without "
     "authentication: a fixed list, no data.",
+    ("GET", "/credentials/issuer"): "The Open Badges issuer Profile every credential names: "
+    "the service's name and URL, no personal data.",
+    ("GET", "/credentials/achievements/{level}"): "What Bronze, Silver and Gold take, which "
+    "every credential names and verifiers read: from the award rules, no personal data.",
 }
 
 # A value for each path parameter; whether it exists does not matter before authorisation.
@@ -33,6 +37,7 @@ PATH_VALUES = {
     "awardId": "1",
     "snapshotId": "1",
     "version": "1",
+    "level": "bronze",
     "id": "7A4-2026-11-05",
 }
 
@@ -110,6 +115,6 @@ async def test_a_request_without_a_token_is_401_everywhere_but_the_public_list(
 async def test_the_public_operations_answer_without_a_bearer_token(
     client: httpx.AsyncClient,
 ) -> None:
-    statuses = {(m, p): (await client.request(m, p)).status_code for m, p in PUBLIC}
+    statuses = {(m, p): (await client.request(m, _url(p))).status_code for m, p in PUBLIC}
     # The token endpoint wants a grant and the client's own credentials (RFC 6749 errors).
     assert statuses == {**dict.fromkeys(PUBLIC, 200), ("POST", "/oauth2/token"): 400}

@@ -129,6 +129,9 @@ GLOBAL: dict[Operation, Global] = {
     ("GET", "/awardRules/{version}"): Global(
         "Award rules are one programme-wide document; no organisation owns a version."
     ),
+    ("GET", "/credentials/achievements/{level}"): Global(
+        "Bronze, Silver and Gold as Open Badges achievements: public, programme-wide."
+    ),
     ("GET", "/awardRules/{version}/evaluation"): Global(
         "The re-evaluation job of a rules version: progress counts only, no personal data."
     ),
