@@ -210,8 +210,9 @@ class Settings(BaseSettings):
         if len(set(kids)) != len(kids):
             raise ValueError("IQT_CREDENTIAL_SIGNING_KEYS names a kid twice")
         if keys and keys[0].private_key is None:
-            raise ValueError("IQT_CREDENTIAL_SIGNING_KEYS: the first key signs, so it needs its "
-                             "private key")
+            raise ValueError(
+                "IQT_CREDENTIAL_SIGNING_KEYS: the first key signs, so it needs its private key"
+            )
         return keys
 
     @field_validator("rate_limit", "token_rate_limit")
@@ -271,7 +272,7 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "IQT_CREDENTIAL_SIGNING_KEYS must be set to a key of your own in production "
-                "(docs/open-badges.md, \"Keys\")"
+                '(docs/open-badges.md, "Keys")'
             )
         if self.default_page_size > self.max_page_size:
             raise ValueError("IQT_DEFAULT_PAGE_SIZE must not exceed IQT_MAX_PAGE_SIZE")

@@ -13,6 +13,15 @@ from app.credentials.achievements import CredentialUrls
 
 router = APIRouter(tags=["Open Badges"])
 
+KidPath = Annotated[
+    str,
+    Path(
+        alias="kid",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="The key's name in IQT_CREDENTIAL_SIGNING_KEYS.",
+        examples=["2026-12"],
+    ),
+]
 LevelPath = Annotated[Level, Path(alias="level", description="Award level.", examples=["bronze"])]
 
 
@@ -53,3 +62,34 @@ async def get_achievement(level: LevelPath, request: Request, session: SessionDe
     return _json(
         await service.achievement_document(session, credential_urls(request), settings, level)
     )
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="The public keys of IQT credentials (JWK set)",
+    response_class=JSONResponse,
+    responses={200: schemas.json_ld(schemas.JWKS, "The JWK set."), **problem_responses(400, 500)},
+)
+async def get_credential_keys(request: Request) -> JSONResponse:
+    """Every public key that signs or signed IQT credentials, as a JWK set (RFC 7517): the
+    current signing key first, then the keys rotated out, kept so that earlier credentials
+    still verify. Each key's `kid` is the URL of the key alone, which credential headers
+    name. Public: no authentication."""
+    settings = request.app.state.settings
+    return _json(service.key_set(credential_urls(request), settings))
+
+
+@router.get(
+    "/credentials/keys/{kid}",
+    summary="One public key of IQT credentials (JWK)",
+    response_class=JSONResponse,
+    responses={
+        200: schemas.json_ld(schemas.JWK, "The public key."),
+        **problem_responses(400, 404, 422, 500),
+    },
+)
+async def get_credential_key(kid: KidPath, request: Request) -> JSONResponse:
+    """The public key a credential's JWS header names in its `kid` (this URL), as a JWK;
+    404 for a key the service does not hold. Public: no authentication."""
+    settings = request.app.state.settings
+    return _json(service.public_key(credential_urls(request), settings, kid))

@@ -10,6 +10,7 @@ from typing import Any
 from app.awards.facts import Level
 from app.awards.rules_document import DEFAULT_RULES
 from app.credentials.achievements import OB_CONTEXT, CredentialUrls, achievement, issuer_profile
+from app.credentials.keys import DEVELOPMENT_CREDENTIAL_KEY, CredentialKey
 
 EXAMPLE_URLS = CredentialUrls("https://iqt.example.nhs.wales")
 EXAMPLE_ISSUER = "NHS Wales Improving Quality Together (IQT)"
@@ -45,6 +46,39 @@ ACHIEVEMENT: dict[str, Any] = {
         "@context": OB_CONTEXT,
         **achievement(EXAMPLE_URLS, EXAMPLE_ISSUER, Level.BRONZE, DEFAULT_RULES, 1),
     },
+}
+
+_EXAMPLE_JWK = CredentialKey(kid="2026-12", private_key=DEVELOPMENT_CREDENTIAL_KEY).public_jwk(
+    EXAMPLE_URLS.key("2026-12")
+)
+_SHORT = {"type": "string", "maxLength": 200}
+JWK: dict[str, Any] = {
+    "type": "object",
+    "description": "A public key (RFC 7517): an EC key on P-256, for ES256.",
+    "required": ["kty", "crv", "x", "y", "kid", "alg"],
+    "properties": {
+        "kty": {"type": "string", "enum": ["EC"]},
+        "crv": {"type": "string", "enum": ["P-256"]},
+        "x": _SHORT,
+        "y": _SHORT,
+        "kid": _URL,
+        "alg": {"type": "string", "enum": ["ES256"]},
+        "use": {"type": "string", "enum": ["sig"]},
+    },
+    "example": _EXAMPLE_JWK,
+}
+JWKS: dict[str, Any] = {
+    "type": "object",
+    "description": "A JWK set (RFC 7517 §5).",
+    "required": ["keys"],
+    "properties": {
+        "keys": {
+            "type": "array",
+            "items": {k: v for k, v in JWK.items() if k != "example"},
+            "maxItems": 100,
+        }
+    },
+    "example": {"keys": [_EXAMPLE_JWK]},
 }
 
 

@@ -25,6 +25,9 @@ PUBLIC = {
     "the service's name and URL, no personal data.",
     ("GET", "/credentials/achievements/{level}"): "What Bronze, Silver and Gold take, which "
     "every credential names and verifiers read: from the award rules, no personal data.",
+    ("GET", "/.well-known/jwks.json"): "The public keys that verify IQT credentials: public "
+    "by nature, no personal data.",
+    ("GET", "/credentials/keys/{kid}"): "One of those public keys, which credential headers name.",
 }
 
 # A value for each path parameter; whether it exists does not matter before authorisation.
@@ -38,6 +41,7 @@ PATH_VALUES = {
     "snapshotId": "1",
     "version": "1",
     "level": "bronze",
+    "kid": "development",
     "id": "7A4-2026-11-05",
 }
 

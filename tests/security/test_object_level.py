@@ -132,6 +132,9 @@ GLOBAL: dict[Operation, Global] = {
     ("GET", "/credentials/achievements/{level}"): Global(
         "Bronze, Silver and Gold as Open Badges achievements: public, programme-wide."
     ),
+    ("GET", "/credentials/keys/{kid}"): Global(
+        "The public keys of the credentials: one key ring for the whole service."
+    ),
     ("GET", "/awardRules/{version}/evaluation"): Global(
         "The re-evaluation job of a rules version: progress counts only, no personal data."
     ),
