@@ -5,9 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
+from app.auth.caller import Caller
+from app.auth.dependencies import requires
+from app.auth.scopes import Scope
 from app.awards.facts import Level
+from app.awards.router import AwardIdPath
 from app.core.database import SessionDep
-from app.core.openapi import problem_responses
+from app.core.openapi import AUTHENTICATED, problem_responses
 from app.credentials import schemas, service
 from app.credentials.achievements import CredentialUrls
 
@@ -93,3 +97,28 @@ async def get_credential_key(kid: KidPath, request: Request) -> JSONResponse:
     404 for a key the service does not hold. Public: no authentication."""
     settings = request.app.state.settings
     return _json(service.public_key(credential_urls(request), settings, kid))
+
+
+@router.get(
+    "/awards/{awardId}/credential",
+    summary="Issue an award as an Open Badges credential",
+    response_model=schemas.IssuedCredential,
+    responses=problem_responses(*AUTHENTICATED, 404, 409, 422),
+)
+async def get_award_credential(
+    award_id: AwardIdPath,
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, requires(Scope.AWARDS_READ)],
+) -> schemas.IssuedCredential:
+    """The active award as a signed Open Badges 3.0 `OpenBadgeCredential` (VC-JWT, ES256),
+    with the credential it carries. The earner is named by a salted SHA-256 hash of their work
+    e-mail address, never by the address; `validFrom` and `awardedDate` are when the award was
+    attained. One credential per award: it is made the first time it is asked for (event
+    `credentialIssued`) and every later copy says the same, signed afresh. Revoking the award
+    revokes it in its status list. 409 for a revoked award or a holder with no work e-mail
+    address. A client limited to some organisations sees its own staff's awards only."""
+    issued = await service.issue_credential(
+        session, caller, request.app.state.settings, credential_urls(request), award_id
+    )
+    return schemas.IssuedCredential(credential_jwt=issued.token, credential=issued.credential)

@@ -104,6 +104,9 @@ SCOPED: dict[Operation, Scoped] = {
         lambda w: f"/improvementProjects/{w.project_id}/reviews", body=review()
     ),
     ("GET", "/awards/{awardId}"): Scoped(lambda w: f"/awards/{w.award_id}", "/awards/999999999"),
+    ("GET", "/awards/{awardId}/credential"): Scoped(
+        lambda w: f"/awards/{w.award_id}/credential", "/awards/999999999/credential"
+    ),
     ("POST", "/awards/{awardId}/revocation"): Scoped(
         lambda w: f"/awards/{w.award_id}/revocation", body={"reason": "Not ours to keep."}
     ),
