@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.caller import Caller
@@ -26,6 +26,10 @@ KidPath = Annotated[
         examples=["2026-12"],
     ),
 ]
+NumberPath = Annotated[
+    int, Path(alias="number", ge=1, le=2**31 - 1, description="Status list number.", examples=[1])
+]
+VC_JWT = "application/vc+jwt"
 LevelPath = Annotated[Level, Path(alias="level", description="Award level.", examples=["bronze"])]
 
 
@@ -122,3 +126,54 @@ async def get_award_credential(
         session, caller, request.app.state.settings, credential_urls(request), award_id
     )
     return schemas.IssuedCredential(credential_jwt=issued.token, credential=issued.credential)
+
+
+@router.get(
+    "/credentials/statusLists/{number}",
+    summary="A revocation status list of IQT credentials",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The signed `BitstringStatusListCredential` (VC-JWT).",
+            "content": {
+                VC_JWT: {
+                    "schema": {"type": "string", "maxLength": 100_000},
+                    "example": schemas.STATUS_LIST_EXAMPLE,
+                }
+            },
+        },
+        **problem_responses(400, 404, 422, 500, 503),
+    },
+)
+async def get_status_list(number: NumberPath, request: Request, session: SessionDep) -> Response:
+    """A W3C Bitstring Status List (statusPurpose `revocation`) as a signed VC-JWT: each
+    credential's `credentialStatus` names its list and index, whose bit is set once its award
+    is revoked. 131,072 credentials a list. Built as of the request. Public: no
+    authentication."""
+    token = await service.status_list_jwt(
+        session, request.app.state.settings, credential_urls(request), number
+    )
+    return Response(token, media_type=VC_JWT, headers={"Cache-Control": "public, max-age=60"})
+
+
+@router.post(
+    "/credentials/verify",
+    summary="Verify an IQT credential",
+    response_model=schemas.VerificationResult,
+    responses=problem_responses(400, 413, 415, 422, 500, 503),
+)
+async def verify_credential(
+    body: schemas.VerificationRequest, request: Request, session: SessionDep
+) -> schemas.VerificationResult:
+    """Checks a credential this service issued, as any verifier can with the JWK set and the
+    status list: the ES256 signature with the key its header names (rotated-out keys too),
+    that the JWT claims repeat the credential, that it is valid now (`validFrom`,
+    `validUntil`), and that it was issued here and its award is not revoked. Answers 200 with
+    `verified` and, when false, the first check that failed. Public: no authentication."""
+    found = await service.verify_credential(session, request.app.state.settings, body.credential)
+    return schemas.VerificationResult(
+        verified=found.verified,
+        failure=None if found.failure is None else schemas.VerificationFailure(found.failure),
+        detail=found.detail,
+        credential=found.credential,
+    )

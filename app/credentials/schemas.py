@@ -6,13 +6,14 @@ examples are built by the same code that answers.
 """
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ConfigDict, Field
 
 from app.awards.facts import Level
 from app.awards.rules_document import DEFAULT_RULES
-from app.core.schemas import ApiModel
+from app.core.schemas import ApiInput, ApiModel
 from app.credentials.achievements import OB_CONTEXT, CredentialUrls, achievement, issuer_profile
 from app.credentials.credential import CompletionEvidence, CredentialFacts, build_credential
 from app.credentials.keys import DEVELOPMENT_CREDENTIAL_KEY, CredentialKey
@@ -184,3 +185,60 @@ class IssuedCredential(ApiModel):
         description="The OpenBadgeCredential the JWT carries (its payload without the JWT "
         "claims), for reading."
     )
+
+
+class VerificationRequest(ApiInput):
+    """A credential to verify."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {"credential": _EXAMPLE_JWT}})
+
+    credential: str = Field(
+        min_length=1,
+        max_length=100_000,
+        description="The credential as issued: a VC-JWT (compact JWS).",
+    )
+
+
+class VerificationFailure(StrEnum):
+    MALFORMED = "malformed"
+    UNKNOWN_KEY = "unknownKey"
+    SIGNATURE = "signature"
+    CLAIMS = "claims"
+    NOT_YET_VALID = "notYetValid"
+    EXPIRED = "expired"
+    NOT_ISSUED = "notIssued"
+    REVOKED = "revoked"
+
+
+class VerificationResult(ApiModel):
+    """Whether the credential verifies and, if not, the first check it failed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "verified": False,
+                "failure": "revoked",
+                "detail": "The credential has been revoked.",
+                "credential": _EXAMPLE_CREDENTIAL,
+            }
+        }
+    )
+
+    verified: bool
+    failure: VerificationFailure | None = Field(
+        description="The first check that failed: malformed (not a VC-JWT), unknownKey (its "
+        "header names no key of this service), signature, claims (the JWT claims do not repeat "
+        "the credential), notYetValid, expired, notIssued (signed by this service's key but "
+        "never issued by it), revoked; null when verified."
+    )
+    detail: str = Field(max_length=500)
+    credential: dict[str, Any] | None = Field(
+        description="The credential the JWT carries, once its signature holds."
+    )
+
+
+STATUS_LIST_EXAMPLE = (
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6Imh0dHBzOi8vaXF0LmV4YW1wbGUubmhzLndhbGVzL2NyZWRlbnRpYWxzL2tleXMv"
+    "MjAyNi0xMiIsInR5cCI6InZjK2p3dCJ9.eyJAY29udGV4dCI6WyJodHRwczovL3d3dy53My5vcmcvbnMvY3JlZGVudGlh"
+    "bHMvdjIiXX0.c2lnbmF0dXJl"
+)

@@ -3,7 +3,7 @@
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +16,10 @@ from app.awards.service import get_current_rules
 from app.core.clock import utcnow
 from app.core.problems import Conflict, NotFound
 from app.core.settings import Settings
-from app.credentials import repository
+from app.credentials import repository, status_lists
 from app.credentials.achievements import OB_CONTEXT, CredentialUrls, achievement, issuer_profile
 from app.credentials.credential import CredentialFacts, build_credential
-from app.credentials.signing import sign
+from app.credentials.signing import JWT_CLAIMS, check_signature, sign
 from app.events.service import record_events
 
 
@@ -149,3 +149,58 @@ def _credential_event(
         "organisation_ods_code": organisation,
         "data": {"employeeNumber": employee_number},
     }
+
+
+async def status_list_jwt(
+    session: AsyncSession, settings: Settings, urls: CredentialUrls, number: int
+) -> str:
+    """The signed ``BitstringStatusListCredential`` of list ``number``, as of now: a bit set
+    for each credential whose award is revoked."""
+    first, last = status_lists.row_ids(number)
+    if number > 1 and await repository.last_row_id(session) < first:
+        raise NotFound(f"No status list {number}: no credential has been issued into it yet.")
+    revoked = await repository.revoked_row_ids(session, first, last)
+    encoded = status_lists.encode(status_lists.position(row_id)[1] for row_id in revoked)
+    now = utcnow()
+    credential = status_lists.status_list_credential(urls, number, encoded, now)
+    return sign(credential, settings.credential_keys[0], urls, now, media_type="vc+jwt")
+
+
+@dataclass(frozen=True)
+class Verification:
+    verified: bool
+    failure: str | None
+    detail: str
+    credential: dict[str, Any] | None
+
+
+async def verify_credential(session: AsyncSession, settings: Settings, token: str) -> Verification:
+    """Checks a VC-JWT as a verifier would: the signature with the key it names, that its
+    claims repeat the credential, that it is valid now, and that it was issued here and is
+    not revoked. Says which check failed first."""
+    checked = check_signature(token, settings.credential_keys)
+    if checked.failure is not None or checked.payload is None:
+        return Verification(False, checked.failure, checked.detail or "", None)
+    payload = checked.payload
+    credential = {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
+    now = utcnow()
+    if _moment(credential["validFrom"]) > now:
+        return Verification(False, "notYetValid", "The credential is not valid yet.", credential)
+    until = credential.get("validUntil")
+    if until is not None and _moment(until) <= now:
+        return Verification(False, "expired", f"The credential expired at {until}.", credential)
+    uuid_text = str(credential["id"]).removeprefix("urn:uuid:")
+    status = await repository.award_status_of_row(session, uuid_text)
+    if status is None:
+        return Verification(
+            False, "notIssued", "This service has no record of issuing the credential.", credential
+        )
+    if status != "active":
+        return Verification(False, "revoked", "The credential has been revoked.", credential)
+    return Verification(
+        True, None, "The signature holds, the credential is valid now and not revoked.", credential
+    )
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -15,13 +15,23 @@ import jwt
 from app.credentials.achievements import KEYS_PATH, CredentialUrls
 from app.credentials.keys import ALGORITHM, CredentialKey
 
+# The registered claims a credential's JWT adds to the credential.
+JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp", "iat")
+
 
 def sign(
-    credential: dict[str, Any], key: CredentialKey, urls: CredentialUrls, issued_at: datetime
+    credential: dict[str, Any],
+    key: CredentialKey,
+    urls: CredentialUrls,
+    issued_at: datetime,
+    media_type: str = "JWT",
 ) -> str:
+    """The credential as a compact JWS; ``media_type`` is the header's ``typ`` (Open Badges
+    credentials: JWT; a status list credential: vc+jwt, as VC-JOSE-COSE has it)."""
+    issuer = credential["issuer"]
     claims = {
         **credential,
-        "iss": credential["issuer"]["id"],
+        "iss": issuer if isinstance(issuer, str) else issuer["id"],
         "jti": credential["id"],
         "sub": credential["credentialSubject"]["id"],
         "nbf": _seconds(credential["validFrom"]),
@@ -33,7 +43,7 @@ def sign(
         claims,
         key.signing_key(),
         algorithm=ALGORITHM,
-        headers={"kid": urls.key(key.kid), "typ": "JWT"},
+        headers={"kid": urls.key(key.kid), "typ": media_type},
     )
 
 

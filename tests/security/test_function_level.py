@@ -28,6 +28,10 @@ PUBLIC = {
     ("GET", "/.well-known/jwks.json"): "The public keys that verify IQT credentials: public "
     "by nature, no personal data.",
     ("GET", "/credentials/keys/{kid}"): "One of those public keys, which credential headers name.",
+    ("GET", "/credentials/statusLists/{number}"): "Which credentials are revoked, as bits that "
+    "verifiers fetch: no personal data.",
+    ("POST", "/credentials/verify"): "Verification for anyone a credential is shown to: it "
+    "answers about the credential sent, reads nothing else.",
 }
 
 # A value for each path parameter; whether it exists does not matter before authorisation.
@@ -42,6 +46,7 @@ PATH_VALUES = {
     "version": "1",
     "level": "bronze",
     "kid": "development",
+    "number": "1",
     "id": "7A4-2026-11-05",
 }
 
@@ -121,4 +126,9 @@ async def test_the_public_operations_answer_without_a_bearer_token(
 ) -> None:
     statuses = {(m, p): (await client.request(m, _url(p))).status_code for m, p in PUBLIC}
     # The token endpoint wants a grant and the client's own credentials (RFC 6749 errors).
-    assert statuses == {**dict.fromkeys(PUBLIC, 200), ("POST", "/oauth2/token"): 400}
+    # Verification wants a credential in the body.
+    assert statuses == {
+        **dict.fromkeys(PUBLIC, 200),
+        ("POST", "/oauth2/token"): 400,
+        ("POST", "/credentials/verify"): 422,
+    }

@@ -138,6 +138,9 @@ GLOBAL: dict[Operation, Global] = {
     ("GET", "/credentials/keys/{kid}"): Global(
         "The public keys of the credentials: one key ring for the whole service."
     ),
+    ("GET", "/credentials/statusLists/{number}"): Global(
+        "The revocation status lists: public bits, one sequence for the whole service."
+    ),
     ("GET", "/awardRules/{version}/evaluation"): Global(
         "The re-evaluation job of a rules version: progress counts only, no personal data."
     ),
