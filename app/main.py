@@ -31,6 +31,7 @@ from app.core.openapi import build_openapi, operation_id
 from app.core.problem_handlers import install_problem_handlers
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.settings import Settings, get_settings
+from app.credentials.router import router as credentials_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.metrics.router import router as metrics_router
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         personal_data_router,
         projects_router,
         awards_router,
+        credentials_router,
         uptake_router,
         events_router,
         audit_router,

@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 from app.cli import cli
 from app.core.settings import get_settings
 from tests.conftest import ROOT, new_engine
+from tests.keys import PRODUCTION_CREDENTIAL_KEYS
 
 runner = CliRunner()
 
@@ -164,6 +165,7 @@ def test_the_installed_command_prints_one_line_and_no_traceback(tmp_path: Path) 
         "IQT_DATABASE_URL": f"sqlite:///{tmp_path / 'never-migrated.db'}",
         "IQT_ENVIRONMENT": "production",
         "IQT_TOKEN_SIGNING_KEY": "k" * 40,
+        "IQT_CREDENTIAL_SIGNING_KEYS": PRODUCTION_CREDENTIAL_KEYS,
     }
     result = subprocess.run(
         [sys.executable, "-c", "from app.cli import main; main()", "demo-data", "--staff", "3"],

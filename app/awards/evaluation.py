@@ -44,6 +44,7 @@ from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
 from app.core.meanwhile import written_meanwhile
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
+from app.credentials.revocation import credential_revoked_events
 from app.events.service import record_events
 from app.models import Award, AwardRules
 from app.uptake.contributions import Cell
@@ -209,7 +210,8 @@ async def _revoke(
     now: datetime,
     outcome: EvaluationOutcome,
 ) -> tuple[set[int], list[dict[str, Any]]]:
-    """Revokes the planned awards: the ids of those revoked, and their events. An award
+    """Revokes the planned awards: the ids of those revoked, and their events (with
+    ``credentialRevoked`` for those issued as credentials). An award
     another transaction revoked first (its UPDATE found it no longer active) has neither: an
     event says something changed, and this evaluation changed nothing of it."""
     by_reason: dict[tuple[str, str], list[int]] = {}
@@ -248,7 +250,8 @@ async def _revoke(
         )
         revoked.update(result.scalars())
     outcome.revoked += len(revoked)
-    return revoked, [event for award_id, event in events.items() if award_id in revoked]
+    written = [event for award_id, event in events.items() if award_id in revoked]
+    return revoked, written + await credential_revoked_events(session, written)
 
 
 async def _redate(

@@ -17,6 +17,7 @@ from app.core.clock import clock_skew, utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit, count_on_commit
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+from app.credentials.revocation import credential_revoked_events
 from app.events.service import record_events
 from app.models import Award, AwardEvaluationJob, AwardRules
 from app.staff import repository as staff_repository
@@ -221,6 +222,7 @@ async def revoke_award(
     await refresh_uptake(session, [view.award.staff_id])
     events = [award_revoked_event(view)]
     events += [award_revoked_event(above, cascaded_from=award_id) for above in higher]
+    events += await credential_revoked_events(session, events)
     await record_events(session, events, caller=caller)
     count_on_commit(session, AWARDS_REVOKED.labels(view.award.level, "administrator"))
     count_each_on_commit(

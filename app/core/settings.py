@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.credential_keys import DEVELOPMENT_CREDENTIAL_KEY, CredentialKey, credential_key_entry
 from app.core.quotas import parse_quota
 
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"
@@ -123,6 +124,19 @@ class Settings(BaseSettings):
     # `iqt awards reevaluate` (and `iqt personal-data pseudonymise`).
     run_background_jobs: bool = True
 
+    # The Open Badges credentials' ES256 keys (docs/open-badges.md, "Keys"): "kid:key,kid:key"
+    # (each key a base64 PKCS#8 DER private key) or a JSON list of {"kid", "privateKey"} or
+    # {"kid", "publicKey"} (PEM or base64 DER). The first signs; every key stays published and
+    # verifies the credentials naming it, so rotation keeps earlier credentials verifiable.
+    credential_signing_keys: Annotated[list[CredentialKey], NoDecode] = Field(default_factory=list)
+    # The issuer Profile's name in every credential and achievement.
+    credential_issuer_name: str = Field(
+        default="NHS Wales Improving Quality Together (IQT)", min_length=1, max_length=200
+    )
+    # A credential is valid this many days from when it is fetched (validUntil); unset: no
+    # expiry (an award does not expire).
+    credential_validity_days: int | None = Field(default=None, ge=1, le=36_500)
+
     # Years after a leaver's end date until `iqt personal-data pseudonymise` pseudonymises them:
     # the Records Management Code of Practice 2021 (Wales: 2022), "Staff training records",
     # other training records: 6 years after the training (docs/data-protection.md, "Retention").
@@ -184,6 +198,28 @@ class Settings(BaseSettings):
             return [_signing_key_entry(entry) for entry in value if entry != ""]
         return value
 
+    @field_validator("credential_signing_keys", mode="before")
+    @classmethod
+    def _split_credential_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            return [credential_key_entry(entry) for entry in value if entry != ""]
+        return value
+
+    @field_validator("credential_signing_keys")
+    @classmethod
+    def _one_credential_key_ring(cls, keys: list[CredentialKey]) -> list[CredentialKey]:
+        kids = [key.kid for key in keys]
+        if len(set(kids)) != len(kids):
+            raise ValueError("IQT_CREDENTIAL_SIGNING_KEYS names a kid twice")
+        if keys and keys[0].private_key is None:
+            raise ValueError(
+                "IQT_CREDENTIAL_SIGNING_KEYS: the first key signs, so it needs its private key"
+            )
+        return keys
+
     @field_validator("rate_limit", "token_rate_limit")
     @classmethod
     def _one_rate_limit(cls, value: str) -> str:
@@ -235,6 +271,14 @@ class Settings(BaseSettings):
                 "IQT_TOKEN_SIGNING_KEY (or each of IQT_TOKEN_SIGNING_KEYS) must be set to a "
                 "secret of at least 32 characters in production"
             )
+        if self.environment == "production" and (
+            not self.credential_signing_keys
+            or any(k.private_key == DEVELOPMENT_CREDENTIAL_KEY for k in self.credential_keys)
+        ):
+            raise ValueError(
+                "IQT_CREDENTIAL_SIGNING_KEYS must be set to a key of your own in production "
+                '(docs/open-badges.md, "Keys")'
+            )
         if self.default_page_size > self.max_page_size:
             raise ValueError("IQT_DEFAULT_PAGE_SIZE must not exceed IQT_MAX_PAGE_SIZE")
         return self
@@ -245,6 +289,13 @@ class Settings(BaseSettings):
         if self.token_signing_keys:
             return tuple(self.token_signing_keys)
         return (_single_key(self.token_signing_key),)
+
+    @property
+    def credential_keys(self) -> tuple[CredentialKey, ...]:
+        """The credential keys: the first signs; every one is published and verifies."""
+        if self.credential_signing_keys:
+            return tuple(self.credential_signing_keys)
+        return (_development_credential_key(),)
 
     @property
     def serves_docs(self) -> bool:
@@ -272,6 +323,11 @@ def _signing_key_entry(entry: object) -> object:
 @lru_cache(maxsize=8)
 def _single_key(secret: str) -> SigningKey:
     return SigningKey(kid=SINGLE_KEY_ID, secret=secret)
+
+
+@lru_cache(maxsize=1)
+def _development_credential_key() -> CredentialKey:
+    return CredentialKey(kid="development", private_key=DEVELOPMENT_CREDENTIAL_KEY)
 
 
 def to_async_url(url: str) -> str:

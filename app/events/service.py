@@ -32,6 +32,8 @@ EVENT_TYPES = (
     "awardGranted",
     "awardRevoked",
     "awardRedated",
+    "credentialIssued",
+    "credentialRevoked",
     "personalDataExported",
     "erasureRequested",
     "staffPseudonymised",

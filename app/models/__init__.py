@@ -6,6 +6,7 @@ from app.models.award import Award, AwardEvaluationJob, AwardRules
 from app.models.base import Base
 from app.models.completion import Completion
 from app.models.course import Course, CourseActivity
+from app.models.credential import IssuedCredential
 from app.models.event import Event
 from app.models.idempotency_record import IdempotencyRecord
 from app.models.organisation import Organisation
@@ -37,6 +38,7 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "ImprovementProject",
+    "IssuedCredential",
     "Organisation",
     "PersonalDataCorrection",
     "ProjectReview",

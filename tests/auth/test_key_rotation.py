@@ -18,6 +18,7 @@ from app.auth.tokens import issue_token
 from app.core.settings import DEVELOPMENT_SIGNING_KEY, Settings
 from app.main import create_app
 from tests.conftest import ClientFactory
+from tests.keys import PRODUCTION_CREDENTIAL_KEYS
 
 OLD = "old-signing-key-" + secrets.token_hex(16)
 NEW = "new-signing-key-" + secrets.token_hex(16)
@@ -161,6 +162,7 @@ def test_the_keys_are_read_from_the_environment_in_either_form(
             monkeypatch.delenv(name)
     monkeypatch.setenv("IQT_ENVIRONMENT", "production")
     monkeypatch.setenv("IQT_TOKEN_SIGNING_KEYS", keys)
+    monkeypatch.setenv("IQT_CREDENTIAL_SIGNING_KEYS", PRODUCTION_CREDENTIAL_KEYS)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert [(k.kid, k.secret) for k in settings.token_keys] == [("a", NEW), ("b", OLD)]
     # Page tokens and the like sign with the signing key, never the development one.

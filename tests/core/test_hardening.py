@@ -24,9 +24,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from app.auth.tokens import issue_token
+from app.core.credential_keys import CredentialKey
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.settings import Settings
 from tests.conftest import ROOT, AppClient
+from tests.keys import PRODUCTION_CREDENTIAL_KEY, PRODUCTION_CREDENTIAL_KEYS
 
 HARDENING = {
     "cache-control": "no-store",
@@ -39,7 +41,14 @@ ORIGIN = "https://dashboard.example.nhs.wales"
 
 
 def production(**changes: Any) -> dict[str, Any]:
-    return {"environment": "production", "token_signing_key": PRODUCTION_KEY, **changes}
+    return {
+        "environment": "production",
+        "token_signing_key": PRODUCTION_KEY,
+        "credential_signing_keys": [
+            CredentialKey(kid="production", private_key=PRODUCTION_CREDENTIAL_KEY)
+        ],
+        **changes,
+    }
 
 
 def assert_hardened(response: httpx.Response) -> None:
@@ -300,6 +309,7 @@ def test_iqt_serve_with_two_workers_sends_no_server_header_and_sums_their_metric
         "IQT_LOG_LEVEL": "WARNING",
         "IQT_ENVIRONMENT": "production",
         "IQT_TOKEN_SIGNING_KEY": PRODUCTION_KEY,
+        "IQT_CREDENTIAL_SIGNING_KEYS": PRODUCTION_CREDENTIAL_KEYS,
         "TMPDIR": str(tmp_path),
     }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)

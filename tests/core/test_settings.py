@@ -6,7 +6,9 @@ import secrets
 import pytest
 from pydantic import ValidationError
 
+from app.core.credential_keys import DEVELOPMENT_CREDENTIAL_KEY
 from app.core.settings import DEVELOPMENT_SIGNING_KEY, Settings, to_async_url
+from tests.keys import PRODUCTION_CREDENTIAL_KEYS, new_private_key, public_pem
 
 STRONG_KEY = secrets.token_urlsafe(48)
 
@@ -39,8 +41,43 @@ def test_production_with_a_short_signing_key_is_refused(key: str) -> None:
 
 
 def test_production_with_a_strong_signing_key_is_accepted() -> None:
-    settings = _settings(environment="production", token_signing_key=STRONG_KEY)
+    settings = _settings(
+        environment="production",
+        token_signing_key=STRONG_KEY,
+        credential_signing_keys=PRODUCTION_CREDENTIAL_KEYS,
+    )
     assert settings.environment == "production"
+
+
+def test_production_without_a_credential_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="IQT_CREDENTIAL_SIGNING_KEYS"):
+        _settings(environment="production", token_signing_key=STRONG_KEY)
+
+
+def test_production_with_the_development_credential_key_is_refused() -> None:
+    with pytest.raises(ValidationError, match="IQT_CREDENTIAL_SIGNING_KEYS"):
+        _settings(
+            environment="production",
+            token_signing_key=STRONG_KEY,
+            credential_signing_keys=f"dev:{DEVELOPMENT_CREDENTIAL_KEY}",
+        )
+
+
+@pytest.mark.parametrize(
+    ("keys", "complaint"),
+    [
+        ("a:bm90IGEga2V5", "not a readable PKCS#8 key"),
+        ("not-kid-and-key", "kid:key"),
+        (f"a:{new_private_key()},a:{new_private_key()}", "twice"),
+        (
+            f'[{{"kid": "old", "publicKey": {public_pem(new_private_key())!r}}}]'.replace("'", '"'),
+            "first key signs",
+        ),
+    ],
+)
+def test_credential_keys_that_cannot_serve_are_refused(keys: str, complaint: str) -> None:
+    with pytest.raises(ValidationError, match=complaint):
+        _settings(credential_signing_keys=keys)
 
 
 def test_development_runs_on_the_development_key() -> None:
@@ -58,6 +95,7 @@ def test_production_from_the_environment_without_a_key_is_refused(
 def test_settings_are_read_from_iqt_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IQT_ENVIRONMENT", "production")
     monkeypatch.setenv("IQT_TOKEN_SIGNING_KEY", STRONG_KEY)
+    monkeypatch.setenv("IQT_CREDENTIAL_SIGNING_KEYS", PRODUCTION_CREDENTIAL_KEYS)
     monkeypatch.setenv("IQT_DATABASE_URL", "postgresql://iqt@db.example/iqt")
     monkeypatch.setenv("IQT_TOKEN_LIFETIME_SECONDS", "600")
     settings = _settings()

@@ -21,6 +21,17 @@ PUBLIC = {
     ("GET", "/redoc"): "The same documentation, another viewer (off in production).",
     ("GET", "/xapi/about"): "The xAPI versions supported, which xAPI requires without "
     "authentication: a fixed list, no data.",
+    ("GET", "/credentials/issuer"): "The Open Badges issuer Profile every credential names: "
+    "the service's name and URL, no personal data.",
+    ("GET", "/credentials/achievements/{level}"): "What Bronze, Silver and Gold take, which "
+    "every credential names and verifiers read: from the award rules, no personal data.",
+    ("GET", "/.well-known/jwks.json"): "The public keys that verify IQT credentials: public "
+    "by nature, no personal data.",
+    ("GET", "/credentials/keys/{kid}"): "One of those public keys, which credential headers name.",
+    ("GET", "/credentials/statusLists/{number}"): "Which credentials are revoked, as bits that "
+    "verifiers fetch: no personal data.",
+    ("POST", "/credentials/verify"): "Verification for anyone a credential is shown to: it "
+    "answers about the credential sent, reads nothing else.",
 }
 
 # A value for each path parameter; whether it exists does not matter before authorisation.
@@ -33,6 +44,9 @@ PATH_VALUES = {
     "awardId": "1",
     "snapshotId": "1",
     "version": "1",
+    "level": "bronze",
+    "kid": "development",
+    "number": "1",
     "id": "7A4-2026-11-05",
 }
 
@@ -110,6 +124,11 @@ async def test_a_request_without_a_token_is_401_everywhere_but_the_public_list(
 async def test_the_public_operations_answer_without_a_bearer_token(
     client: httpx.AsyncClient,
 ) -> None:
-    statuses = {(m, p): (await client.request(m, p)).status_code for m, p in PUBLIC}
+    statuses = {(m, p): (await client.request(m, _url(p))).status_code for m, p in PUBLIC}
     # The token endpoint wants a grant and the client's own credentials (RFC 6749 errors).
-    assert statuses == {**dict.fromkeys(PUBLIC, 200), ("POST", "/oauth2/token"): 400}
+    # Verification wants a credential in the body.
+    assert statuses == {
+        **dict.fromkeys(PUBLIC, 200),
+        ("POST", "/oauth2/token"): 400,
+        ("POST", "/credentials/verify"): 422,
+    }

@@ -104,6 +104,9 @@ SCOPED: dict[Operation, Scoped] = {
         lambda w: f"/improvementProjects/{w.project_id}/reviews", body=review()
     ),
     ("GET", "/awards/{awardId}"): Scoped(lambda w: f"/awards/{w.award_id}", "/awards/999999999"),
+    ("GET", "/awards/{awardId}/credential"): Scoped(
+        lambda w: f"/awards/{w.award_id}/credential", "/awards/999999999/credential"
+    ),
     ("POST", "/awards/{awardId}/revocation"): Scoped(
         lambda w: f"/awards/{w.award_id}/revocation", body={"reason": "Not ours to keep."}
     ),
@@ -128,6 +131,15 @@ GLOBAL: dict[Operation, Global] = {
     ("PUT", "/courses/{courseCode}"): Global("The course catalogue (see GET)."),
     ("GET", "/awardRules/{version}"): Global(
         "Award rules are one programme-wide document; no organisation owns a version."
+    ),
+    ("GET", "/credentials/achievements/{level}"): Global(
+        "Bronze, Silver and Gold as Open Badges achievements: public, programme-wide."
+    ),
+    ("GET", "/credentials/keys/{kid}"): Global(
+        "The public keys of the credentials: one key ring for the whole service."
+    ),
+    ("GET", "/credentials/statusLists/{number}"): Global(
+        "The revocation status lists: public bits, one sequence for the whole service."
     ),
     ("GET", "/awardRules/{version}/evaluation"): Global(
         "The re-evaluation job of a rules version: progress counts only, no personal data."
