@@ -19,6 +19,7 @@ from app.models import (
     Event,
     IdempotencyRecord,
     ImprovementProject,
+    IssuedCredential,
     PersonalDataCorrection,
     ProjectReview,
     ProjectTeamMember,
@@ -321,6 +322,12 @@ async def export_sections(session: AsyncSession, footprint: Footprint) -> dict[s
             XapiStatement.__table__,
             XapiStatement.id.in_(footprint.xapi_statement_ids),
             order=XapiStatement.id,
+        ),
+        "credentials": await _records(
+            session,
+            IssuedCredential.__table__,
+            IssuedCredential.award_id.in_(footprint.award_ids),
+            order=IssuedCredential.id,
         ),
     }
 

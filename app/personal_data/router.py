@@ -74,6 +74,7 @@ async def export_personal_data(
         projects=export.sections["projects"],
         reviews_given=export.sections["reviewsGiven"],
         awards=export.sections["awards"],
+        credentials=export.sections["credentials"],
         corrections=export.sections["corrections"],
         erasure_requests=export.sections["erasureRequests"],
         pseudonymisation=export.sections["pseudonymisation"],

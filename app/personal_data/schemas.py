@@ -52,6 +52,10 @@ class PersonalDataExport(ApiModel):
     projects: Rows = Field(description="Improvement projects they are on, with their role.")
     reviews_given: Rows
     awards: Rows = Field(description="Awards with their evidence.")
+    credentials: Rows = Field(
+        description="Open Badges credentials issued for their awards: ids and the salt that "
+        "hashes their work e-mail in the credential (docs/open-badges.md)."
+    )
     corrections: Rows = Field(description="Rectifications of their names or e-mail: who, why.")
     erasure_requests: Rows
     pseudonymisation: Rows

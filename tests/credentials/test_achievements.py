@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from app.awards.rules_document import DEFAULT_RULES_JSON
-from tests.conftest import ClientFactory, auth
-from tests.core.test_hardening import AppClient, app_client  # noqa: F401 - a fixture
+from tests.conftest import AppClient, ClientFactory, auth
 from tests.credentials.conftest import ob_validator, schema_errors
 
 
@@ -53,7 +52,7 @@ async def test_the_issuer_profile_is_public(client: httpx.AsyncClient) -> None:
 
 
 async def test_urls_are_built_from_the_public_base_url_whatever_the_host(
-    app_client: AppClient,  # noqa: F811
+    app_client: AppClient,
 ) -> None:
     async with app_client(public_base_url="https://iqt.example.nhs.wales") as client:
         body = (await client.get("/credentials/achievements/silver")).json()

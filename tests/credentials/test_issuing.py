@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.awards.conftest import events_of
 from tests.awards.evidence import add_approved_project, add_staff, evaluate
-from tests.conftest import ClientFactory, auth
-from tests.core.test_hardening import AppClient, app_client  # noqa: F401 - a fixture
+from tests.conftest import AppClient, ClientFactory, auth
 from tests.credentials.conftest import (
     JWT_CLAIMS,
     bronze_through_the_api,
@@ -143,7 +142,7 @@ async def test_a_revoked_award_has_no_credential_to_issue(
 
 
 async def test_a_validity_period_gives_the_credential_an_expiry(
-    app_client: AppClient,  # noqa: F811
+    app_client: AppClient,
     make_client: ClientFactory,
 ) -> None:
     async with app_client(credential_validity_days=365) as client:

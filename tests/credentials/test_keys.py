@@ -4,7 +4,7 @@ import httpx
 from joserfc.jwk import KeySet
 
 from app.core.credential_keys import CredentialKey
-from tests.core.test_hardening import AppClient, app_client  # noqa: F401 - a fixture
+from tests.conftest import AppClient
 from tests.keys import new_private_key, public_pem
 
 NEW, OLD = new_private_key(), new_private_key()
@@ -15,7 +15,7 @@ RING = [
 
 
 async def test_the_jwk_set_holds_every_key_of_the_ring_signing_key_first(
-    app_client: AppClient,  # noqa: F811
+    app_client: AppClient,
 ) -> None:
     async with app_client(credential_signing_keys=RING) as client:
         response = await client.get("/.well-known/jwks.json")
@@ -32,7 +32,7 @@ async def test_the_jwk_set_holds_every_key_of_the_ring_signing_key_first(
 
 
 async def test_a_keys_kid_is_a_url_that_answers_that_key(
-    app_client: AppClient,  # noqa: F811
+    app_client: AppClient,
 ) -> None:
     async with app_client(credential_signing_keys=RING) as client:
         keys = (await client.get("/.well-known/jwks.json")).json()["keys"]

@@ -14,8 +14,7 @@ from app.core.credential_keys import DEVELOPMENT_CREDENTIAL_KEY, CredentialKey
 from app.credentials.achievements import CredentialUrls, achievement
 from app.credentials.credential import CredentialFacts, build_credential
 from app.credentials.signing import sign
-from tests.conftest import ClientFactory, auth
-from tests.core.test_hardening import AppClient, app_client  # noqa: F401 - a fixture
+from tests.conftest import AppClient, ClientFactory, auth
 from tests.credentials.conftest import bronze_through_the_api, issued
 from tests.keys import new_private_key, public_pem
 from tests.staff.factories import person, seed_organisations
@@ -129,7 +128,7 @@ async def test_a_body_without_a_credential_is_422_naming_it(client: httpx.AsyncC
 
 
 async def test_key_rotation_keeps_an_earlier_credential_verifiable(
-    app_client: AppClient,  # noqa: F811
+    app_client: AppClient,
     make_client: ClientFactory,
 ) -> None:
     old, new = new_private_key(), new_private_key()

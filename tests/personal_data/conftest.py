@@ -91,7 +91,8 @@ async def build_subject(app: Any, client: httpx.AsyncClient, make_client: Client
     """LEAD of the security world (a completion, Bronze, a submitted project, an open staff
     snapshot naming them) with more: an approved project whose text and review name them,
     a project review they gave, a name correction, a retracted completion whose reason
-    names them, and xAPI statements naming them (send_statements)."""
+    names them, an Open Badges credential of an award, and xAPI statements naming them
+    (send_statements)."""
     world = await build_world(client, make_client)
     headers = auth(world.admin)
     named = f"{GIVEN_NAME} {FAMILY_NAME}"
@@ -169,6 +170,10 @@ async def build_subject(app: Any, client: httpx.AsyncClient, make_client: Client
     assert snapshot.status_code in (200, 201), snapshot.text
     read = await client.get(f"/staff/{LEAD}", headers=headers)
     assert read.status_code == 200
+    awards = await client.get(f"/staff/{LEAD}/awards", headers=headers)
+    active = [a for a in awards.json()["data"] if a["status"] == "active"]
+    issued = await client.get(f"/awards/{active[0]['id']}/credential", headers=headers)
+    assert issued.status_code == 200, issued.text
     lms = await send_statements(app, client, make_client)
     return Subject(world, LEAD, str(project_id), lms)
 

@@ -34,6 +34,7 @@ SECTION_OF_TABLE = {
     "xapi_statements": "xapiStatements",
     # The agents and activities a statement names, derived from it: shown as the statements.
     "xapi_statement_links": "xapiStatements",
+    "issued_credentials": "credentials",
 }
 # Tables that name a person by a resource id (employee number, completion or award id).
 BY_RESOURCE = {"audit_records": "auditRecords", "events": "events"}
