@@ -23,6 +23,7 @@ router = APIRouter(tags=["xAPI"])
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
+LATEST_VERSION = SUPPORTED_VERSIONS[-1]
 _STATEMENT_EXAMPLE = {
     "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
     "timestamp": "2026-11-20T14:03:00+00:00",
@@ -104,7 +105,8 @@ def _answered_version(requested: str | None) -> str:
         raise BadRequest(
             f"{VERSION_HEADER} must be sent, with version 1.0.x or 2.0.x.",
             invalid_params=[(VERSION_HEADER, "Required: 1.0.x or 2.0.x.")],
-            headers={VERSION_HEADER: "1.0.3"},
+            # xAPI 2.0: the refusal names the latest version this LRS answers in.
+            headers={VERSION_HEADER: LATEST_VERSION},
         )
     return xapi.version_answered(requested.strip())
 

@@ -22,6 +22,20 @@ async def test_the_version_header_is_required(
     assert await count_completions(app) == 0
 
 
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
+async def test_a_missing_version_header_is_answered_with_the_latest_version(
+    client: httpx.AsyncClient, lms: dict[str, str], method: str
+) -> None:
+    """xAPI 2.0 (Communication 3.3): the 400 names 2.0.0, the latest version supported."""
+    params = {"statementId": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"}
+    body = statement(ACCOUNT) if method != "GET" else None
+    response = await client.request(
+        method, "/xapi/statements", params=params, json=body, headers=auth(lms)
+    )
+    assert response.status_code == 400
+    assert response.headers["x-experience-api-version"] == "2.0.0"
+
+
 def _broken(path: str, value: Any) -> dict[str, Any]:
     body = statement(MBOX)
     *parents, last = path.split(".")
