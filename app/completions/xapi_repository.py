@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -175,6 +175,12 @@ async def find_statements(
     """Statements not voided that match, newest stored first (or oldest, ``ascending``), up to
     ``limit`` + 1 (the one more says whether there is a next page). A statement whose
     StatementRef names a statement that matches (voided or not) matches too, as xAPI says."""
+    rows = await session.execute(statements_query(reader, found, limit))
+    return [_stored(row) for row in rows.all()]
+
+
+def statements_query(reader: Reader, found: StatementFilter, limit: int) -> Select[Any]:
+    """The query ``find_statements`` runs (bench/xapi_statements.py EXPLAINs it)."""
     query = select(*_COLUMNS).where(XapiStatement.voided.is_(False))
     readable = _readable(reader)
     if readable is not None:
@@ -193,8 +199,7 @@ async def find_statements(
             XapiStatement.id > found.after if found.ascending else XapiStatement.id < found.after
         )
     order = XapiStatement.id.asc() if found.ascending else XapiStatement.id.desc()
-    rows = await session.execute(query.order_by(order).limit(limit + 1))
-    return [_stored(row) for row in rows.all()]
+    return query.order_by(order).limit(limit + 1)
 
 
 async def last_stored(session: AsyncSession) -> datetime | None:
@@ -210,6 +215,7 @@ __all__ = [
     "get_statement",
     "insert_links",
     "insert_statements",
+    "statements_query",
     "void",
     "voiding_statements",
 ]
