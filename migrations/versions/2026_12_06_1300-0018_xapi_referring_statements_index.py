@@ -1,0 +1,38 @@
+"""xAPI statements: a partial index of the statements that name another by StatementRef.
+
+A filtered statement query also answers the statements whose StatementRef names one that
+matches. Read newest first through the primary key, that branch went over every statement
+(at 1,000,000 statements, 230 ms for a verb); these are a few percent of them.
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-06 13:00:00+00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+REFERRING = sa.text("statement_ref IS NOT NULL")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("xapi_statements", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_xapi_statements_referring_id",
+            ["id"],
+            unique=False,
+            postgresql_where=REFERRING,
+            sqlite_where=REFERRING,
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("xapi_statements", schema=None) as batch_op:
+        batch_op.drop_index("ix_xapi_statements_referring_id")
