@@ -29,7 +29,7 @@ class XapiStatement(Base):
             sqlite_where=_NOT_VOIDED,
         ),
         Index("ix_xapi_statements_verb_id_id", "verb_id", "id"),
-        Index("ix_xapi_statements_registration", "registration"),
+        Index("ix_xapi_statements_registration_id", "registration", "id"),
         Index("ix_xapi_statements_client_id_id", "client_id", "id"),
         Index("ix_xapi_statements_statement_ref", "statement_ref"),
         # The statements that name another, newest first: the StatementRef branch of a query.
