@@ -23,6 +23,7 @@ router = APIRouter(tags=["xAPI"])
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
+LATEST_VERSION = SUPPORTED_VERSIONS[-1]
 _STATEMENT_EXAMPLE = {
     "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
     "timestamp": "2026-11-20T14:03:00+00:00",
@@ -49,6 +50,35 @@ _BODY = {
 }
 
 
+# xAPI 1.0.x alternate request syntax (app/completions/xapi_alternate.py).
+_ALTERNATE_FORM = {
+    "schema": {
+        "type": "object",
+        "description": "With method=...: the request it stands for, as form fields: its "
+        "headers (Authorization, X-Experience-API-Version, Content-Type, If-Match, "
+        "If-None-Match), its parameters, and its body as content. xAPI 1.0.x only.",
+        "properties": {"content": {"type": "string", "maxLength": 10_000_000}},
+        "additionalProperties": {"type": "string", "maxLength": 10_000},
+    },
+    "example": {
+        "statementId": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
+        "X-Experience-API-Version": "1.0.3",
+        "content": '{"actor": {"mbox": "mailto:learner@example.org"}, "verb": {"id": '
+        '"http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": '
+        '"https://learning.nhs.wales/xapi/activities/iqt-bronze"}}',
+    },
+}
+_METHOD_PARAMETER = {
+    "name": "method",
+    "in": "query",
+    "required": False,
+    "description": "xAPI 1.0.x alternate request syntax: the method of the request the form "
+    "body stands for (the only query parameter then). Refused in xAPI 2.0.",
+    "schema": {"type": "string", "enum": ["GET", "HEAD", "PUT", "POST", "DELETE"]},
+    "example": "PUT",
+}
+
+
 def _post_body(max_statements: int) -> dict[str, Any]:
     """POST takes one statement or an array of them (what generated clients must be able to
     send)."""
@@ -64,7 +94,8 @@ def _post_body(max_statements: int) -> dict[str, Any]:
                     "maxItems": max_statements,
                 },
                 "example": [_STATEMENT_EXAMPLE],
-            }
+            },
+            "application/x-www-form-urlencoded": _ALTERNATE_FORM,
         },
         "description": "An xAPI statement or an array of them. " + _BODY_DESCRIPTION,
     }
@@ -104,7 +135,8 @@ def _answered_version(requested: str | None) -> str:
         raise BadRequest(
             f"{VERSION_HEADER} must be sent, with version 1.0.x or 2.0.x.",
             invalid_params=[(VERSION_HEADER, "Required: 1.0.x or 2.0.x.")],
-            headers={VERSION_HEADER: "1.0.3"},
+            # xAPI 2.0: the refusal names the latest version this LRS answers in.
+            headers={VERSION_HEADER: LATEST_VERSION},
         )
     return xapi.version_answered(requested.strip())
 
@@ -143,7 +175,7 @@ async def _json_body(request: Request) -> Any:
     },
     openapi_extra={
         "requestBody": _post_body(MAX_BATCH_RECORDS),
-        "parameters": [_VERSION_PARAMETER],
+        "parameters": [_VERSION_PARAMETER, _METHOD_PARAMETER],
     },
 )
 async def post_xapi_statements(

@@ -1,6 +1,7 @@
 """xAPI statements (1.0.x and 2.0.x), read strictly enough to tell a course completion from
 anything else, and to name the property that makes a statement malformed."""
 
+import functools
 import hashlib
 import json
 import re
@@ -78,7 +79,7 @@ def parse_statement(
     if not isinstance(raw, dict):
         raise Malformed(where, "statement", "A statement is a JSON object.")
     _refuse_nulls(raw, where, "")
-    unstorable = text_problem(raw)
+    unstorable = _unstorable_text(raw)
     if unstorable is not None:
         raise Malformed(where, *unstorable)
     unknown = sorted(set(raw) - _PROPERTIES)
@@ -253,10 +254,9 @@ def _actor(actor: dict[str, Any], where: str, path: str) -> Actor:
         mbox = actor["mbox"]
         if not isinstance(mbox, str) or not mbox.startswith("mailto:"):
             raise Malformed(where, f"{path}mbox", 'A mailto IRI ("mailto:name@example.org").')
-        try:
-            email = validate_email(mbox[7:], check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise Malformed(where, f"{path}mbox", f"Not a valid e-mail address: {exc}") from None
+        email = _normalised_email(mbox[7:])
+        if isinstance(email, EmailNotValidError):
+            raise Malformed(where, f"{path}mbox", f"Not a valid e-mail address: {email}")
         return Actor(found.is_group, email=email)
     if "mbox_sha1sum" in actor:
         digest = actor["mbox_sha1sum"]
@@ -273,6 +273,28 @@ def _actor(actor: dict[str, Any], where: str, path: str) -> Actor:
     if not isinstance(name, str) or not name:
         raise Malformed(where, f"{path}account.name", "Required, a string.")
     return Actor(found.is_group, account_home_page=home_page, account_name=name)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _normalised_email(address: str) -> str | EmailNotValidError:
+    """The address normalised, or why it is not one: a platform names the same learners again
+    and again, and checking an address costs more than the rest of its statement."""
+    try:
+        return str(validate_email(address, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        return exc.with_traceback(None)  # kept in the cache: without the frames it was raised in
+
+
+def _unstorable_text(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """``text_problem`` of a statement, walked only when its JSON shows it may have one."""
+    dumped = json.dumps(raw, ensure_ascii=False)
+    if "\\u0000" not in dumped:
+        try:
+            dumped.encode("utf-8")
+            return None
+        except UnicodeEncodeError:
+            pass
+    return text_problem(raw)
 
 
 def _boolean(result: Mapping[str, Any], name: str, where: str) -> bool | None:

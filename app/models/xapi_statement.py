@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base, BigIntegerId, IdPk, JSONDocument
 
 _NOT_VOIDED = "voided = false"
+_REFERRING = "statement_ref IS NOT NULL"
 
 
 class XapiStatement(Base):
@@ -28,9 +29,16 @@ class XapiStatement(Base):
             sqlite_where=_NOT_VOIDED,
         ),
         Index("ix_xapi_statements_verb_id_id", "verb_id", "id"),
-        Index("ix_xapi_statements_registration", "registration"),
+        Index("ix_xapi_statements_registration_id", "registration", "id"),
         Index("ix_xapi_statements_client_id_id", "client_id", "id"),
         Index("ix_xapi_statements_statement_ref", "statement_ref"),
+        # The statements that name another, newest first: the StatementRef branch of a query.
+        Index(
+            "ix_xapi_statements_referring_id",
+            "id",
+            postgresql_where=_REFERRING,
+            sqlite_where=_REFERRING,
+        ),
     )
 
     id: Mapped[IdPk]

@@ -1,6 +1,8 @@
 """Reading xAPI statements: by id, by query with more paging, HEAD, about; a restricted
 client reads only what it sent or whose completion it can see."""
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -197,3 +199,32 @@ async def test_formats_ids_and_canonical(client: httpx.AsyncClient, lms: dict[st
         headers={**bearer(lms), "Accept-Language": "en-GB"},
     )
     assert canonical.json()["verb"]["display"] == {"en-GB": "attempted"}
+
+
+@pytest.mark.parametrize("ascending", [False, True])
+async def test_a_filtered_query_pages_through_matches_and_statements_referring_to_them(
+    client: httpx.AsyncClient, lms: dict[str, str], ascending: bool
+) -> None:
+    def numbered(i: int, **overrides: Any) -> dict[str, Any]:
+        return statement(MBOX, id=f"00000000-0000-4000-8000-00000000000{i}", **overrides)
+
+    def referring_to(i: int) -> dict[str, Any]:
+        return {"objectType": "StatementRef", "id": f"00000000-0000-4000-8000-00000000000{i}"}
+
+    bodies = [
+        numbered(1, verb=ATTEMPTED),
+        numbered(2, object=referring_to(1)),
+        numbered(3, verb=ATTEMPTED),
+        numbered(4),
+        numbered(5, object=referring_to(3)),
+        numbered(6, object=referring_to(4)),
+    ]
+    assert (await send(client, lms, bodies)).status_code == 200
+    params = {"verb": ATTEMPTED["id"], "limit": "1", "ascending": str(ascending).lower()}
+    page = await client.get("/xapi/statements", params=params, headers=bearer(lms))
+    seen = ids_of(page)
+    while page.json()["more"]:
+        page = await client.get(page.json()["more"], headers=bearer(lms))
+        seen += ids_of(page)
+    expected = ["1", "2", "3", "5"]
+    assert [i[-1] for i in seen] == (expected if ascending else expected[::-1])

@@ -1,6 +1,7 @@
 """xAPI requests this service refuses: the version header, malformed statements (400 naming
 the property), media types."""
 
+import json
 from typing import Any
 
 import httpx
@@ -20,6 +21,20 @@ async def test_the_version_header_is_required(
     assert response.status_code == 400
     assert response.json()["invalidParams"][0]["name"] == "X-Experience-API-Version"
     assert await count_completions(app) == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT"])
+async def test_a_missing_version_header_is_answered_with_the_latest_version(
+    client: httpx.AsyncClient, lms: dict[str, str], method: str
+) -> None:
+    """xAPI 2.0 (Communication 3.3): the 400 names 2.0.0, the latest version supported."""
+    params = {"statementId": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0"}
+    body = statement(ACCOUNT) if method != "GET" else None
+    response = await client.request(
+        method, "/xapi/statements", params=params, json=body, headers=auth(lms)
+    )
+    assert response.status_code == 400
+    assert response.headers["x-experience-api-version"] == "2.0.0"
 
 
 def _broken(path: str, value: Any) -> dict[str, Any]:
@@ -156,3 +171,27 @@ async def test_a_property_at_any_depth_is_checked_and_named(
     named = response.json()["invalidParams"][0]["name"]
     assert named == name or (name == "" and named.startswith("verb.display."))
     assert await count_completions(app) == 0
+
+
+@pytest.mark.parametrize(("escaped", "reason"), [("\\u0000", "NUL"), ("\\ud800", "surrogates")])
+async def test_text_no_database_stores_is_400_naming_the_property(
+    client: httpx.AsyncClient, app: Any, lms: dict[str, str], escaped: str, reason: str
+) -> None:
+    body = json.dumps(statement(MBOX)).replace('"en-US": "completed"', f'"en-US": "a{escaped}"')
+    response = await client.post(
+        "/xapi/statements",
+        content=body,
+        headers=auth(lms) | V | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["invalidParams"][0]["name"] == "verb.display.en-US"
+    assert reason in response.json()["invalidParams"][0]["reason"]
+    assert await count_completions(app) == 0
+
+
+async def test_a_backslash_u0000_as_text_is_stored(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    body = statement(MBOX)
+    body["verb"]["display"] = {"en-US": "\\u0000 is how JSON escapes NUL"}
+    assert (await send(client, lms, body)).status_code == 200
