@@ -20,10 +20,14 @@ STORES = ["database", "redis"]
 
 
 class Clock:
-    """Unix time that moves only when a test says so."""
+    """Unix time that moves only when a test says so.
+
+    It starts at the top of the current hour: the start of a window of every length that
+    divides an hour. Started at the wall clock's now, a test moving it 0.2 s crossed into the
+    next minute's window once in 300 runs."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        self.now = float(int(time.time()) // 3600 * 3600)
 
     def __call__(self) -> float:
         return self.now
