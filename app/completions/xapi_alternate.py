@@ -39,7 +39,8 @@ class XapiAlternateSyntaxMiddleware:
             await self.app(scope, receive, send)
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        if not any(name == "method" for name, _ in query):
+        if scope["method"] not in METHODS or not any(name == "method" for name, _ in query):
+            # A method no xAPI resource takes (TRACE, say) is routing's to answer: 405.
             await self.app(scope, receive, send)
             return
         try:

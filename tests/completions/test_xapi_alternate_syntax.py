@@ -122,3 +122,13 @@ async def test_xapi_2_has_no_alternate_syntax(
     assert response.status_code == 400
     assert response.headers["x-experience-api-version"] == "2.0.0"
     assert await count_completions(app) == 0
+
+
+@pytest.mark.parametrize("http_method", ["TRACE", "PATCH", "OPTIONS"])
+async def test_a_method_no_statement_resource_takes_is_405_even_with_a_method_parameter(
+    client: httpx.AsyncClient, lms: dict[str, str], http_method: str
+) -> None:
+    """Found by the fuzzer: TRACE ...?method=GET was taken for a broken alternate request."""
+    form = {"content": json.dumps(statement(MBOX))}
+    response = await alternate(client, "GET", form, headers=auth(lms) | V, http_method=http_method)
+    assert response.status_code == 405, response.text
