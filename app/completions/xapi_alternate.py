@@ -14,6 +14,8 @@ from app.core.problem_handlers import problem_response
 
 PREFIX = "/xapi/"
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
+# The methods the xAPI resources served here take; any other is routing's to answer (405).
+RESOURCE_METHODS = ("GET", "HEAD", "PUT", "POST")
 FORM = "application/x-www-form-urlencoded"
 VERSION_HEADER = "x-experience-api-version"
 # Form fields that are headers of the request they stand for (Communication 1.3.s3.b7).
@@ -39,8 +41,7 @@ class XapiAlternateSyntaxMiddleware:
             await self.app(scope, receive, send)
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        if scope["method"] not in METHODS or not any(name == "method" for name, _ in query):
-            # A method no xAPI resource takes (TRACE, say) is routing's to answer: 405.
+        if scope["method"] not in RESOURCE_METHODS or not any(n == "method" for n, _ in query):
             await self.app(scope, receive, send)
             return
         try:
