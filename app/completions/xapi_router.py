@@ -171,6 +171,11 @@ async def _json_body(request: Request) -> Any:
                 }
             },
         },
+        204: {
+            "description": "xAPI 1.0.x alternate request syntax (`?method=PUT`): the statement "
+            "was stored, as `PUT /xapi/statements` answers.",
+            "headers": _VERSION_RESPONSE_HEADER,
+        },
         **problem_responses(*AUTHENTICATED, 409, 413, 415, 422),
     },
     openapi_extra={
