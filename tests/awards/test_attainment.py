@@ -13,7 +13,7 @@ import pytest
 
 from app.core.clock import UK, utcnow
 from tests.awards.evidence import feed
-from tests.conftest import auth
+from tests.conftest import auth, eventually
 
 COURSE = {
     "title": "IQT Bronze e-learning",
@@ -81,16 +81,27 @@ async def _agree(
     client: httpx.AsyncClient, admin: dict[str, str], attained: datetime, evidence: list[int]
 ) -> dict[str, Any]:
     """The award, the progress, the feed's last word on the award and the uptake say the
-    same: attained at ``attained``, resting on ``evidence``."""
+    same: attained at ``attained``, resting on ``evidence``.
+
+    On PostgreSQL the feed holds its newest events back while any older transaction on the
+    server is open, so its last word may for a while be an earlier one: it is read until it
+    says ``attained`` (a wrong last word fails once PATIENCE runs out)."""
     bronze = await _bronze(client, admin)
     assert _parse(bronze["attainedAt"]) == attained
     assert bronze["evidence"]["completionIds"] == evidence
     assert await _reached(client, admin) == attained
-    events = [
-        e
-        for e in await feed(client, admin, "awardGranted,awardRedated")
-        if e["resourceId"] == str(bronze["id"])
-    ]
+    events: list[dict[str, Any]] = []
+
+    async def last_word_shown() -> bool:
+        nonlocal events
+        events = [
+            e
+            for e in await feed(client, admin, "awardGranted,awardRedated")
+            if e["resourceId"] == str(bronze["id"])
+        ]
+        return bool(events) and _parse(events[-1]["data"]["attainedAt"]) == attained
+
+    await eventually(last_word_shown)
     assert _parse(events[-1]["data"]["attainedAt"]) == attained
     assert events[-1]["data"]["evidence"]["completionIds"] == evidence
     assert await _holders(client, admin, attained - timedelta(days=1)) == 0
