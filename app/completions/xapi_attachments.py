@@ -69,4 +69,5 @@ def _check_signature(
         raise Malformed(
             statement.where, f"{path}.sha2", "A signature is sent as a multipart/mixed part."
         )
-    verify_signature(statement.raw, part.content, statement.where, path)
+    # As stored: with the id PUT's statementId gave it, or the one generated.
+    verify_signature({**statement.raw, "id": statement.id}, part.content, statement.where, path)

@@ -153,3 +153,14 @@ async def test_a_signature_not_sent_as_octet_stream_is_400(
     response = await send_multipart(client, lms, body)
     assert response.status_code == 400, response.text
     assert response.json()["invalidParams"][0]["name"] == "attachments.0.contentType"
+
+
+async def test_put_takes_a_signed_statement_whose_id_is_the_statement_id_parameter(
+    client: httpx.AsyncClient, lms: dict[str, str], signer: RSAKey
+) -> None:
+    original = statement(MBOX)
+    sent = {k: v for k, v in original.items() if k != "id"}
+    body = signed(sent, sign(original, signer))
+    response = await send_multipart(client, lms, body, "PUT", statementId=STATEMENT_ID)
+    assert response.status_code == 204, response.text
+    assert await stored(client, lms) == 200
