@@ -4,13 +4,14 @@ an attachment part, whose payload is the statement as it was before the signatur
 Checked as the specification requires at least: the JWS decodes, its algorithm is RS256, RS384
 or RS512, its payload is JSON logically equivalent to the statement received (ignoring what an
 LRS may set: id when the signer left it out, authority, stored, timestamp when left out or the
-same instant, version), and, when its header carries an X.509 chain (x5c), the signature
-verifies against the first certificate. No chain of trust is checked: as the specification
-notes, this catches mistakes; it does not authenticate the signer."""
+same instant, version; durations compared to 0.01 second), and, when its header carries an
+X.509 chain (x5c), the signature verifies against the first certificate. No chain of trust is
+checked: as the specification notes, this catches mistakes; it does not authenticate the signer."""
 
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 import jwt
@@ -25,6 +26,7 @@ SIGNATURE_MEDIA_TYPE = "application/octet-stream"
 ALGORITHMS = ("RS256", "RS384", "RS512")
 # Set by an LRS whatever the signer sent: never compared.
 _SET_BY_LRS = ("authority", "stored", "version")
+_SECONDS = re.compile(r"(\d+)\.(\d+)S$")
 
 
 def is_signature(attachment: Any) -> bool:
@@ -99,7 +101,10 @@ def _equivalent(original: dict[str, Any], received: dict[str, Any]) -> bool:
 
 
 def _comparable(statement: dict[str, Any]) -> dict[str, Any]:
-    kept = {k: v for k, v in statement.items() if k not in _SET_BY_LRS}
+    kept = _with_hundredths({k: v for k, v in statement.items() if k not in _SET_BY_LRS})
+    target = kept.get("object")
+    if isinstance(target, dict) and target.get("objectType") == "SubStatement":
+        kept["object"] = _with_hundredths(target)
     if isinstance(kept.get("attachments"), list):
         others = [a for a in kept["attachments"] if not is_signature(a)]
         if others:
@@ -107,6 +112,22 @@ def _comparable(statement: dict[str, Any]) -> dict[str, Any]:
         else:
             del kept["attachments"]
     return kept
+
+
+def _with_hundredths(statement: dict[str, Any]) -> dict[str, Any]:
+    """xAPI 2.0 (4.2.7): durations compare to 0.01 second, so a duration is cut to that."""
+    result = statement.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("duration"), str):
+        return statement
+    found = _SECONDS.search(result["duration"])
+    if found is None:
+        return statement
+    fraction = found.group(2)[:2].rstrip("0")
+    seconds = found.group(1) + (f".{fraction}" if fraction else "") + "S"
+    return {
+        **statement,
+        "result": {**result, "duration": result["duration"][: found.start()] + seconds},
+    }
 
 
 def _instant_or_id(name: str, value: Any) -> Any:

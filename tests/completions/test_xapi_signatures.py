@@ -4,6 +4,7 @@ here with joserfc, independently of the PyJWT the service verifies with."""
 import base64
 import datetime
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -164,3 +165,16 @@ async def test_put_takes_a_signed_statement_whose_id_is_the_statement_id_paramet
     response = await send_multipart(client, lms, body, "PUT", statementId=STATEMENT_ID)
     assert response.status_code == 204, response.text
     assert await stored(client, lms) == 200
+
+
+async def test_a_duration_compares_with_its_signature_to_the_hundredth_of_a_second(
+    client: httpx.AsyncClient, lms: dict[str, str], signer: RSAKey
+) -> None:
+    """xAPI 2.0 (4.2.7): precision beyond 0.01 s is not compared."""
+    original = statement(MBOX, result={"duration": "P1DT12H36M0.12S"})
+    token = sign(original, signer)
+    finer = statement(MBOX, result={"duration": "P1DT12H36M0.1237S"})
+    assert (await send_multipart(client, lms, signed(finer, token))).status_code == 200
+    coarser = statement(MBOX, id=str(uuid.uuid4()), result={"duration": "P1DT12H36M0.13S"})
+    token = sign({**original, "id": coarser["id"]}, signer)
+    assert (await send_multipart(client, lms, signed(coarser, token))).status_code == 400
