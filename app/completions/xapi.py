@@ -4,7 +4,7 @@ service identifies people by) become completions, whose external id is the state
 same statement id with other content is a 409; a voiding statement retracts what it voids."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.completions import repository as completions_repository
-from app.completions import service, xapi_repository
+from app.completions import service, xapi_attachments, xapi_repository
 from app.completions.records import completion_row
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
+from app.completions.xapi_multipart import AttachmentPart
 from app.completions.xapi_statements import Statement, parse_statement
 from app.completions.xapi_validation import Malformed
 from app.core.clock import clock_skew, utcnow
@@ -42,9 +43,11 @@ async def receive_statements(
     version: str,
     authority_home_page: str,
     statement_id: str | None = None,
+    parts: Mapping[str, AttachmentPart] | None = None,
 ) -> list[str]:
-    """Stores these statements as received (all or none) and the completions among them;
-    voids what their voiding statements void. Their ids, in order."""
+    """Stores these statements as received (all or none), the raw data of their attachments
+    (``parts`` by sha2, when sent as multipart/mixed; None for application/json) and the
+    completions among them; voids what their voiding statements void. Their ids, in order."""
     caller.note_audit("create", "xapiStatement", statement_id, None)
     many = isinstance(raw, list)
     items = raw if many else [raw]
@@ -59,8 +62,12 @@ async def receive_statements(
         if statement.id in seen:
             raise Malformed(statement.where, "id", "Sent twice in one request.")
         seen.add(statement.id)
+    attachments = xapi_attachments.matched_attachments(
+        statements, parts or {}, multipart=parts is not None
+    )
     now = utcnow()
     new = await _store(session, caller, statements, now, version, authority_home_page)
+    await xapi_repository.insert_attachments(session, attachments, now)
     await _record_completions(session, caller, [s for s in statements if s.id in new], now)
     await _void(session, caller, [s for s in statements if s.id in new and s.voids])
     return [s.id for s in statements]

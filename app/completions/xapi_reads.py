@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
 from app.completions import xapi_repository
+from app.completions.xapi_attachments import declared
+from app.completions.xapi_multipart import AttachmentPart
 from app.completions.xapi_repository import Reader, StatementFilter, StoredStatement
 from app.completions.xapi_statements import agent_key, parse_timestamp, statement_uuid
 from app.completions.xapi_validation import Malformed
@@ -114,6 +116,24 @@ async def find_statements(
         more=more,
         last_stored=max((row.stored_at for row in rows), default=None),
     )
+
+
+def wants_attachments(params: Mapping[str, str]) -> bool:
+    """``attachments=true``: the answer is multipart/mixed, with the attachments' raw data."""
+    return _flag(params, "attachments")
+
+
+async def attachments_of(
+    session: AsyncSession, statements: Sequence[dict[str, Any]]
+) -> list[AttachmentPart]:
+    """The stored raw data of the attachments these statements declare, one copy of each
+    (those declared only by a fileUrl have none)."""
+    hashes: dict[str, None] = {}
+    for statement in statements:
+        for _, attachment in declared(statement):
+            if isinstance(attachment.get("sha2"), str):
+                hashes[attachment["sha2"].lower()] = None
+    return await xapi_repository.attachments(session, list(hashes))
 
 
 def _limit(params: Mapping[str, str]) -> int:

@@ -19,8 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.completions.xapi_multipart import AttachmentPart
 from app.core.bulk import BuiltOnce, column_in, dialect_insert
-from app.models import Completion, StaffMember, XapiStatement, XapiStatementLink
+from app.models import Completion, StaffMember, XapiAttachment, XapiStatement, XapiStatementLink
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,44 @@ async def insert_statements(
 async def insert_links(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         await session.execute(insert(XapiStatementLink), list(rows))
+
+
+_INSERT_ATTACHMENT = BuiltOnce(
+    lambda dialect: dialect_insert(dialect, XapiAttachment.__table__).on_conflict_do_nothing(
+        index_elements=["sha2"]
+    )
+)
+
+
+async def insert_attachments(
+    session: AsyncSession, attachments: Sequence[AttachmentPart], now: datetime
+) -> None:
+    """Stores the raw data of attachments not stored before (one row per sha2)."""
+    if attachments:
+        rows = [
+            {
+                "sha2": a.sha2,
+                "content_type": a.content_type[:255],
+                "length": len(a.content),
+                "content": a.content,
+                "stored_at": now,
+            }
+            for a in attachments
+        ]
+        await session.execute(_INSERT_ATTACHMENT(session), rows)
+
+
+async def attachments(session: AsyncSession, hashes: Sequence[str]) -> list[AttachmentPart]:
+    """The stored attachments with these sha2s (lower case), in that order."""
+    if not hashes:
+        return []
+    rows = await session.execute(
+        select(XapiAttachment.sha2, XapiAttachment.content_type, XapiAttachment.content).where(
+            column_in(session, XapiAttachment.sha2, hashes)
+        )
+    )
+    found = {row.sha2: AttachmentPart(row.sha2, row.content_type, row.content) for row in rows}
+    return [found[h] for h in hashes if h in found]
 
 
 async def content_hashes(session: AsyncSession, statement_ids: Sequence[str]) -> dict[str, str]:
@@ -254,9 +293,11 @@ __all__ = [
     "Reader",
     "StatementFilter",
     "StoredStatement",
+    "attachments",
     "content_hashes",
     "find_statements",
     "get_statement",
+    "insert_attachments",
     "insert_links",
     "insert_statements",
     "statements_query",

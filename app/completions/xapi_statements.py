@@ -78,8 +78,10 @@ def parse_statement(
 ) -> Statement:
     if not isinstance(raw, dict):
         raise Malformed(where, "statement", "A statement is a JSON object.")
-    _refuse_nulls(raw, where, "")
-    unstorable = _unstorable_text(raw)
+    dumped = json.dumps(raw, ensure_ascii=False)
+    if "null" in dumped:  # a null value, or text that says null: walk to tell which
+        _refuse_nulls(raw, where, "")
+    unstorable = _unstorable_text(raw, dumped)
     if unstorable is not None:
         raise Malformed(where, *unstorable)
     unknown = sorted(set(raw) - _PROPERTIES)
@@ -285,9 +287,9 @@ def _normalised_email(address: str) -> str | EmailNotValidError:
         return exc.with_traceback(None)  # kept in the cache: without the frames it was raised in
 
 
-def _unstorable_text(raw: dict[str, Any]) -> tuple[str, str] | None:
-    """``text_problem`` of a statement, walked only when its JSON shows it may have one."""
-    dumped = json.dumps(raw, ensure_ascii=False)
+def _unstorable_text(raw: dict[str, Any], dumped: str) -> tuple[str, str] | None:
+    """``text_problem`` of a statement, walked only when its JSON (``dumped``) shows it may
+    have one."""
     if "\\u0000" not in dumped:
         try:
             dumped.encode("utf-8")

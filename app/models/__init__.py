@@ -21,6 +21,7 @@ from app.models.rate_limit_window import RateLimitWindow
 from app.models.staff import StaffGroup, StaffHistory, StaffMember
 from app.models.staff_snapshot import StaffSnapshot, StaffSnapshotMember
 from app.models.uptake import BoardMeeting, UptakeBucket, UptakePersonDelta
+from app.models.xapi_attachment import XapiAttachment
 from app.models.xapi_statement import XapiStatement, XapiStatementLink
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "StaffSnapshotMember",
     "UptakeBucket",
     "UptakePersonDelta",
+    "XapiAttachment",
     "XapiStatement",
     "XapiStatementLink",
 ]

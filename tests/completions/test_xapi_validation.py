@@ -98,11 +98,17 @@ async def test_the_same_id_twice_in_one_array_is_400(
     assert response.json()["invalidParams"][0]["name"] == "1.id"
 
 
-async def test_another_media_type_is_415(client: httpx.AsyncClient, lms: dict[str, str]) -> None:
+@pytest.mark.parametrize("media_type", ["text/plain", "multipart/form-data; boundary=b"])
+async def test_another_media_type_is_400(
+    client: httpx.AsyncClient, lms: dict[str, str], media_type: str
+) -> None:
+    """xAPI: a statement request that is neither application/json nor multipart/mixed is a
+    400 (XAPI-00127), not the 415 of the other resources."""
     response = await client.post(
-        "/xapi/statements", content=b"x", headers={**auth(lms), **V, "Content-Type": "text/plain"}
+        "/xapi/statements", content=b"x", headers={**auth(lms), **V, "Content-Type": media_type}
     )
-    assert response.status_code == 415
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "Content-Type"
 
 
 def _with(**changes: Any) -> dict[str, Any]:

@@ -1,6 +1,10 @@
 """xAPI statements shaped like the specification's own examples, and how to send them."""
 
+import email
+import email.message
+import email.policy
 import hashlib
+import json
 from typing import Any
 
 import httpx
@@ -54,3 +58,61 @@ async def send(
 async def only_completion(client: httpx.AsyncClient, creds: dict[str, str]) -> dict[str, Any]:
     [found] = (await client.get("/completions", headers=auth(creds))).json()["data"]
     return dict(found)
+
+
+BOUNDARY = "abcABC0123'()+_,-./:=?"
+
+
+def attachment(data: bytes, **overrides: Any) -> dict[str, Any]:
+    """An attachment declaration of ``data``, to be sent as a part (no fileUrl)."""
+    return {
+        "usageType": "http://example.com/attachment-usage/test",
+        "display": {"en-US": "A test attachment"},
+        "contentType": "text/plain",
+        "length": len(data),
+        "sha2": hashlib.sha256(data).hexdigest(),
+        **overrides,
+    }
+
+
+def part(data: bytes, sha2: str | None = None, **headers: str) -> tuple[bytes, dict[str, str]]:
+    """An attachment part: its data, with X-Experience-API-Hash (its SHA-256 unless given)."""
+    return data, {
+        "Content-Type": "text/plain",
+        "Content-Transfer-Encoding": "binary",
+        "X-Experience-API-Hash": sha2 or hashlib.sha256(data).hexdigest(),
+        **headers,
+    }
+
+
+def multipart(body: Any, *parts: tuple[bytes, dict[str, str]]) -> bytes:
+    """The statement(s) and the parts in xAPI's multipart/mixed format (RFC 2046, CRLF)."""
+    chunks = [f"--{BOUNDARY}\r\nContent-Type: application/json\r\n\r\n".encode()]
+    chunks.append(json.dumps(body).encode())
+    for data, headers in parts:
+        chunks.append(f"\r\n--{BOUNDARY}\r\n".encode())
+        chunks += [f"{name}: {value}\r\n".encode() for name, value in headers.items()]
+        chunks += [b"\r\n", data]
+    chunks.append(f"\r\n--{BOUNDARY}--\r\n".encode())
+    return b"".join(chunks)
+
+
+async def send_multipart(
+    client: httpx.AsyncClient,
+    creds: dict[str, str],
+    content: bytes,
+    method: str = "POST",
+    **params: str,
+) -> httpx.Response:
+    headers = {**auth(creds), **V, "Content-Type": f'multipart/mixed; boundary="{BOUNDARY}"'}
+    return await client.request(
+        method, "/xapi/statements", content=content, headers=headers, params=params
+    )
+
+
+def parts_of(response: httpx.Response) -> list[email.message.Message]:
+    """The parts of a multipart/mixed answer, read by the standard library's MIME parser."""
+    head = f"Content-Type: {response.headers['content-type']}\r\n\r\n".encode()
+    message = email.message_from_bytes(head + response.content, policy=email.policy.HTTP)
+    assert message.is_multipart()
+    return [p for p in message.iter_parts()]  # type: ignore[attr-defined]
