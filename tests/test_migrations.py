@@ -14,7 +14,6 @@ from app.core.database import _configure_sqlite
 from app.core.migrations import downgrade_on_connection, upgrade_on_connection
 from app.core.settings import to_async_url
 from app.models import Base
-from app.models.base import compared_with_database
 from tests.conftest import is_postgresql, new_engine
 
 
@@ -50,10 +49,7 @@ async def scratch_engine(
 def _differences(connection) -> list:  # type: ignore[no-untyped-def]
     context = MigrationContext.configure(
         connection,
-        opts={
-            "compare_type": True,
-            "include_object": compared_with_database(connection.dialect.name),
-        },
+        opts={"compare_type": True},
     )
     return compare_metadata(context, Base.metadata)
 
