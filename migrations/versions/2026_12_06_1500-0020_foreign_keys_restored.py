@@ -9,8 +9,8 @@ tools did not see the relationships, and the list of references was kept in thre
 Upgrading runs what 0011's and then 0009's downgrades run: drop the triggers, restore each
 foreign key under the name the models' naming convention gives it, drop the trigger
 functions. Downgrading runs their upgrades, putting the triggers back exactly as they were.
-Restoring a key checks every existing row and locks both tables meanwhile (seconds at a few
-hundred thousand staff). SQLite kept its foreign keys throughout: nothing to do there.
+Restoring a key checks every existing row, and writers to both tables wait meanwhile (readers
+do not). SQLite kept its foreign keys throughout: nothing to do there.
 
 Revision ID: 0020
 Revises: 0019
