@@ -198,8 +198,8 @@ async def copy_floor(
     """PostgreSQL COPY of the same rows into a table shaped like staff_members: with its
     indexes, or bare (columns and defaults only, as the issue's 0.25 s figure was measured).
     Both are temporary tables, which PostgreSQL does not write to its WAL; ``logged`` copies
-    into an ordinary table with staff_members' indexes and foreign keys (checked per row; the
-    service's are checked per statement on PostgreSQL, see migration 0009)."""
+    into an ordinary table with staff_members' indexes and foreign keys, as the service's
+    table has them (migration 0020)."""
     like = "INCLUDING ALL" if with_indexes else "INCLUDING DEFAULTS"
     kind = "" if logged else "TEMP"
     connection = await asyncpg.connect(database_url)

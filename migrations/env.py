@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app.core.database import _configure_sqlite
 from app.core.settings import Settings, to_async_url
 from app.models import Base
-from app.models.base import UTCDateTime, compared_with_database
+from app.models.base import UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -34,7 +34,6 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
-        include_object=compared_with_database(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,15 +6,15 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.database import _configure_sqlite
-from app.core.migrations import downgrade_on_connection, upgrade_on_connection
+from app.core.migrations import alembic_config, downgrade_on_connection, upgrade_on_connection
 from app.core.settings import to_async_url
 from app.models import Base
-from app.models.base import compared_with_database
 from tests.conftest import is_postgresql, new_engine
 
 
@@ -50,10 +50,7 @@ async def scratch_engine(
 def _differences(connection) -> list:  # type: ignore[no-untyped-def]
     context = MigrationContext.configure(
         connection,
-        opts={
-            "compare_type": True,
-            "include_object": compared_with_database(connection.dialect.name),
-        },
+        opts={"compare_type": True},
     )
     return compare_metadata(context, Base.metadata)
 
@@ -170,3 +167,37 @@ async def test_0014_keeps_one_open_period_and_dates_awards_by_attainment(
             await connection.execute(text("SELECT granted_at FROM awards ORDER BY id"))
         ).all()
         assert [_as_text(g) for (g,) in granted] == ["2026-01-02 09:00", "2019-06-30 00:00"]
+
+
+def _below_restored_foreign_keys() -> str:
+    """The revision before the one that restored the foreign keys (found by its file name:
+    revision ids are renumbered when branches merge)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    (restoring,) = [
+        r for r in script.walk_revisions() if r.path.endswith("_foreign_keys_restored.py")
+    ]
+    return str(restoring.down_revision)
+
+
+_REFERENCE_CHECKS = text(
+    "SELECT (SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+    "AND conname = 'fk_awards_rules_version_award_rules'), "
+    "(SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal), "
+    "(SELECT count(*) FROM pg_proc WHERE proname LIKE 'iqt\\_%')"
+)
+
+
+@pytest.mark.postgresql
+async def test_the_foreign_keys_migration_puts_the_triggers_back_when_undone(
+    scratch_engine: AsyncEngine,
+) -> None:
+    """Below 0020 the six references are checked by 0009's and 0011's triggers and functions
+    (six times three triggers, four refusing TRUNCATE, three functions), and the foreign key
+    is gone; upgrading again swaps them back."""
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+        assert (await connection.execute(_REFERENCE_CHECKS)).one() == (1, 0, 0)
+        await connection.run_sync(downgrade_on_connection, _below_restored_foreign_keys())
+        assert (await connection.execute(_REFERENCE_CHECKS)).one() == (0, 22, 3)
+        await connection.run_sync(upgrade_on_connection)
+        assert (await connection.execute(_REFERENCE_CHECKS)).one() == (1, 0, 0)

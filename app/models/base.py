@@ -17,34 +17,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# References that PostgreSQL checks with one statement per insert or update, by triggers, rather
-# than with a foreign key constraint, which runs a query per row (migration 0009). The models
-# keep them: SQLite has them as constraints, and the triggers raise the same error under these
-# names.
-CHECKED_PER_STATEMENT_ON_POSTGRESQL = frozenset(
-    {
-        "fk_staff_members_organisation_ods_code_organisations",
-        "fk_staff_members_staff_group_code_staff_groups",
-        "fk_staff_history_staff_id_staff_members",
-        "fk_completions_staff_id_staff_members",
-        "fk_awards_staff_id_staff_members",
-        "fk_awards_rules_version_award_rules",
-    }
-)
-
-
-def compared_with_database(dialect: str) -> Any:
-    """Alembic's ``include_object``: what comparing the models with a database looks at."""
-
-    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-        return not (
-            dialect == "postgresql"
-            and type_ == "foreign_key_constraint"
-            and name in CHECKED_PER_STATEMENT_ON_POSTGRESQL
-        )
-
-    return include
-
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database (SQLite returns naive values)."""

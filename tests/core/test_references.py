@@ -1,9 +1,10 @@
 """References between tables hold on both databases: a row naming a missing row is refused,
 and a row that others name cannot be deleted or have its key changed.
 
-On PostgreSQL the busiest of them are checked once per statement by triggers (migration 0009),
-not by foreign key constraints; SQLite keeps its constraints. Either way the error is an
-IntegrityError, and on PostgreSQL it carries the constraint's name."""
+They are foreign key constraints on both, declared by the models alone (on PostgreSQL,
+migrations 0009 and 0011 had replaced six of them with triggers; 0020 put them back). The
+tests marked postgresql attack them as someone at the database would: other isolation levels,
+TRUNCATE, disabled triggers, and the catalogue schema tools read."""
 
 import asyncio
 from datetime import UTC, date, datetime
@@ -17,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.models import (
     Award,
     AwardRules,
+    Base,
     Completion,
     Course,
     Organisation,
     StaffHistory,
     StaffMember,
 )
-from app.models.base import CHECKED_PER_STATEMENT_ON_POSTGRESQL
 from tests.conftest import backend_pid, is_postgresql, until_waiting_for_a_lock
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -60,8 +61,16 @@ async def _refused(session: AsyncSession, constraint: str, *rows: Any) -> None:
     _names(raised.value, constraint)
 
 
+# Every foreign key the models declare, by the name the naming convention gives it.
+DECLARED = {
+    fk.name: (table.name, fk.column_keys[0], fk.referred_table.name, fk.elements[0].column.name)
+    for table in Base.metadata.tables.values()
+    for fk in table.foreign_key_constraints
+}
+
+
 def _names(error: DBAPIError, constraint: str) -> None:
-    assert constraint in CHECKED_PER_STATEMENT_ON_POSTGRESQL
+    assert constraint in DECLARED
     if is_postgresql():
         assert constraint in str(error.orig)
 
@@ -201,64 +210,167 @@ STAFF_INSERT = text(
     "created_at, updated_at) VALUES ('E1', 'Siân', 'Jones', 'RFX', '01', false, "
     "'2020-01-01', 1, now(), now())"
 )
+HISTORY_INSERT = text(
+    "INSERT INTO staff_history (staff_id, valid_from, organisation_ods_code, staff_group_code, "
+    "board_member) SELECT id, '2020-01-01', 'RFX', '01', false FROM staff_members"
+)
+AWARD_INSERT = text(
+    "INSERT INTO awards (staff_id, level, granted_at, attained_at, rules_version, evidence, "
+    "status, created_at, updated_at) "
+    "SELECT id, 'bronze', now(), now(), 1, '{}', 'active', now(), now() FROM staff_members"
+)
+ORGANISATION_FK = "fk_staff_members_organisation_ods_code_organisations"
+
+
+def _violation(error: DBAPIError) -> tuple[str, str]:
+    """The SQLSTATE and constraint name PostgreSQL reported (asyncpg's error, under the DBAPI
+    one SQLAlchemy wraps)."""
+    server_error = error.orig.__cause__  # type: ignore[union-attr]
+    return server_error.sqlstate, server_error.constraint_name  # type: ignore[union-attr]
 
 
 @pytest.mark.postgresql
-async def test_every_check_is_in_place(engine: AsyncEngine) -> None:
+async def test_every_reference_the_models_declare_is_a_foreign_key_in_the_catalogue(
+    engine: AsyncEngine,
+) -> None:
+    """What schema tools read (information_schema, pg_constraint) lists each reference, and
+    no trigger of the schema's own stands in for one."""
     async with engine.connect() as connection:
-        triggers = set(
+        listed = (
+            await connection.execute(
+                text(
+                    "SELECT c.constraint_name, k.table_name, k.column_name, "
+                    "u.table_name, u.column_name "
+                    "FROM information_schema.referential_constraints c "
+                    "JOIN information_schema.key_column_usage k USING (constraint_name) "
+                    "JOIN information_schema.constraint_column_usage u USING (constraint_name) "
+                    "WHERE c.constraint_schema = 'public'"
+                )
+            )
+        ).all()
+        in_pg_constraint = set(
             (
                 await connection.execute(
-                    text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+                    text(
+                        "SELECT conname FROM pg_constraint "
+                        "WHERE contype = 'f' AND connamespace = 'public'::regnamespace"
+                    )
                 )
             ).scalars()
         )
-    for name in CHECKED_PER_STATEMENT_ON_POSTGRESQL:
-        assert {f"{name}_insert", f"{name}_update", f"{name}_referenced"} <= triggers
-    referenced = ("organisations", "staff_groups", "staff_members", "award_rules")
-    assert {f"refuse_truncate_{t}" for t in referenced} <= triggers
+        user_triggers = (
+            await connection.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        ).all()
+    assert {name: tuple(rest) for name, *rest in listed} == DECLARED
+    assert in_pg_constraint == set(DECLARED)
+    assert user_triggers == []
 
 
 @pytest.mark.postgresql
-async def test_a_referenced_table_cannot_be_truncated(
+async def test_a_row_naming_a_missing_reference_is_refused_under_the_constraint_name(
     engine: AsyncEngine, organisation: str
 ) -> None:
     async with engine.connect() as connection:
-        await connection.execute(STAFF_INSERT)
-        with pytest.raises(DBAPIError, match="staff_members"):
-            await connection.execute(text("TRUNCATE staff_groups"))
+        with pytest.raises(DBAPIError) as raised:
+            await connection.execute(
+                text(
+                    "INSERT INTO awards (staff_id, level, granted_at, attained_at, evidence, "
+                    "status, created_at, updated_at) VALUES "
+                    "(424242, 'bronze', now(), now(), '{}', 'active', now(), now())"
+                )
+            )
         await connection.rollback()
+    assert _violation(raised.value) == ("23503", "fk_awards_staff_id_staff_members")
 
 
 @pytest.mark.postgresql
-async def test_above_read_committed_a_referenced_row_is_not_deleted(
+@pytest.mark.parametrize("isolation", ["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"])
+async def test_a_referenced_row_is_not_deleted_at_any_isolation_level(
+    engine: AsyncEngine, organisation: str, isolation: str
+) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(STAFF_INSERT)
+        await connection.execute(AWARD_INSERT)
+        await connection.commit()
+    attempts = [
+        ("DELETE FROM organisations WHERE ods_code = 'RFX'", ORGANISATION_FK),
+        ("DELETE FROM award_rules WHERE version = 1", "fk_awards_rules_version_award_rules"),
+        ("UPDATE staff_members SET id = id + 1000", "fk_awards_staff_id_staff_members"),
+    ]
+    for statement, constraint in attempts:
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level=isolation)
+            with pytest.raises(DBAPIError) as raised:
+                await connection.execute(text(statement))
+            await connection.rollback()
+        assert _violation(raised.value) == ("23503", constraint), statement
+
+
+@pytest.mark.postgresql
+async def test_truncate_of_a_referenced_table_is_refused_unless_it_cascades(
+    engine: AsyncEngine, organisation: str
+) -> None:
+    """Without CASCADE, TRUNCATE refuses while other tables name the rows; with it, the tables
+    that name them (and those naming these, in turn) are emptied with it."""
+    async with engine.connect() as connection:
+        await connection.execute(STAFF_INSERT)
+        await connection.execute(HISTORY_INSERT)
+        await connection.execute(AWARD_INSERT)
+        await connection.commit()
+        with pytest.raises(DBAPIError) as raised:
+            await connection.execute(text("TRUNCATE staff_groups"))
+        await connection.rollback()
+        assert raised.value.orig.__cause__.sqlstate == "0A000"  # type: ignore[union-attr]
+        await connection.execute(text("TRUNCATE staff_groups CASCADE"))
+        left = await connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM staff_members), (SELECT count(*) FROM "
+                "staff_history), (SELECT count(*) FROM awards), (SELECT count(*) FROM "
+                "organisations)"
+            )
+        )
+        # The rollback puts the seeded staff groups back for the tests that follow.
+        await connection.rollback()
+    assert left.one() == (0, 0, 0, 1)
+
+
+@pytest.mark.postgresql
+async def test_disabling_user_triggers_leaves_references_checked(
     engine: AsyncEngine, organisation: str
 ) -> None:
     async with engine.connect() as connection:
         await connection.execute(STAFF_INSERT)
         await connection.commit()
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="REPEATABLE READ")
-        with pytest.raises(DBAPIError, match="READ COMMITTED"):
-            await connection.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
+        await connection.execute(text("ALTER TABLE staff_members DISABLE TRIGGER USER"))
+        with pytest.raises(DBAPIError) as inserted:
+            await connection.execute(
+                text("UPDATE staff_members SET organisation_ods_code = 'NOPE'")
+            )
         await connection.rollback()
+        await connection.execute(text("ALTER TABLE organisations DISABLE TRIGGER USER"))
+        with pytest.raises(DBAPIError) as deleted:
+            await connection.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
+        await connection.rollback()  # the triggers are enabled again with it
+    assert _violation(inserted.value) == ("23503", ORGANISATION_FK)
+    assert _violation(deleted.value) == ("23503", ORGANISATION_FK)
 
 
 @pytest.mark.postgresql
 async def test_a_row_naming_one_deleted_since_the_snapshot_is_a_serialization_failure(
     engine: AsyncEngine, organisation: str
 ) -> None:
-    """REPEATABLE READ: the referenced row is still in the transaction's snapshot, but locking
-    it finds it deleted since, as a foreign key check would."""
+    """REPEATABLE READ: the referenced row is still in the transaction's snapshot, but the
+    foreign key's check finds it deleted since."""
     async with engine.connect() as writer, engine.connect() as deleter:
         await writer.execution_options(isolation_level="REPEATABLE READ")
         await writer.begin()
         await writer.execute(text("SELECT count(*) FROM organisations"))  # takes the snapshot
         await deleter.execute(text("DELETE FROM organisations WHERE ods_code = 'RFX'"))
         await deleter.commit()
-        with pytest.raises(DBAPIError, match="could not serialize"):
+        with pytest.raises(DBAPIError) as raised:
             await writer.execute(STAFF_INSERT)
         await writer.rollback()
+    assert raised.value.orig.__cause__.sqlstate == "40001"  # type: ignore[union-attr]
 
 
 @pytest.mark.postgresql
@@ -280,6 +392,7 @@ async def test_deleting_a_referenced_row_waits_for_writers_and_then_refuses(
         await until_waiting_for_a_lock(engine, await backend_pid(deleter), attempt)
         assert not attempt.done(), "the delete should wait for the writer"
         await writer.commit()
-        with pytest.raises(IntegrityError, match="fk_staff_members_organisation_ods_code"):
+        with pytest.raises(IntegrityError) as raised:
             await attempt
         await deleter.rollback()
+    assert _violation(raised.value) == ("23503", ORGANISATION_FK)
