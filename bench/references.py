@@ -1,5 +1,5 @@
 """bench/references: what PostgreSQL's reference checks cost the writes that make most of them,
-with the foreign keys of migration 0020 and with the triggers 0009 and 0011 had put in their
+with the foreign keys of migration 0021 and with the triggers 0009 and 0011 had put in their
 place, alternated in one database.
 
 Each round, for each kind: 100,000 staff inserted as 20 statements of 5,000 (the staff batches'
@@ -7,7 +7,7 @@ statement), each followed by the same people's 5,000 history rows; then 10,000 c
 10,000 Bronze awards naming some of them (a 10,000-record completion batch's two inserts). Only
 those statements are timed, in PostgreSQL's own transaction (no HTTP, no Python between them),
 so the difference between the kinds is what the checks cost. The schema is switched by
-migrating below 0020 and back; the tables are emptied between runs.
+migrating below 0021 and back; the tables are emptied between runs.
 
 Run: .venv/bin/python -m bench.references [--rounds 3]   (needs the local PostgreSQL server)
 """
@@ -57,7 +57,7 @@ INSERT INTO awards (staff_id, level, granted_at, attained_at, rules_version, evi
 SELECT s, 'bronze', $2, $2, 1, '{}', 'active' FROM unnest($1::bigint[]) s
 """
 EMPTY = "TRUNCATE staff_members, staff_history, completions, awards CASCADE"
-KINDS = ("triggers (0009, 0011)", "foreign keys (0020)")
+KINDS = ("triggers (0009, 0011)", "foreign keys (0021)")
 
 
 def _restoring_revision(url: str) -> tuple[str, str]:

@@ -191,7 +191,7 @@ _REFERENCE_CHECKS = text(
 async def test_the_foreign_keys_migration_puts_the_triggers_back_when_undone(
     scratch_engine: AsyncEngine,
 ) -> None:
-    """Below 0020 the six references are checked by 0009's and 0011's triggers and functions
+    """Below 0021 the six references are checked by 0009's and 0011's triggers and functions
     (six times three triggers, four refusing TRUNCATE, three functions), and the foreign key
     is gone; upgrading again swaps them back."""
     async with scratch_engine.begin() as connection:

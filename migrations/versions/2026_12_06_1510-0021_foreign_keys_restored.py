@@ -12,9 +12,9 @@ functions. Downgrading runs their upgrades, putting the triggers back exactly as
 Restoring a key checks every existing row, and writers to both tables wait meanwhile (readers
 do not). SQLite kept its foreign keys throughout: nothing to do there.
 
-Revision ID: 0020
-Revises: 0019
-Create Date: 2026-12-06 15:00:00+00:00
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-06 15:10:00+00:00
 """
 
 import importlib.util
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
