@@ -1,14 +1,14 @@
 """A write sent before a stretch of computing, and waited for after it."""
 
 import asyncio
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.completions.events import CompletionRetracted
 from app.core.meanwhile import written_meanwhile
-from app.events.service import record_events
+from app.events.service import record_feed_events
 from app.models import Event
 
 
@@ -54,17 +54,10 @@ async def test_a_failing_write_fails_the_block() -> None:
 
 
 async def test_rows_written_meanwhile_are_in_the_transaction(session: AsyncSession) -> None:
-    events: list[dict[str, Any]] = [
-        {
-            "type": "completionRecorded",
-            "resource_type": "completion",
-            "resource_id": str(i),
-            "organisation_ods_code": None,
-            "data": {"n": i},
-        }
-        for i in range(100)
+    events = [
+        CompletionRetracted(i, None, None, "IQT-BRONZE", None, "In error.") for i in range(100)
     ]
-    async with written_meanwhile(record_events(session, events, caller=None)):
+    async with written_meanwhile(record_feed_events(session, events, None)):
         total = sum(range(100_000))  # computing, without the session
     assert total > 0
     stored = await session.scalar(select(func.count()).select_from(Event))
