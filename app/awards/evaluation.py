@@ -13,11 +13,8 @@ The handlers of completion and project events (``app/awards/handlers.py``) call
    partial unique index "one active award per (person, level)", so a grant another
    transaction made first is skipped, never duplicated and never an error), publish their
    ``AwardRevoked`` / ``AwardRedated`` / ``AwardGranted`` events, and the uptake of the people
-   changed (read before the grants are inserted, worked out while they are). A grant is
+   changed (read before the grants are inserted, worked out from the plan). A grant is
    attained when its evidence says and granted now.
-
-Where the database has a write to do and the worker has computing to do that does not depend
-on it, the write is sent first (``app/core/meanwhile.py``): the two run on both cores.
 """
 
 from collections.abc import Mapping, Sequence
@@ -49,7 +46,6 @@ from app.awards.rules import counting_courses
 from app.awards.rules_document import AwardRulesDocument
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
-from app.core.meanwhile import written_meanwhile
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.bus import publish
 from app.models import Award, AwardRules
@@ -109,13 +105,12 @@ async def evaluate_people(
     changes: list[AwardEvent] = [*revocations, *await _redate(session, plans, people, now)]
     rows = _grant_rows(plans, now)
     # The uptake of the people changed is read before the grants are inserted and worked
-    # out while the database inserts them: it counts the grants as planned, and anyone for
-    # whom that turns out wrong is refreshed again from what is stored.
+    # out from the plan: it counts the grants as planned, and anyone for whom that turns out
+    # wrong is refreshed again from what is stored.
     outcome.changed_staff_ids = changed = sorted(plans)
     uptake = await read_refresh(session, changed, read_whole=[], read_history=changed)
-    async with written_meanwhile(_insert_grants(session, rows)) as inserting:
-        uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
-    inserted = inserting.result()
+    inserted = await _insert_grants(session, rows)
+    uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
     changes += _granted(inserted, rows, people, outcome)
     _count_changes(session, changes)
     await publish(session, changes, caller=caller)
