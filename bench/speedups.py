@@ -8,10 +8,6 @@ target. The mechanisms:
 
 - ``collector``: garbage collections paused around the batch (app/core/collector.py, in the
   batch routers); off = collections as usual.
-- ``statement cache``: ``INSERT ... SELECT unnest`` built once per shape (app/core/bulk.py);
-  off = built for every insert. Its path is the small bulk insert, where building matters
-  most: measured on SMALL_BATCHES batches of SMALL records too (people who hold Bronze, so
-  nothing is granted), beside the same with it on.
 
 Run: .venv/bin/python -m bench.speedups   (needs PostgreSQL)
 """
@@ -25,7 +21,6 @@ import statistics
 import subprocess
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 
@@ -33,27 +28,19 @@ from bench.common import BIN, create_client, fresh_database, psql
 from bench.completions import FIRST_NUMBER, load_staff
 
 BATCH = 10_000
-SMALL, SMALL_BATCHES = 50, 40
 ROUNDS = 4
-VARIANTS = ("all on", "collector", "statement cache")
+VARIANTS = ("all on", "collector")
 # Each batch is of people with no award yet (so each grants 10,000 Bronze): enough staff for all.
 BENCH_STAFF = (ROUNDS * len(VARIANTS) + 1) * BATCH
 TARGET_SHARE = 0.05
 
 
-class _NothingCached(dict[Any, Any]):
-    def get(self, key: Any, default: Any = None) -> Any:
-        return None
-
-
 @contextlib.contextmanager
 def mechanism_off(name: str) -> Iterator[None]:
     from app.completions import router as completions_router
-    from app.core import bulk
 
     patches = {
         "collector": [(completions_router, "collections_paused", contextlib.nullcontext)],
-        "statement cache": [(bulk, "_BUILT_UNNEST_INSERTS", _NothingCached())],
     }.get(name, [])
     saved = [(owner, attribute, getattr(owner, attribute)) for owner, attribute, _ in patches]
     for owner, attribute, value in patches:
@@ -120,20 +107,6 @@ async def measure(
                     )
                 response.raise_for_status()
                 assert response.json()["recorded"] == BATCH, response.text
-            for variant in ("small, all on", "small, statement cache"):
-                started, cpu = time.perf_counter(), time.process_time()
-                with mechanism_off(variant.removeprefix("small, ")):
-                    for n in range(SMALL_BATCHES):
-                        first = BENCH_STAFF - BATCH + n * SMALL
-                        records = json.loads(_body(first, f"{round_}-{variant}-{n}"))["records"]
-                        body = json.dumps({"records": records[:SMALL]}).encode()
-                        response = await client.post(
-                            "/completionBatches", content=body, headers=headers
-                        )
-                        response.raise_for_status()
-                seconds.setdefault(variant, []).append(
-                    (time.perf_counter() - started, time.process_time() - cpu)
-                )
     return seconds
 
 
@@ -164,20 +137,6 @@ def main() -> None:
         print(f"  {variant} off: {wall:.3f} s wall, {cpu:.3f} s CPU ({_runs(seconds[variant])}); "
               f"it saves {wall_share:.1%} of the wall time, {cpu_share:.1%} of the CPU time "
               f"(target >= {TARGET_SHARE:.0%} of the CPU time: {verdict})")  # fmt: skip
-    _small(seconds)
-
-
-def _small(seconds: dict[str, list[tuple[float, float]]]) -> None:
-    wall_on = statistics.median(w for w, _ in seconds["small, all on"])
-    cpu_on = statistics.median(c for _, c in seconds["small, all on"])
-    wall = statistics.median(w for w, _ in seconds["small, statement cache"])
-    cpu = statistics.median(c for _, c in seconds["small, statement cache"])
-    wall_share, cpu_share = (wall - wall_on) / wall, (cpu - cpu_on) / cpu
-    verdict = "pays" if cpu_share >= TARGET_SHARE else "DOES NOT PAY"
-    print(f"  {SMALL_BATCHES} batches of {SMALL}: {wall_on:.3f} s wall, {cpu_on:.3f} s CPU; "
-          f"statement cache off: {wall:.3f} s wall, {cpu:.3f} s CPU; it saves "
-          f"{wall_share:.1%} of the wall time, {cpu_share:.1%} of the CPU time "
-          f"(target >= {TARGET_SHARE:.0%} of the CPU time: {verdict})")  # fmt: skip
 
 
 def _runs(runs: list[tuple[float, float]]) -> str:
