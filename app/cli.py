@@ -86,8 +86,11 @@ async def _require_migrated(engine: "AsyncEngine") -> None:
 def _in_transaction(work: Callable[["AsyncSession"], Awaitable[T]]) -> T:
     """Runs ``work`` in one committed transaction against the configured database, which must
     be at the latest migration."""
+    from app.bootstrap import bootstrap
     from app.core.database import create_engine, create_sessionmaker
     from app.core.problems import ProblemError
+
+    bootstrap()
 
     async def run() -> T:
         engine = create_engine(get_settings(), bounded=False)
@@ -370,7 +373,10 @@ def reevaluate(
 ) -> None:
     """Run waiting award re-evaluation jobs (queued by POST /awardRules) to completion."""
     from app.awards.jobs import new_owner, run_pending_jobs
+    from app.bootstrap import bootstrap
     from app.core.database import create_engine, create_sessionmaker
+
+    bootstrap()
 
     async def run() -> tuple[int, int, set[int]]:
         engine = create_engine(get_settings(), bounded=False)
@@ -402,10 +408,12 @@ def pseudonymise_leavers(
     """Pseudonymise leavers whose retention period has passed (IQT_PERSONAL_DATA_RETENTION_YEARS
     after their end date). Resumes a sweep another run left unfinished; safe to run from several
     places at once."""
+    from app.bootstrap import bootstrap
     from app.core.clock import today
     from app.core.database import create_engine, create_sessionmaker
     from app.personal_data import jobs
 
+    bootstrap()
     settings = get_settings()
     cutoff = jobs.retention_cutoff(today(), settings.personal_data_retention_years)
 

@@ -12,6 +12,7 @@ from app.audit.service import write_noted_audit_records
 from app.auth.active_clients import ActiveClients
 from app.auth.router import router as auth_router
 from app.awards.router import router as awards_router
+from app.bootstrap import bootstrap
 from app.completions import service as completions
 from app.completions.router import router as completions_router
 from app.completions.xapi_alternate import XapiAlternateSyntaxMiddleware
@@ -104,6 +105,7 @@ CORS_RESPONSE_HEADERS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    bootstrap()
     set_clock_skew(settings.clock_skew_seconds)
     engine = create_engine(settings)
     rate_limiter = create_rate_limiter(settings, engine)

@@ -30,7 +30,14 @@ from datetime import datetime
 from functools import cached_property
 
 from app.awards.facts import LEVELS, AwardFact, CourseFact, Level, PersonFacts
-from app.awards.rules import Decision, counting_courses, courses_met, courses_met_by, decide
+from app.awards.rules import (
+    Decision,
+    counting_courses,
+    courses_met,
+    courses_met_by,
+    decide,
+    levels_evidence_may_reach,
+)
 from app.awards.rules_document import AwardRulesDocument
 
 EVIDENCE_RETRACTED = "evidenceRetracted"
@@ -301,8 +308,8 @@ def may_change(facts: PersonFacts) -> bool:
     """False when no rules document can change this person's awards, so evaluation may skip
     them: every active award's evidence is still there (nothing to revoke), no evidence it
     does not name is earlier than it (nothing to date again), and no level that is not held
-    can be reached (Silver and Gold need at least one approved project, Bronze at least one
-    completion). Most people, at scale, hold Bronze and have no project."""
+    can be reached (``rules.levels_evidence_may_reach``). Most people, at scale, hold Bronze
+    and have no project."""
     completions = {c.id for c in facts.completions}
     projects = {p.id for p in facts.projects}
     if any(
@@ -310,10 +317,8 @@ def may_change(facts: PersonFacts) -> bool:
         for a in facts.awards
     ):
         return True
-    missing = set(LEVELS) - {a.level for a in facts.awards}
-    if not facts.projects:
-        missing &= {Level.BRONZE} if facts.completions else set()
-    return bool(missing)
+    held = {a.level for a in facts.awards}
+    return bool(levels_evidence_may_reach(facts) - held)
 
 
 def _may_move(

@@ -1,23 +1,20 @@
-"""The one entry point every change of evidence calls: re-evaluate these people's awards.
+"""The one entry point every change of evidence leads to: re-evaluate these people's awards.
 
-Completions (recorded, matched, retracted) and projects (approved) call ``evaluate_awards`` in
-the same transaction as their change; the rules-change job calls ``evaluate_people`` for each
-chunk of everyone. For a whole batch, with a few set-based queries:
+The handlers of completion and project events (``app/awards/handlers.py``) call
+``evaluate_awards`` in the same transaction as the change; the rules-change job calls
+``evaluate_people`` for each chunk of everyone. For a whole batch, with a few set-based queries:
 
 1. lock the people (``SELECT ... FOR NO KEY UPDATE`` in id order on PostgreSQL) and gather
    their facts (``app/awards/gathering.py``);
 2. decide and plan the difference under the current rules (``changes.plan_award_changes``,
-   pure), while the database stores the events the caller handed over;
+   pure);
 3. write revocations (one ``UPDATE`` per reason), new dates of awards whose evidence moved
    (one ``UPDATE`` for all), and grants (one ``INSERT ... ON CONFLICT DO NOTHING`` on the
    partial unique index "one active award per (person, level)", so a grant another
-   transaction made first is skipped, never duplicated and never an error), their
-   ``awardRevoked`` / ``awardRedated`` / ``awardGranted`` events, and the uptake of the people
-   changed (read before the grants are inserted, worked out while they are). A grant is
+   transaction made first is skipped, never duplicated and never an error), publish their
+   ``AwardRevoked`` / ``AwardRedated`` / ``AwardGranted`` events, and the uptake of the people
+   changed (read before the grants are inserted, worked out from the plan). A grant is
    attained when its evidence says and granted now.
-
-Where the database has a write to do and the worker has computing to do that does not depend
-on it, the write is sent first (``app/core/meanwhile.py``): the two run on both cores.
 """
 
 from collections.abc import Mapping, Sequence
@@ -36,16 +33,21 @@ from app.awards.changes import (
     may_change,
     plan_award_changes,
 )
+from app.awards.events import (
+    AwardEvent,
+    AwardEvidence,
+    AwardGranted,
+    AwardRedated,
+    AwardRevoked,
+)
 from app.awards.facts import CourseFact, PersonFacts
 from app.awards.gathering import Person
 from app.awards.rules import counting_courses
 from app.awards.rules_document import AwardRulesDocument
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.clock import utcnow
-from app.core.meanwhile import written_meanwhile
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
-from app.credentials.revocation import credential_revoked_events
-from app.events.service import record_events
+from app.events.bus import publish
 from app.models import Award, AwardRules
 from app.uptake.contributions import Cell
 from app.uptake.summary import AllButHistory, award_span, read_refresh, refresh_uptake
@@ -66,23 +68,13 @@ class EvaluationOutcome:
 
 
 async def evaluate_awards(
-    session: AsyncSession,
-    staff_ids: Sequence[int],
-    caller: Caller | None,
-    *,
-    events: Sequence[dict[str, Any]] = (),
+    session: AsyncSession, staff_ids: Sequence[int], caller: Caller | None
 ) -> None:
-    """Re-evaluates the awards of these staff members, in the caller's transaction.
-
-    ``events``: those of the change that calls for this evaluation, which the caller has not
-    written: they are written first, while the awards are planned (``written_meanwhile``),
-    and written all the same when there is nobody to evaluate."""
+    """Re-evaluates the awards of these staff members, in the caller's transaction."""
     ids = sorted(set(staff_ids))
-    if not ids:
-        await record_events(session, events, caller=caller)
     for start in range(0, len(ids), CHUNK):
         people = await gathering.lock_people(session, ids[start : start + CHUNK])
-        await evaluate_people(session, people, caller, events=events if start == 0 else ())
+        await evaluate_people(session, people, caller)
 
 
 async def current_rules_version(session: AsyncSession) -> int:
@@ -95,38 +87,34 @@ async def evaluate_people(
     caller: Caller | None,
     *,
     rules_version: int | None = None,
-    events: Sequence[dict[str, Any]] = (),
 ) -> EvaluationOutcome:
     """Evaluates these (already locked) people under ``rules_version`` (default: current)
-    and writes the difference, after the caller's ``events`` (see ``evaluate_awards``)."""
+    and writes the difference."""
     outcome = EvaluationOutcome()
     if not people:
-        await record_events(session, events, caller=caller)
         return outcome
     facts = await gathering.gather_facts(session, list(people))
     held = {a.rules_version for f in facts.values() for a in f.awards if a.rules_version}
     version, rules = await gathering.rules_in_force(session, held, version=rules_version)
     courses = await gathering.course_catalogue(session)
-    async with written_meanwhile(record_events(session, events, caller=caller)):
-        plans = _plan(facts, rules, version, courses)
+    plans = _plan(facts, rules, version, courses)
     if not plans:
         return outcome
     now = utcnow()
-    revoked, changes = await _revoke(session, plans, people, now, outcome)
-    changes += await _redate(session, plans, people, now)
+    revoked, revocations = await _revoke(session, plans, people, now, outcome)
+    changes: list[AwardEvent] = [*revocations, *await _redate(session, plans, people, now)]
     rows = _grant_rows(plans, now)
     # The uptake of the people changed is read before the grants are inserted and worked
-    # out while the database inserts them: it counts the grants as planned, and anyone for
-    # whom that turns out wrong is refreshed again from what is stored.
+    # out from the plan: it counts the grants as planned, and anyone for whom that turns out
+    # wrong is refreshed again from what is stored.
     outcome.changed_staff_ids = changed = sorted(plans)
     uptake = await read_refresh(session, changed, read_whole=[], read_history=changed)
-    async with written_meanwhile(_insert_grants(session, rows)) as inserting:
-        uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
-    inserted = inserting.result()
+    inserted = await _insert_grants(session, rows)
+    uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
     changes += _granted(inserted, rows, people, outcome)
-    async with written_meanwhile(record_events(session, changes, caller=caller)):
-        _count_changes(session, changes)
-        other_than_planned = _other_than_planned(plans, revoked, inserted)
+    _count_changes(session, changes)
+    await publish(session, changes, caller=caller)
+    other_than_planned = _other_than_planned(plans, revoked, inserted)
     await uptake.store(session, except_for=other_than_planned)
     await refresh_uptake(session, other_than_planned, locked=True)
     return outcome
@@ -209,13 +197,12 @@ async def _revoke(
     people: Mapping[int, Person],
     now: datetime,
     outcome: EvaluationOutcome,
-) -> tuple[set[int], list[dict[str, Any]]]:
-    """Revokes the planned awards: the ids of those revoked, and their events (with
-    ``credentialRevoked`` for those issued as credentials). An award
+) -> tuple[set[int], list[AwardRevoked]]:
+    """Revokes the planned awards: the ids of those revoked, and their events. An award
     another transaction revoked first (its UPDATE found it no longer active) has neither: an
     event says something changed, and this evaluation changed nothing of it."""
     by_reason: dict[tuple[str, str], list[int]] = {}
-    events: dict[int, dict[str, Any]] = {}
+    events: dict[int, AwardRevoked] = {}
     for staff_id, plan in plans.items():
         levels = {r.award_id: r.level for r in plan.revocations}
         for revocation in plan.revocations:
@@ -224,15 +211,15 @@ async def _revoke(
                 below = levels[revocation.cascaded_from].label
                 reason = f"The {below} award it needed was revoked."
             by_reason.setdefault((revocation.cause, reason), []).append(revocation.award_id)
-            data: dict[str, Any] = {
-                "level": str(revocation.level),
-                "reason": reason,
-                "cause": revocation.cause,
-            }
-            if revocation.cascaded_from is not None:
-                data["cascadedFrom"] = revocation.cascaded_from
-            events[revocation.award_id] = _event(
-                "awardRevoked", revocation.award_id, people[staff_id], data
+            person = people[staff_id]
+            events[revocation.award_id] = AwardRevoked(
+                award_id=revocation.award_id,
+                organisation=person.organisation,
+                employee_number=person.employee_number,
+                level=str(revocation.level),
+                reason=reason,
+                cause=revocation.cause,
+                cascaded_from=revocation.cascaded_from,
             )
     revoked: set[int] = set()
     for (cause, reason), award_ids in by_reason.items():
@@ -250,8 +237,7 @@ async def _revoke(
         )
         revoked.update(result.scalars())
     outcome.revoked += len(revoked)
-    written = [event for award_id, event in events.items() if award_id in revoked]
-    return revoked, written + await credential_revoked_events(session, written)
+    return revoked, [event for award_id, event in events.items() if award_id in revoked]
 
 
 async def _redate(
@@ -259,11 +245,11 @@ async def _redate(
     plans: Mapping[int, AwardChanges],
     people: Mapping[int, Person],
     now: datetime,
-) -> list[dict[str, Any]]:
+) -> list[AwardRedated]:
     """Dates the planned awards again from their evidence (one statement): the events. The
     people are locked, so the awards are as gathered."""
     rows: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    events: list[AwardRedated] = []
     for staff_id, plan in plans.items():
         for redating in plan.redatings:
             evidence = {
@@ -279,14 +265,19 @@ async def _redate(
                     "changed_at": now,
                 }
             )
-            data = {
-                "level": str(redating.level),
-                "attainedAt": redating.attained_at.isoformat(),
-                "previousAttainedAt": redating.previous_attained_at.isoformat(),
-                "cause": redating.cause,
-                "evidence": evidence,
-            }
-            events.append(_event("awardRedated", redating.award_id, people[staff_id], data))
+            person = people[staff_id]
+            events.append(
+                AwardRedated(
+                    award_id=redating.award_id,
+                    organisation=person.organisation,
+                    employee_number=person.employee_number,
+                    level=str(redating.level),
+                    attained_at=redating.attained_at,
+                    previous_attained_at=redating.previous_attained_at,
+                    cause=redating.cause,
+                    evidence=AwardEvidence.of(evidence),
+                )
+            )
     if rows:
         await session.execute(_REDATE, rows)
     return events
@@ -342,21 +333,26 @@ def _granted(
     rows: Sequence[dict[str, Any]],
     people: Mapping[int, Person],
     outcome: EvaluationOutcome,
-) -> list[dict[str, Any]]:
+) -> list[AwardGranted]:
     """The events of the grants inserted."""
     events = []
     for row in rows:
         award_id = inserted.get((row["staff_id"], row["level"]))
         if award_id is None:
             continue  # another transaction granted this level first: the index kept one
-        data = {
-            "level": row["level"],
-            "attainedAt": row["attained_at"].isoformat(),
-            "grantedAt": row["granted_at"].isoformat(),
-            "rulesVersion": row["rules_version"],
-            "evidence": row["evidence"],
-        }
-        events.append(_event("awardGranted", award_id, people[row["staff_id"]], data))
+        person = people[row["staff_id"]]
+        events.append(
+            AwardGranted(
+                award_id=award_id,
+                organisation=person.organisation,
+                employee_number=person.employee_number,
+                level=row["level"],
+                attained_at=row["attained_at"],
+                granted_at=row["granted_at"],
+                rules_version=row["rules_version"],
+                evidence=AwardEvidence.of(row["evidence"]),
+            )
+        )
     outcome.granted += len(events)
     return events
 
@@ -372,26 +368,13 @@ _GRANT = BuiltOnce(
 )
 
 
-def _count_changes(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> None:
-    """awardGranted / awardRevoked events, counted by level (and cause) on commit."""
+def _count_changes(session: AsyncSession, events: Sequence[AwardEvent]) -> None:
+    """Grants and revocations, counted by level (and cause) on commit."""
     count_each_on_commit(
-        session,
-        AWARDS_GRANTED,
-        ((e["data"]["level"], "rules") for e in events if e["type"] == "awardGranted"),
+        session, AWARDS_GRANTED, ((e.level, "rules") for e in events if isinstance(e, AwardGranted))
     )
     count_each_on_commit(
         session,
         AWARDS_REVOKED,
-        ((e["data"]["level"], e["data"]["cause"]) for e in events if e["type"] == "awardRevoked"),
+        ((e.level, e.cause) for e in events if isinstance(e, AwardRevoked)),
     )
-
-
-def _event(event_type: str, award_id: int, person: Person, data: dict[str, Any]) -> dict[str, Any]:
-    """The same shape as ``service.award_granted_event`` / ``award_revoked_event``."""
-    return {
-        "type": event_type,
-        "resource_type": "award",
-        "resource_id": str(award_id),
-        "organisation_ods_code": person.organisation,
-        "data": {"employeeNumber": person.employee_number, **data},
-    }

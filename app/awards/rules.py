@@ -45,7 +45,17 @@ __all__ = [
     "courses_met",
     "courses_met_by",
     "decide",
+    "levels_evidence_may_reach",
 ]
+
+
+def levels_evidence_may_reach(facts: PersonFacts) -> set[Level]:
+    """The levels some rules document could grant on this person's evidence, whatever its
+    thresholds: Bronze needs a completion; Silver and Gold need an approved project (Silver
+    one the person was on, Gold one they mentored), and the level below."""
+    if facts.projects:
+        return set(LEVELS)
+    return {Level.BRONZE} if facts.completions else set()
 
 
 @dataclass(frozen=True)

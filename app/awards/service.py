@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.awards import repository
 from app.awards.evaluation import evaluate_awards
+from app.awards.events import AwardEvidence, AwardGranted, AwardRevoked
 from app.awards.facts import Level
 from app.awards.rules_document import AwardRulesDocument
 from app.awards.schemas import LegacyAwardIn
@@ -17,8 +17,7 @@ from app.core.clock import clock_skew, utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit, count_on_commit
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
-from app.credentials.revocation import credential_revoked_events
-from app.events.service import record_events
+from app.events.bus import publish
 from app.models import Award, AwardEvaluationJob, AwardRules
 from app.staff import repository as staff_repository
 from app.staff.resolution import people_by_employee_number
@@ -180,7 +179,7 @@ async def record_legacy_award(
         ) from None
     await refresh_uptake(session, [member.staff_id])
     view = AwardView(award, member.employee_number, member.organisation)
-    await record_events(session, [award_granted_event(view)], caller=caller)
+    await publish(session, [award_granted_event(view)], caller=caller)
     count_on_commit(session, AWARDS_GRANTED.labels(award.level, "legacy"))
     await evaluate_awards(session, [member.staff_id], caller)
     return view, True
@@ -222,8 +221,7 @@ async def revoke_award(
     await refresh_uptake(session, [view.award.staff_id])
     events = [award_revoked_event(view)]
     events += [award_revoked_event(above, cascaded_from=award_id) for above in higher]
-    events += await credential_revoked_events(session, events)
-    await record_events(session, events, caller=caller)
+    await publish(session, events, caller=caller)
     count_on_commit(session, AWARDS_REVOKED.labels(view.award.level, "administrator"))
     count_each_on_commit(
         session, AWARDS_REVOKED, ((a.award.level, "levelBelowRevoked") for a in higher)
@@ -236,38 +234,29 @@ def revoke(award: Award, at: datetime, reason: str, cause: str) -> None:
     award.revoked_reason, award.revocation_cause = reason, cause
 
 
-def award_granted_event(view: AwardView) -> dict[str, Any]:
+def award_granted_event(view: AwardView) -> AwardGranted:
     award = view.award
-    return _event(
-        "awardGranted",
-        view,
-        {
-            "level": award.level,
-            "attainedAt": award.attained_at.isoformat(),
-            "grantedAt": award.granted_at.isoformat(),
-            "rulesVersion": award.rules_version,
-            "evidence": award.evidence,
-        },
+    return AwardGranted(
+        award_id=award.id,
+        organisation=view.organisation,
+        employee_number=view.employee_number,
+        level=award.level,
+        attained_at=award.attained_at,
+        granted_at=award.granted_at,
+        rules_version=award.rules_version,
+        evidence=AwardEvidence.of(award.evidence),
     )
 
 
-def award_revoked_event(view: AwardView, cascaded_from: int | None = None) -> dict[str, Any]:
+def award_revoked_event(view: AwardView, cascaded_from: int | None = None) -> AwardRevoked:
     award = view.award
-    data: dict[str, Any] = {
-        "level": award.level,
-        "reason": award.revoked_reason,
-        "cause": award.revocation_cause,
-    }
-    if cascaded_from is not None:
-        data["cascadedFrom"] = cascaded_from
-    return _event("awardRevoked", view, data)
-
-
-def _event(event_type: str, view: AwardView, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": event_type,
-        "resource_type": "award",
-        "resource_id": str(view.award.id),
-        "organisation_ods_code": view.organisation,
-        "data": {"employeeNumber": view.employee_number, **data},
-    }
+    assert award.revoked_reason is not None and award.revocation_cause is not None
+    return AwardRevoked(
+        award_id=award.id,
+        organisation=view.organisation,
+        employee_number=view.employee_number,
+        level=award.level,
+        reason=award.revoked_reason,
+        cause=award.revocation_cause,
+        cascaded_from=cascaded_from,
+    )

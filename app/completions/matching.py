@@ -23,12 +23,12 @@ from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.awards import evaluation
+from app.completions.events import CompletionMatched
 from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
 from app.core.bulk import column_in
 from app.core.clock import utcnow
 from app.core.metrics import COMPLETIONS_MATCHED, count_on_commit
-from app.events.service import record_events
+from app.events.bus import publish
 from app.models import Completion, Course, StaffMember
 from app.staff.records import mbox_sha1sum
 from app.staff.resolution import (
@@ -150,8 +150,8 @@ async def match_unmatched_completions(
 ) -> None:
     """Matches the unmatched completions of people just created or re-identified (and those
     sent with an e-mail one of them has just left), each among the staff of the organisations
-    its sender was restricted to (``resolve_people``, as when it was recorded); writes a
-    completionMatched event for each and re-evaluates the awards of the people matched. When
+    its sender was restricted to (``resolve_people``, as when it was recorded); publishes a
+    completionMatched event for each (awards re-evaluates the people matched). When
     none of them has an unmatched completion (the usual case) this is two statements for the
     whole list."""
     if not people:
@@ -281,20 +281,11 @@ async def _announce_matches(
         .where(column_in(session, Completion.id, completion_ids))
         .order_by(Completion.id)
     )
-    matched = rows.all()
-    await record_events(
+    await publish(
         session,
         [
-            {
-                "type": "completionMatched",
-                "resource_type": "completion",
-                "resource_id": str(completion_id),
-                "organisation_ods_code": organisation,
-                "data": {"employeeNumber": number, "courseCode": course_code},
-            }
-            for completion_id, _, number, organisation, course_code in matched
+            CompletionMatched(completion_id, organisation, staff_id, number, course_code)
+            for completion_id, staff_id, number, organisation, course_code in rows
         ],
         caller=caller,
     )
-    staff_ids = sorted({staff_id for _, staff_id, _, _, _ in matched if staff_id is not None})
-    await evaluation.evaluate_awards(session, staff_ids, caller)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import write_audit_records
 from app.auth.caller import AuditNote, Caller
-from app.awards import evaluation
 from app.completions import idempotency, matching, repository
+from app.completions.events import CompletionRecorded, CompletionRetracted
 from app.completions.records import differing_fields, refusals, to_row
 from app.completions.schemas import Channel, CompletionIn, CompletionRead, MatchStatus
 from app.core.clock import utcnow
@@ -24,7 +24,7 @@ from app.core.metrics import (
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, NotFound, ProblemError, ValidationFailed
 from app.courses.repository import course_ids_by_code
-from app.events.service import record_events
+from app.events.bus import publish
 
 
 @dataclass
@@ -101,31 +101,22 @@ async def record_completions(
         COMPLETIONS_RECORDED,
         ((str(row["channel"]), str(row["match_status"])) for row in recorded.created),
     )
-    staff_ids = sorted({row["staff_id"] for row in recorded.created if row["staff_id"]})
-    events = [_recorded_event(row) for row in recorded.created]
-    if staff_ids:
-        # The evaluation writes the events first, while it plans the awards.
-        await evaluation.evaluate_awards(session, staff_ids, caller, events=events)
-    else:
-        await record_events(session, events, caller=caller)
+    await publish(session, [_recorded_event(row) for row in recorded.created], caller=caller)
     return recorded
 
 
-def _recorded_event(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "completionRecorded",
-        "resource_type": "completion",
-        "resource_id": str(row["id"]),
-        "organisation_ods_code": row["organisation"],
-        "data": {
-            "courseCode": row["course_code"],
-            "completedAt": row["completed_at"].isoformat(),
-            "passed": row["passed"],
-            "scoreScaled": row["score_scaled"],
-            "matchStatus": row["match_status"],
-            "employeeNumber": row["matched_employee_number"],
-        },
-    }
+def _recorded_event(row: Mapping[str, Any]) -> CompletionRecorded:
+    return CompletionRecorded(
+        completion_id=row["id"],
+        organisation=row["organisation"],
+        staff_id=row["staff_id"],
+        course_code=row["course_code"],
+        completed_at=row["completed_at"],
+        passed=row["passed"],
+        score_scaled=row["score_scaled"],
+        match_status=row["match_status"],
+        employee_number=row["matched_employee_number"],
+    )
 
 
 @dataclass(frozen=True)
@@ -361,25 +352,15 @@ async def retract_completion(
     if not retracted:
         return view
     count_on_commit(session, COMPLETIONS_RETRACTED)
-    await record_events(
-        session,
-        [
-            {
-                "type": "completionRetracted",
-                "resource_type": "completion",
-                "resource_id": str(completion_id),
-                "organisation_ods_code": organisation,
-                "data": {
-                    "courseCode": view["course_code"],
-                    "employeeNumber": view["matched_employee_number"],
-                    "reason": reason,
-                },
-            }
-        ],
-        caller=caller,
+    retraction = CompletionRetracted(
+        completion_id=completion_id,
+        organisation=organisation,
+        staff_id=view["staff_id"],
+        course_code=view["course_code"],
+        employee_number=view["matched_employee_number"],
+        reason=reason,
     )
-    if view["staff_id"] is not None:
-        await evaluation.evaluate_awards(session, [view["staff_id"]], caller)
+    await publish(session, [retraction], caller=caller)
     after = await repository.get_view(session, completion_id)
     assert after is not None
     return after

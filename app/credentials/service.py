@@ -19,8 +19,9 @@ from app.core.settings import Settings
 from app.credentials import repository, status_lists
 from app.credentials.achievements import OB_CONTEXT, CredentialUrls, achievement, issuer_profile
 from app.credentials.credential import CredentialFacts, build_credential
+from app.credentials.events import CredentialIssued
 from app.credentials.signing import JWT_CLAIMS, check_signature, sign
-from app.events.service import record_events
+from app.events.bus import publish
 
 
 def issuer_document(urls: CredentialUrls, settings: Settings) -> dict[str, Any]:
@@ -93,11 +94,14 @@ async def issue_credential(
         issued = await repository.issued_for(session, award_id)
         assert issued is not None
         if inserted:
-            event = _credential_event("credentialIssued", award_id, employee_number, organisation)
-            event["data"].update(
-                level=award.level, credentialId=f"urn:uuid:{issued.credential_uuid}"
+            event = CredentialIssued(
+                award_id=award_id,
+                organisation=organisation,
+                employee_number=employee_number,
+                level=award.level,
+                credential_id=f"urn:uuid:{issued.credential_uuid}",
             )
-            await record_events(session, [event], caller=caller)
+            await publish(session, [event], caller=caller)
     rules, version = await current_rules(session)
     level = Level(award.level)
     evidence = award.evidence
@@ -136,18 +140,6 @@ def _new_row(award_id: int, caller: Caller) -> dict[str, object]:
         "salt": secrets.token_hex(16),
         "issued_at": utcnow(),
         "issued_by_client_id": caller.client_id,
-    }
-
-
-def _credential_event(
-    event_type: str, award_id: int, employee_number: str, organisation: str
-) -> dict[str, Any]:
-    return {
-        "type": event_type,
-        "resource_type": "award",
-        "resource_id": str(award_id),
-        "organisation_ods_code": organisation,
-        "data": {"employeeNumber": employee_number},
     }
 
 

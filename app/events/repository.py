@@ -16,7 +16,7 @@ def current_transaction_id(session: AsyncSession) -> Any:
     return _POSTGRESQL_TRANSACTION_ID if _is_postgresql(session) else _NO_TRANSACTION_ID
 
 
-# Built once: bulk inserts that carry them are built once too (app/core/bulk.py).
+# Built once, as every other statement element that does not change.
 _POSTGRESQL_TRANSACTION_ID = literal_column("(pg_current_xact_id()::text)::bigint", BigInteger)
 _NO_TRANSACTION_ID = literal(0, BigInteger)
 

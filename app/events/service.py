@@ -12,6 +12,7 @@ from app.core.bulk import insert_rows
 from app.core.logging import get_logger
 from app.core.problems import BadRequest
 from app.events import repository
+from app.events.domain import FeedEvent, payload
 from app.models import Event
 from app.models.base import utcnow
 
@@ -70,45 +71,40 @@ class FeedPosition:
         return cls(int(head), int(tail))
 
 
-async def record_event(
-    session: AsyncSession,
-    event_type: str,
-    *,
-    resource_type: str,
-    resource_id: str,
-    organisation: str | None,
-    data: dict[str, Any],
-    caller: Caller | None,
-) -> None:
-    """Writes one event in the current transaction."""
-    await record_events(
-        session,
-        [
+def feed_rows(events: Sequence[FeedEvent], caller: Caller | None) -> list[dict[str, Any]]:
+    """The event-feed rows of typed events: the one place a feed row is made."""
+    client_id = caller.client_id if caller else None
+    occurred_at = utcnow()  # the events of one change happen together
+    rows = []
+    for event in events:
+        assert event.feed_type in EVENT_TYPES, event.feed_type
+        rows.append(
             {
-                "type": event_type,
-                "resource_type": resource_type,
-                "resource_id": resource_id,
-                "organisation_ods_code": organisation,
-                "data": data,
+                "type": event.feed_type,
+                "resource_type": event.resource_type,
+                "resource_id": event.resource_id,
+                "organisation_ods_code": event.organisation,
+                "data": payload(event),
+                "client_id": client_id,
+                "occurred_at": occurred_at,
             }
-        ],
-        caller=caller,
-    )
+        )
+    return rows
 
 
-async def record_events(
-    session: AsyncSession, events: Sequence[dict[str, Any]], *, caller: Caller | None
+async def record_feed_events(
+    session: AsyncSession, events: Sequence[FeedEvent], caller: Caller | None
 ) -> None:
-    """Writes many events with one statement (batches)."""
+    """Writes the events to the feed in the current transaction, with one statement."""
     if not events:
         return
     transaction_id = repository.current_transaction_id(session)
-    client_id = caller.client_id if caller else None
-    occurred_at = utcnow()  # the events of one change happen together
-    rows = [{**e, "client_id": client_id, "occurred_at": occurred_at} for e in events]
-    for row in rows:
-        assert row["type"] in EVENT_TYPES, row["type"]
-    await insert_rows(session, Event.__table__, rows, constants={"transaction_id": transaction_id})
+    await insert_rows(
+        session,
+        Event.__table__,
+        feed_rows(events, caller),
+        constants={"transaction_id": transaction_id},
+    )
 
 
 async def read_feed(

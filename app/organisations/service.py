@@ -10,9 +10,10 @@ from app.auth.caller import Caller
 from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import NotFound, PreconditionFailed, ValidationFailed
-from app.events.service import record_event
+from app.events.bus import publish
 from app.models import Organisation
 from app.organisations import repository
+from app.organisations.events import OrganisationChanged
 from app.organisations.schemas import OrganisationPut, OrganisationType
 
 _FIELDS = ("name", "type", "parent_ods_code", "active")
@@ -78,15 +79,9 @@ async def put_organisation(
         if existing is None:
             if caller is not None:
                 caller.note_audit("create", "organisation", ods_code, ods_code)
-            await record_event(
-                session,
-                "organisationChanged",
-                resource_type="organisation",
-                resource_id=ods_code,
-                organisation=ods_code,
-                data={"created": True, "changed": list(_camel(f) for f in _FIELDS)},
-                caller=caller,
-            )
+            every_field = tuple(_camel(f) for f in _FIELDS)
+            created = OrganisationChanged(ods_code, True, every_field)
+            await publish(session, [created], caller=caller)
             return PutResult(organisation, created=True)
         # A concurrent request created it first: this PUT replaces what that one stored.
     if caller is not None:
@@ -103,15 +98,8 @@ async def put_organisation(
             setattr(existing, field, values[field])
         existing.version += 1
         await session.flush()
-        await record_event(
-            session,
-            "organisationChanged",
-            resource_type="organisation",
-            resource_id=ods_code,
-            organisation=ods_code,
-            data={"created": False, "changed": [_camel(f) for f in changed]},
-            caller=caller,
-        )
+        wire_names = tuple(_camel(f) for f in changed)
+        await publish(session, [OrganisationChanged(ods_code, False, wire_names)], caller=caller)
     return PutResult(existing, created=False)
 
 

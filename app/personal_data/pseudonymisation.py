@@ -17,9 +17,10 @@ from app.auth.caller import Caller
 from app.completions.xapi_statements import agent_key
 from app.core.bulk import insert_rows
 from app.core.clock import utcnow
-from app.events.service import record_event
+from app.events.bus import publish
 from app.models import AuditRecord, StaffMember, StaffPseudonymisation
 from app.personal_data import repository
+from app.personal_data.events import StaffPseudonymised
 
 NAME_REMOVED = "[name removed]"
 EMAIL_REMOVED = "[e-mail removed]"
@@ -146,15 +147,10 @@ async def pseudonymise(session: AsyncSession, member: StaffMember, origin: Origi
         )
     )
     await session.flush()
-    await record_event(
-        session,
-        "staffPseudonymised",
-        resource_type="staff",
-        resource_id=member.employee_number,
-        organisation=member.organisation_ods_code,
-        data={"employeeNumber": member.employee_number, "cause": origin.cause},
-        caller=origin.caller,
+    pseudonymised = StaffPseudonymised(
+        member.organisation_ods_code, member.employee_number, origin.cause
     )
+    await publish(session, [pseudonymised], caller=origin.caller)
     await insert_rows(
         session,
         AuditRecord.__table__,

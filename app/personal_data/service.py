@@ -10,9 +10,10 @@ from app.auth.caller import Caller
 from app.core.clock import today, utcnow
 from app.core.problems import Conflict, NotFound
 from app.core.settings import Settings
-from app.events.service import record_event
+from app.events.bus import publish
 from app.models import ErasureRequest, StaffMember
 from app.personal_data import repository
+from app.personal_data.events import ErasureRequested, PersonalDataExported
 from app.personal_data.pseudonymisation import Origin, pseudonymise
 from app.personal_data.schemas import ErasureRequestIn
 
@@ -84,13 +85,9 @@ async def export_personal_data(
     footprint = await repository.footprint(session, member)
     sections = await repository.export_sections(session, footprint)
     pseudonymised = sections["pseudonymisation"]
-    await record_event(
+    await publish(
         session,
-        "personalDataExported",
-        resource_type="staff",
-        resource_id=employee_number,
-        organisation=member.organisation_ods_code,
-        data={"employeeNumber": employee_number},
+        [PersonalDataExported(member.organisation_ods_code, employee_number)],
         caller=caller,
     )
     return Export(
@@ -147,19 +144,10 @@ async def request_erasure(
     )
     session.add(request)
     await session.flush()
-    await record_event(
-        session,
-        "erasureRequested",
-        resource_type="staff",
-        resource_id=employee_number,
-        organisation=member.organisation_ods_code,
-        data={
-            "employeeNumber": employee_number,
-            "legalBasis": body.legal_basis,
-            "currentEmployee": current,
-        },
-        caller=caller,
+    requested = ErasureRequested(
+        member.organisation_ods_code, employee_number, body.legal_basis, current
     )
+    await publish(session, [requested], caller=caller)
     done = await pseudonymise(
         session, member, Origin("erasure", caller, erasure_request_id=request.id)
     )

@@ -1,4 +1,5 @@
-"""Reviews on the Silver rubric: approve or return a submitted project; approval feeds awards.
+"""Reviews on the Silver rubric: approve or return a submitted project; approval (an event
+awards handles) feeds awards.
 
 The reviewing client is a system; the reviewer is the staff member it names in
 ``reviewerEmployeeNumber``, who must be known to the service (among the staff of the reviewing
@@ -10,13 +11,19 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.awards import evaluation
 from app.core.clock import utcnow
 from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Forbidden, ValidationFailed
 from app.models.project import ProjectReview
 from app.projects import repository
+from app.projects.events import (
+    ProjectApproved,
+    ProjectEvent,
+    ProjectReturned,
+    ProjectReviewed,
+    TeamMember,
+)
 from app.projects.lifecycle import ProjectAction
 from app.projects.rubric import review_problems, total
 from app.projects.schemas import ReviewDecision, ReviewIn
@@ -24,14 +31,10 @@ from app.projects.service import (
     RESOURCE,
     move_project,
     next_status_or_conflict,
-    record_project_event,
+    publish_project_events,
     visible_project,
 )
 from app.staff.resolution import people_by_employee_number
-
-# Roles whose people the awards service re-evaluates on approval (Silver: lead and member;
-# Gold: mentor). Sponsors are not evidence for any level.
-AWARD_ROLES = ("lead", "member", "mentor")
 
 
 @dataclass(frozen=True)
@@ -94,36 +97,24 @@ async def review_project(
         },
     )
     await move_project(session, project, status, **({"approved_at": now} if approving else {}))
-    await record_project_event(
-        session,
-        caller,
-        "projectReviewed",
-        project,
-        {
-            "reviewId": review.id,
-            "decision": review.decision,
-            "total": review.total,
-            "passMark": pass_mark,
-        },
-    )
+    project_id, organisation = project.id, project.organisation_ods_code
+    events: list[ProjectEvent] = [
+        ProjectReviewed(
+            project_id,
+            organisation,
+            project.status,
+            review_id=review.id,
+            decision=review.decision,
+            total=review.total,
+            pass_mark=pass_mark,
+        )
+    ]
     if approving:
-        await record_project_event(
-            session,
-            caller,
-            "projectApproved",
-            project,
-            {
-                "reviewId": review.id,
-                "team": [{"employeeNumber": n, "role": r} for n, r, _ in team],
-            },
-        )
-        await evaluation.evaluate_awards(
-            session, sorted({s for _, role, s in team if role in AWARD_ROLES}), caller
-        )
+        members = tuple(TeamMember(n, r, s) for n, r, s in team)
+        events.append(ProjectApproved(project_id, organisation, project.status, review.id, members))
     else:
-        await record_project_event(
-            session, caller, "projectReturned", project, {"reviewId": review.id}
-        )
+        events.append(ProjectReturned(project_id, organisation, project.status, review.id))
+    await publish_project_events(session, caller, events)
     return ReviewView(review, reviewer)
 
 

@@ -18,10 +18,11 @@ from app.core.etag import check_if_match
 from app.core.pagination import PageRequest, PageResult
 from app.core.problem_handlers import error_location
 from app.core.problems import Conflict, Forbidden, NotFound, ValidationFailed
-from app.events.service import record_event
+from app.events.bus import publish
 from app.models.project import ImprovementProject
 from app.organisations import repository as organisations
 from app.projects import repository
+from app.projects.events import ProjectCreated, ProjectEvent, ProjectSubmitted, ProjectWithdrawn
 from app.projects.lifecycle import (
     ProjectAction,
     ProjectStatus,
@@ -157,7 +158,11 @@ async def create_project(
     await session.flush()
     await repository.replace_team(session, project.id, [(s, r) for _, r, s in team])
     caller.audit_notes[note] = AuditNote("create", RESOURCE, str(project.id), fields.organisation)
-    await record_project_event(session, caller, "projectCreated", project, {"title": project.title})
+    await publish_project_events(
+        session,
+        caller,
+        [ProjectCreated(project.id, project.organisation_ods_code, project.status, project.title)],
+    )
     return ProjectView(project, team)
 
 
@@ -262,8 +267,10 @@ async def submit_project(
             invalid_params=missing,
         )
     await move_project(session, project, status, submitted_at=utcnow())
-    await record_project_event(
-        session, caller, "projectSubmitted", project, {"previousStatus": previous}
+    await publish_project_events(
+        session,
+        caller,
+        [ProjectSubmitted(project.id, project.organisation_ods_code, project.status, previous)],
     )
     return ProjectView(project, team)
 
@@ -278,8 +285,10 @@ async def withdraw_project(
     previous = project.status
     status = next_status_or_conflict(project, ProjectAction.WITHDRAW)
     await move_project(session, project, status, withdrawn_at=utcnow())
-    await record_project_event(
-        session, caller, "projectWithdrawn", project, {"previousStatus": previous}
+    await publish_project_events(
+        session,
+        caller,
+        [ProjectWithdrawn(project.id, project.organisation_ods_code, project.status, previous)],
     )
     return ProjectView(project, (await repository.teams_of(session, [project.id]))[project.id])
 
@@ -295,19 +304,8 @@ async def move_project(
     await session.flush()
 
 
-async def record_project_event(
-    session: AsyncSession,
-    caller: Caller,
-    event_type: str,
-    project: ImprovementProject,
-    data: dict[str, Any],
+async def publish_project_events(
+    session: AsyncSession, caller: Caller, events: Sequence[ProjectEvent]
 ) -> None:
-    await record_event(
-        session,
-        event_type,
-        resource_type=RESOURCE,
-        resource_id=str(project.id),
-        organisation=project.organisation_ods_code,
-        data={"status": project.status, **data},
-        caller=caller,
-    )
+    """Publishes steps of projects' lifecycles (their payloads start with the new status)."""
+    await publish(session, events, caller=caller)

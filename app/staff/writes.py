@@ -14,10 +14,11 @@ from app.auth.caller import Caller
 from app.core.clock import today
 from app.core.metrics import STAFF_RECORDS_WRITTEN, count_on_commit
 from app.core.problems import Conflict
-from app.events.service import record_events
+from app.events.bus import publish
+from app.events.domain import DomainEvent
 from app.personal_data.corrections import Correction, corrected_fields, record_corrections
 from app.staff import repository
-from app.staff.identity import StaffIdentity, staff_identified
+from app.staff.events import StaffCreated, StaffEndDated, StaffIdentified, StaffUpdated
 from app.staff.records import References, Rejection
 from app.staff.repository import HISTORY_FIELDS, STAFF_FIELDS
 from app.uptake.contributions import Cell, PersonFacts
@@ -117,8 +118,8 @@ async def apply_staff_rows(
     ids = await repository.upsert_staff(session, to_write)
     history: list[dict[str, Any]] = []
     moved: list[int] = []
-    events: list[dict[str, Any]] = []
-    identified: list[StaffIdentity] = []
+    events: list[DomainEvent] = []
+    identified: list[StaffIdentified] = []
     corrections: list[Correction] = []
     counted: list[int] = []  # people whose place in the uptake figures may have changed
     created: dict[int, PersonFacts] = {}  # what uptake needs to know of the people created
@@ -128,8 +129,8 @@ async def apply_staff_rows(
         if number not in changes:
             applied.created.append(number)
             history.append(_history_row(staff_id, row, row["start_date"]))
-            events.append(_event("staffCreated", row, {"employeeNumber": number}))
-            identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
+            events.append(StaffCreated(row["organisation_ods_code"], number))
+            identified.append(StaffIdentified(staff_id, number, row["work_email_key"]))
             counted.append(staff_id)
             created[staff_id] = new_person_facts(
                 staff_id,
@@ -151,25 +152,26 @@ async def apply_staff_rows(
         if "work_email" in changed:
             previous = existing[number].work_email
             identified.append(
-                StaffIdentity(
+                StaffIdentified(
                     staff_id, number, row["work_email_key"], previous and previous.casefold()
                 )
             )
         elif "end_date" in changed:  # a leaver no longer shares an e-mail from their end date
-            identified.append(StaffIdentity(staff_id, number, row["work_email_key"]))
+            identified.append(StaffIdentified(staff_id, number, row["work_email_key"]))
         other = [_WIRE_NAMES[f] for f in changed if f != "end_date"]
         if other:
-            events.append(_event("staffUpdated", row, {"changed": other}))
+            events.append(StaffUpdated(row["organisation_ods_code"], number, tuple(other)))
         if "end_date" in changed and row["end_date"] is not None:
             applied.end_dated += 1
-            events.append(_event("staffEndDated", row, {"endDate": row["end_date"].isoformat()}))
+            events.append(StaffEndDated(row["organisation_ods_code"], number, row["end_date"]))
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
     # The rows just written are locked by this transaction already.
     await refresh_uptake(session, counted, locked=True, known=created)
-    await record_events(session, events, caller=caller)
+    await publish(session, events, caller=caller)
     await record_corrections(session, caller, corrections, correction_reason)
-    await staff_identified(session, identified)
+    # Completions held for these people are matched by their handler, as the service's own.
+    await publish(session, identified, caller=None)
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("created"), len(applied.created))
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("updated"), len(applied.updated))
     return applied
@@ -210,16 +212,6 @@ def _history_row(staff_id: int, row: dict[str, Any], valid_from: date) -> dict[s
     }
 
 
-def _event(event_type: str, row: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": event_type,
-        "resource_type": "staff",
-        "resource_id": row["employee_number"],
-        "organisation_ods_code": row["organisation_ods_code"],
-        "data": data,
-    }
-
-
 async def end_date_absent_staff(
     session: AsyncSession,
     caller: Caller,
@@ -253,24 +245,18 @@ async def write_leavers(
     by_end: dict[date, list[int]] = {}
     for staff_id, _, end in leavers:
         by_end.setdefault(end, []).append(staff_id)
-    identities: list[StaffIdentity] = []
+    identities: list[StaffIdentified] = []
     for end, staff_ids in by_end.items():
         ended = await repository.end_date_staff(session, staff_ids, end)
-        identities.extend(StaffIdentity(*person) for person in ended)
+        identities.extend(StaffIdentified(*person) for person in ended)
     await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers], locked=True)
-    await record_events(
+    await publish(
         session,
         [
-            {
-                "type": "staffEndDated",
-                "resource_type": "staff",
-                "resource_id": number,
-                "organisation_ods_code": organisation,
-                "data": {"endDate": end.isoformat(), "reason": "absentFromFullSnapshot"},
-            }
+            StaffEndDated(organisation, number, end, reason="absentFromFullSnapshot")
             for _, number, end in leavers
         ],
         caller=caller,
     )
     # Completions held back because a leaver shared their e-mail may now have one owner.
-    await staff_identified(session, identities)
+    await publish(session, identities, caller=None)

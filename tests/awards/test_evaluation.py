@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.awards import gathering
 from app.awards.evaluation import evaluate_awards
-from app.models import Award, Event, UptakePersonDelta
+from app.models import Award, UptakePersonDelta
 from app.uptake.contributions import person_deltas
 from app.uptake.summary import _stored_deltas, load_facts
 from tests.awards.conftest import staff_id
@@ -199,28 +199,6 @@ async def test_a_grant_another_transaction_made_first_is_counted_as_it_was_store
     facts = await load_facts(session, [person])
     assert len(facts[person].awards) == 1
     assert stored[person] == person_deltas(facts[person])
-
-
-async def test_the_events_handed_to_an_evaluation_are_written_even_with_nobody_to_evaluate(
-    session: AsyncSession,
-) -> None:
-    """Its caller's events are the evaluation's to write: with no one to evaluate, and with
-    ids that lock no one, they are written all the same."""
-    handed = [
-        {
-            "type": "completionRecorded",
-            "resource_type": "completion",
-            "resource_id": str(n),
-            "organisation_ods_code": None,
-            "data": {"n": n},
-        }
-        for n in (1, 2)
-    ]
-    await evaluate_awards(session, [], None, events=handed[:1])
-    await evaluate_awards(session, [2**62], None, events=handed[1:])
-    await session.commit()
-    written = await session.scalars(select(Event.resource_id).order_by(Event.id))
-    assert list(written) == ["1", "2"]
 
 
 async def test_a_retracted_completion_whose_level_other_evidence_still_meets_revokes_nothing(

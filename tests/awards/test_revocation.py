@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.events.service import record_events
+from app.awards.events import AwardRevoked
+from app.events.service import record_feed_events
 from app.models import Award
 from tests.awards.conftest import events_of, insert_award, legacy
 from tests.awards.evidence import add_completion, add_course, awards_of, evaluate
@@ -145,8 +146,15 @@ async def test_an_award_revoked_meanwhile_is_not_revoked_again_nor_announced(
                 revocation_cause="administrator",
             )
         )
-        data = {"employeeNumber": "100001", "level": "bronze", "cause": "administrator"}
-        await record_events(other, [_revoked_event(bronze["id"], data)], caller=None)
+        revoked = AwardRevoked(
+            bronze["id"],
+            "7A4",
+            "100001",
+            "bronze",
+            "Recorded against the wrong person.",
+            "administrator",
+        )
+        await record_feed_events(other, [revoked], None)
         retraction = asyncio.create_task(
             client.delete(f"/completions/{completion}?reason=wrong person", headers=auth(admin))
         )
@@ -158,16 +166,6 @@ async def test_an_award_revoked_meanwhile_is_not_revoked_again_nor_announced(
         ("awardRevoked", "administrator"),
         ("completionRetracted", None),
     ]
-
-
-def _revoked_event(award_id: int, data: dict[str, str]) -> dict[str, object]:
-    return {
-        "type": "awardRevoked",
-        "resource_type": "award",
-        "resource_id": str(award_id),
-        "organisation_ods_code": "7A4",
-        "data": data,
-    }
 
 
 async def _until_waiting_for_a_row_lock(engine: AsyncEngine) -> None:

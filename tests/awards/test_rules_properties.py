@@ -19,7 +19,7 @@ from app.awards.facts import (
     ProjectOutcome,
     ProjectRole,
 )
-from app.awards.rules import Decision, counting_courses, decide
+from app.awards.rules import Decision, counting_courses, decide, levels_evidence_may_reach
 from app.awards.rules_document import DEFAULT_RULES, DEFAULT_RULES_JSON, AwardRulesDocument
 from tests.awards.builders import CATALOGUE, ME, T0
 from tests.depth import examples
@@ -166,6 +166,17 @@ def test_a_level_is_never_reached_or_attained_without_the_levels_below(
             assert level.reached_at >= min(
                 [below.reached_at, *(a.attained_at for a in facts.awards)]
             )
+
+
+@property_test
+@given(person_facts(), rules_documents(), catalogues)
+def test_no_rules_document_reaches_a_level_the_evidence_may_not_reach(
+    facts: PersonFacts, rules: AwardRulesDocument, courses: Any
+) -> None:
+    """What evaluation skips people on (``changes.may_change``) is the rules' own bound."""
+    reachable = levels_evidence_may_reach(facts)
+    for level in run(facts, rules, courses).levels:
+        assert not level.reached or level.level in reachable
 
 
 @property_test

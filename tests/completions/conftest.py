@@ -7,7 +7,6 @@ from sqlalchemy import update
 
 from app.auth.caller import Caller
 from app.awards import evaluation
-from app.events.service import record_events
 from app.models import ApiClient
 from tests.completions.factories import BRONZE, BRONZE_ACTIVITY, COMPLETION_SCOPES
 from tests.completions.xapi_examples import HOME_PAGE
@@ -42,7 +41,6 @@ async def platform(admin: dict[str, str], make_client: ClientFactory) -> dict[st
 class AwardCalls:
     def __init__(self) -> None:
         self.calls: list[list[int]] = []
-        self.events_handed: list[list[str]] = []  # the types of the events each call was given
 
     @property
     def staff_ids(self) -> list[int]:
@@ -55,12 +53,9 @@ def award_calls(monkeypatch: pytest.MonkeyPatch) -> AwardCalls:
     recorder = AwardCalls()
     real = evaluation.evaluate_awards
 
-    async def recording(
-        session: Any, staff_ids: Sequence[int], caller: Caller | None, **kwargs: Any
-    ) -> None:
+    async def recording(session: Any, staff_ids: Sequence[int], caller: Caller | None) -> None:
         recorder.calls.append(list(staff_ids))
-        recorder.events_handed.append([e["type"] for e in kwargs.get("events", ())])
-        await real(session, staff_ids, caller, **kwargs)
+        await real(session, staff_ids, caller)
 
     monkeypatch.setattr(evaluation, "evaluate_awards", recording)
     return recorder
@@ -68,17 +63,10 @@ def award_calls(monkeypatch: pytest.MonkeyPatch) -> AwardCalls:
 
 @pytest.fixture
 def no_award_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The awards entry point decides nothing (to count only this domain's statements): it
-    writes only the events its caller hands it, as it would first."""
+    """The awards entry point decides nothing (to count only this domain's statements)."""
 
-    async def nothing(
-        session: Any,
-        staff_ids: Sequence[int],
-        caller: Caller | None,
-        *,
-        events: Sequence[dict[str, Any]] = (),
-    ) -> None:
-        await record_events(session, events, caller=caller)
+    async def nothing(session: Any, staff_ids: Sequence[int], caller: Caller | None) -> None:
+        return None
 
     monkeypatch.setattr(evaluation, "evaluate_awards", nothing)
 

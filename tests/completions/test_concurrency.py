@@ -17,7 +17,7 @@ from app.completions.records import completion_row
 from app.completions.schemas import Channel
 from app.core.clock import utcnow
 from app.models import Completion, Course, StaffMember
-from app.staff.identity import StaffIdentity
+from app.staff.events import StaffIdentified
 from tests.completions.factories import (
     BRONZE,
     completion,
@@ -61,7 +61,7 @@ async def test_concurrent_identical_batches_record_each_completion_once(
     assert await count_events(app, "completionRecorded") == 50
 
 
-async def _person_not_yet_committed(session: AsyncSession, number: str) -> StaffIdentity:
+async def _person_not_yet_committed(session: AsyncSession, number: str) -> StaffIdentified:
     staff_id = await session.scalar(
         insert(StaffMember)
         .values(
@@ -78,7 +78,7 @@ async def _person_not_yet_committed(session: AsyncSession, number: str) -> Staff
         .returning(StaffMember.id)
     )
     assert staff_id is not None
-    return StaffIdentity(staff_id, number, None)
+    return StaffIdentified(staff_id, number, None)
 
 
 async def _completion_row(session: AsyncSession, number: str) -> dict[str, Any]:

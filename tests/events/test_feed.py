@@ -3,7 +3,8 @@
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -13,23 +14,37 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core.database import create_engine
 from app.core.settings import Settings
-from app.events.service import record_event
+from app.events.domain import ENVELOPE, FeedEvent
+from app.events.service import record_feed_events
 from tests.conftest import ClientFactory, auth, eventually, new_engine, read_events
 
 CARDIFF = {"name": "Cardiff and Vale University Health Board", "type": "healthBoard"}
 ANEURIN = {"name": "Aneurin Bevan University Health Board", "type": "healthBoard"}
 
 
+@dataclass(frozen=True)
+class _Marker(FeedEvent):
+    """An event that says which write made it (its resource id and payload)."""
+
+    feed_type: ClassVar[str] = "organisationChanged"
+    resource_type: ClassVar[str] = "organisation"
+    marker: str
+    organisation: str | None = field(default=None, metadata=ENVELOPE)
+
+    @property
+    def resource_id(self) -> str:
+        return self.marker
+
+
+@dataclass(frozen=True)
+class _AwardMarker(_Marker):
+    feed_type: ClassVar[str] = "awardGranted"
+
+
 async def _record(session: AsyncSession, resource_id: str, event_type: str = "") -> None:
-    await record_event(
-        session,
-        event_type or "organisationChanged",
-        resource_type="organisation",
-        resource_id=resource_id,
-        organisation=None,
-        data={"marker": resource_id},
-        caller=None,
-    )
+    marker = _AwardMarker if event_type == "awardGranted" else _Marker
+    assert event_type in ("", marker.feed_type)
+    await record_feed_events(session, [marker(resource_id)], None)
 
 
 async def test_organisation_changes_appear_in_order(

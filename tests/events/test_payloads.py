@@ -1,0 +1,108 @@
+"""Typed events read on the feed exactly as the dicts they replaced did: same keys, same order
+(SQLite stores the JSON as written), nulls kept or left out as before, handler-only fields
+(staff ids) never shown."""
+
+import json
+from datetime import UTC, date, datetime
+
+from app.awards.events import AwardEvidence, AwardGranted, AwardRevoked
+from app.completions.events import CompletionRecorded
+from app.events.domain import payload
+from app.projects.events import ProjectApproved, TeamMember
+from app.staff.events import StaffEndDated
+
+AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _same(event: object, expected: dict[str, object]) -> None:
+    assert json.dumps(payload(event)) == json.dumps(expected)
+
+
+def test_a_completion_keeps_its_nulls_and_hides_the_staff_id() -> None:
+    event = CompletionRecorded(
+        completion_id=7,
+        organisation=None,
+        staff_id=None,
+        course_code="IQT-BRONZE",
+        completed_at=AT,
+        passed=True,
+        score_scaled=None,
+        match_status="unmatched",
+        employee_number=None,
+    )
+    _same(
+        event,
+        {
+            "courseCode": "IQT-BRONZE",
+            "completedAt": AT.isoformat(),
+            "passed": True,
+            "scoreScaled": None,
+            "matchStatus": "unmatched",
+            "employeeNumber": None,
+        },
+    )
+    assert (event.resource_id, event.organisation) == ("7", None)
+
+
+def test_a_revocation_names_the_award_it_cascaded_from_only_when_it_did() -> None:
+    own = AwardRevoked(1, "7A4", "100001", "bronze", "Wrong person.", "administrator")
+    cascaded = AwardRevoked(2, "7A4", "100001", "silver", "Wrong person.", "levelBelowRevoked", 1)
+    _same(
+        own,
+        {
+            "employeeNumber": "100001",
+            "level": "bronze",
+            "reason": "Wrong person.",
+            "cause": "administrator",
+        },
+    )
+    assert payload(cascaded)["cascadedFrom"] == 1 and list(payload(cascaded))[-1] == "cascadedFrom"
+
+
+def test_a_grant_carries_its_evidence_as_stored() -> None:
+    event = AwardGranted(
+        award_id=3,
+        organisation="7A4",
+        employee_number="100001",
+        level="bronze",
+        attained_at=AT,
+        granted_at=AT,
+        rules_version=2,
+        evidence=AwardEvidence.of(
+            {"completionIds": [5], "projectIds": [], "legacyReference": None}
+        ),
+    )
+    _same(
+        event,
+        {
+            "employeeNumber": "100001",
+            "level": "bronze",
+            "attainedAt": AT.isoformat(),
+            "grantedAt": AT.isoformat(),
+            "rulesVersion": 2,
+            "evidence": {"completionIds": [5], "projectIds": [], "legacyReference": None},
+        },
+    )
+
+
+def test_an_end_date_says_why_only_for_a_snapshot_leaver() -> None:
+    _same(StaffEndDated("7A4", "100001", date(2026, 3, 1)), {"endDate": "2026-03-01"})
+    _same(
+        StaffEndDated("7A4", "100001", date(2026, 3, 1), reason="absentFromFullSnapshot"),
+        {"endDate": "2026-03-01", "reason": "absentFromFullSnapshot"},
+    )
+
+
+def test_an_approval_lists_the_team_without_their_staff_ids() -> None:
+    team = (TeamMember("100001", "lead", 11), TeamMember("100002", "mentor", 12))
+    _same(
+        ProjectApproved(9, "7A4", "approved", 4, team),
+        {
+            "status": "approved",
+            "reviewId": 4,
+            "team": [
+                {"employeeNumber": "100001", "role": "lead"},
+                {"employeeNumber": "100002", "role": "mentor"},
+            ],
+        },
+    )
