@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -135,3 +136,20 @@ def token(base_url: str, client_id: str, secret: str) -> str:
 def verdict(value: float, target: float, *, lower_is_better: bool = True) -> str:
     ok = value <= target if lower_is_better else value >= target
     return "meets target" if ok else "MISSES target"
+
+
+@contextlib.contextmanager
+def fresh_sqlite_database() -> Iterator[str]:
+    """A new SQLite file, migrated to head, with the reference organisations; removed
+    afterwards."""
+    with tempfile.TemporaryDirectory(prefix="iqt-bench-") as directory:
+        url = f"sqlite:///{directory}/bench.db"
+        env = {**os.environ, "IQT_DATABASE_URL": url}
+        subprocess.run([BIN / "iqt", "migrate"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [BIN / "iqt", "organisations", "load-reference"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        yield url
