@@ -77,6 +77,16 @@ class Server:
         kids = [int(p) for p in children.read_text().split()] if children.exists() else []
         return [self.process.pid, *kids]
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server's processes have used so far (user and system): steadier than
+        wall time on a machine other work shares."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(FileNotFoundError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> dict[int, float]:
         """Peak resident memory (VmHWM) of each server process, in MB."""
         peaks = {}

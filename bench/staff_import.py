@@ -278,9 +278,8 @@ def main() -> None:
         main_sqlite(staff)
         return
     with fresh_database(args.database) as url:
-        (first, first_counts), (again, again_counts), (tenth, tenth_counts), peaks = (
-            load_three_times(url, staff, workers=2)
-        )
+        loads, peaks = load_three_times(url, staff, workers=2)
+        (first, first_counts, _), (again, again_counts, _), (tenth, tenth_counts, _) = loads
         dsn = url.replace("postgresql://", "postgres://")
         floor = asyncio.run(copy_floor(dsn, staff, with_indexes=True))
         bare = asyncio.run(copy_floor(dsn, staff, with_indexes=False))
@@ -309,20 +308,22 @@ def main() -> None:
 
 
 def load_three_times(url: str, staff: list[dict[str, Any]], workers: int) -> Any:
-    """The first load, an unchanged re-send and a 10% changed re-send, with their counts,
-    and the server's peak memory."""
+    """The first load, an unchanged re-send and a 10% changed re-send, each with its counts
+    and the server's CPU seconds, and the server's peak memory."""
     client_id, secret = create_client(url, "staff:read,staff:write")
     with running_server(url, workers=workers) as server:
         bearer = token(server.base_url, client_id, secret)
-        first = asyncio.run(post_all(server.base_url, bearer, staff))
-        again = asyncio.run(post_all(server.base_url, bearer, staff))
         rng = random.Random(11)
         changed = [
             {**s, "jobTitle": s["jobTitle"] + " (Band 6)"} if rng.random() < 0.10 else s
             for s in staff
         ]
-        tenth = asyncio.run(post_all(server.base_url, bearer, changed))
-        return first, again, tenth, server.peak_rss_mb()
+        loads = []
+        for records in (staff, staff, changed):
+            cpu = server.cpu_seconds()
+            seconds, counts = asyncio.run(post_all(server.base_url, bearer, records))
+            loads.append((seconds, counts, server.cpu_seconds() - cpu))
+        return loads, server.peak_rss_mb()
 
 
 def main_sqlite(staff: list[dict[str, Any]]) -> None:
@@ -330,18 +331,14 @@ def main_sqlite(staff: list[dict[str, Any]]) -> None:
     (SQLite writes in-process), to compare two versions of the code; the targets are
     PostgreSQL's and do not apply."""
     with fresh_sqlite_database() as url:
-        (first, first_counts), (again, again_counts), (tenth, _), peaks = load_three_times(
-            url, staff, workers=1
-        )
+        loads, peaks = load_three_times(url, staff, workers=1)
     print(f"bench/staff_import --sqlite: {STAFF:,} staff in {STAFF // BATCH} batches of "
           f"{BATCH:,}, SQLite file, 1 worker")  # fmt: skip
-    print(f"  first load counts {first_counts}; unchanged {again_counts}")
-    for name, seconds in (
-        ("first load", first),
-        ("unchanged re-send", again),
-        ("10% changed re-send", tenth),
-    ):
-        print(f"{name:<22} {seconds:6.2f} s  {STAFF / seconds:9,.0f} records/s")
+    print(f"  first load counts {loads[0][1]}; unchanged {loads[1][1]}")
+    names = ("first load", "unchanged re-send", "10% changed re-send")
+    for name, (seconds, _, cpu) in zip(names, loads, strict=True):
+        print(f"{name:<22} {seconds:6.2f} s  {STAFF / seconds:9,.0f} records/s  "
+              f"server CPU {cpu:6.2f} s")  # fmt: skip
     print(f"{'server peak RSS':<22} {max(peaks.values()):6.0f} MB")
 
 
