@@ -85,12 +85,16 @@ async def upsert_staff(
     creates: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for row in rows:
-        values = row._asdict()
-        key = values["work_email_key"] = row.work_email_key
-        values["work_email_sha1"] = key and mbox_sha1sum(key)
-        values["created_at"] = values["updated_at"] = now
+        key = row.work_email_key
         version = versions.get(row.employee_number)
-        values["version"] = 1 if version is None else version
+        values = row._asdict()
+        values.update(
+            work_email_key=key,
+            work_email_sha1=key and mbox_sha1sum(key),
+            created_at=now,
+            updated_at=now,
+            version=1 if version is None else version,
+        )
         (creates if version is None else updates).append(values)
     ids: dict[str, int] = {}
     for statement, chosen in ((_CREATE, creates), (_UPSERT, updates)):
