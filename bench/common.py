@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,6 +77,16 @@ class Server:
         kids = [int(p) for p in children.read_text().split()] if children.exists() else []
         return [self.process.pid, *kids]
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server's processes have used so far (user and system): steadier than
+        wall time on a machine other work shares."""
+        total = 0
+        for pid in self.pids():
+            with contextlib.suppress(FileNotFoundError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> dict[int, float]:
         """Peak resident memory (VmHWM) of each server process, in MB."""
         peaks = {}
@@ -135,3 +146,20 @@ def token(base_url: str, client_id: str, secret: str) -> str:
 def verdict(value: float, target: float, *, lower_is_better: bool = True) -> str:
     ok = value <= target if lower_is_better else value >= target
     return "meets target" if ok else "MISSES target"
+
+
+@contextlib.contextmanager
+def fresh_sqlite_database() -> Iterator[str]:
+    """A new SQLite file, migrated to head, with the reference organisations; removed
+    afterwards."""
+    with tempfile.TemporaryDirectory(prefix="iqt-bench-") as directory:
+        url = f"sqlite:///{directory}/bench.db"
+        env = {**os.environ, "IQT_DATABASE_URL": url}
+        subprocess.run([BIN / "iqt", "migrate"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [BIN / "iqt", "organisations", "load-reference"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        yield url

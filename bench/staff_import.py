@@ -3,6 +3,7 @@
 the COPY floor for the same rows and the server's peak memory.
 
 Run: .venv/bin/python -m bench.staff_import   (needs the local PostgreSQL server)
+     .venv/bin/python -m bench.staff_import --sqlite   (an SQLite file, one worker, no floor)
 """
 
 import argparse
@@ -19,6 +20,7 @@ import httpx
 from bench.common import (
     create_client,
     fresh_database,
+    fresh_sqlite_database,
     running_server,
     token,
     verdict,
@@ -265,21 +267,19 @@ def report(name: str, seconds: float, floor: float, target: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", default="iqt_bench_staff")
+    parser.add_argument(
+        "--sqlite",
+        action="store_true",
+        help="Load an SQLite file with one worker (the service's Python cost, no COPY floor).",
+    )
     args = parser.parse_args()
     staff = generate_staff(STAFF)
+    if args.sqlite:
+        main_sqlite(staff)
+        return
     with fresh_database(args.database) as url:
-        client_id, secret = create_client(url, "staff:read,staff:write")
-        with running_server(url, workers=2) as server:
-            bearer = token(server.base_url, client_id, secret)
-            first, first_counts = asyncio.run(post_all(server.base_url, bearer, staff))
-            again, again_counts = asyncio.run(post_all(server.base_url, bearer, staff))
-            rng = random.Random(11)
-            changed = [
-                {**s, "jobTitle": s["jobTitle"] + " (Band 6)"} if rng.random() < 0.10 else s
-                for s in staff
-            ]
-            tenth, tenth_counts = asyncio.run(post_all(server.base_url, bearer, changed))
-            peaks = server.peak_rss_mb()
+        loads, peaks = load_three_times(url, staff, workers=2)
+        (first, first_counts, _), (again, again_counts, _), (tenth, tenth_counts, _) = loads
         dsn = url.replace("postgresql://", "postgres://")
         floor = asyncio.run(copy_floor(dsn, staff, with_indexes=True))
         bare = asyncio.run(copy_floor(dsn, staff, with_indexes=False))
@@ -305,6 +305,41 @@ def main() -> None:
         + f"), {sum(peaks.values()):.0f} MB together   target <= 300 MB   "
         + verdict(worst, 300)
     )
+
+
+def load_three_times(url: str, staff: list[dict[str, Any]], workers: int) -> Any:
+    """The first load, an unchanged re-send and a 10% changed re-send, each with its counts
+    and the server's CPU seconds, and the server's peak memory."""
+    client_id, secret = create_client(url, "staff:read,staff:write")
+    with running_server(url, workers=workers) as server:
+        bearer = token(server.base_url, client_id, secret)
+        rng = random.Random(11)
+        changed = [
+            {**s, "jobTitle": s["jobTitle"] + " (Band 6)"} if rng.random() < 0.10 else s
+            for s in staff
+        ]
+        loads = []
+        for records in (staff, staff, changed):
+            cpu = server.cpu_seconds()
+            seconds, counts = asyncio.run(post_all(server.base_url, bearer, records))
+            loads.append((seconds, counts, server.cpu_seconds() - cpu))
+        return loads, server.peak_rss_mb()
+
+
+def main_sqlite(staff: list[dict[str, Any]]) -> None:
+    """The same loads into an SQLite file with one worker: the service's own Python cost
+    (SQLite writes in-process), to compare two versions of the code; the targets are
+    PostgreSQL's and do not apply."""
+    with fresh_sqlite_database() as url:
+        loads, peaks = load_three_times(url, staff, workers=1)
+    print(f"bench/staff_import --sqlite: {STAFF:,} staff in {STAFF // BATCH} batches of "
+          f"{BATCH:,}, SQLite file, 1 worker")  # fmt: skip
+    print(f"  first load counts {loads[0][1]}; unchanged {loads[1][1]}")
+    names = ("first load", "unchanged re-send", "10% changed re-send")
+    for name, (seconds, _, cpu) in zip(names, loads, strict=True):
+        print(f"{name:<22} {seconds:6.2f} s  {STAFF / seconds:9,.0f} records/s  "
+              f"server CPU {cpu:6.2f} s")  # fmt: skip
+    print(f"{'server peak RSS':<22} {max(peaks.values()):6.0f} MB")
 
 
 if __name__ == "__main__":

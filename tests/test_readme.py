@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
 
 from app.cli import cli
@@ -71,14 +72,20 @@ def test_every_relative_link_in_the_markdown_files_resolves() -> None:
     assert broken == []
 
 
-def test_the_readme_names_the_latest_migration_and_the_next_free_id() -> None:
+@pytest.mark.parametrize("guide", [README, ROOT / "docs" / "contributing.md"], ids=lambda p: p.name)
+def test_the_readme_names_the_latest_migration_and_the_next_free_id(guide: Path) -> None:
     ids = sorted(
         re.search(r"-(\d{4})_", path.name).group(1)  # type: ignore[union-attr]
         for path in (ROOT / "migrations" / "versions").glob("*.py")
     )
-    text = README.read_text(encoding="utf-8")
+    text = guide.read_text(encoding="utf-8")
     latest = re.search(r"`(\d{4})`\s+is the latest", text)
     assert latest is not None and latest.group(1) == ids[-1]
     following = f"{int(ids[-1]) + 1:04d}"
     assert re.findall(r"--rev-id (\d{4})", text) == [following]
-    assert re.findall(r"_\d{4}-(\d{4})_uptake_views\.py", text) == [following]
+    assert re.findall(r"`\d{4}_\d{2}_\d{2}_\d{4}-(\d{4})_\w+\.py`", text) == [following]
+
+
+def test_the_readme_links_the_contributing_guide() -> None:
+    contributing = README.read_text(encoding="utf-8").split("## Contributing", 1)[1]
+    assert "(docs/contributing.md)" in contributing.split("\n## ", 1)[0]

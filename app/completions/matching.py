@@ -15,9 +15,9 @@ so one always waits for the other and then sees it.
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,13 +67,26 @@ class Identified(Protocol):
     def previous_work_email_key(self) -> str | None: ...
 
 
+class Identification(NamedTuple):
+    """Who a completion row is about, as ``identify`` found them, by the completions column
+    each goes in (``organisation`` and ``matched_employee_number`` are for the answer and
+    the events)."""
+
+    sender_organisations: str | None
+    staff_id: int | None
+    match_status: str
+    match_reason: str | None
+    matched_at: datetime | None
+    organisation: str | None
+    matched_employee_number: str | None
+
+
 async def identify(
-    session: AsyncSession, caller: Caller, rows: Sequence[MutableMapping[str, Any]]
-) -> None:
-    """Fills ``staff_id``, ``match_status``, ``match_reason`` and ``matched_at`` of each row
-    (and ``organisation`` / ``matched_employee_number``, for the answer and the events), among
-    the staff of the sender's organisations only; ``sender_organisations`` keeps those, so that
-    a completion left unmatched is matched later within them too."""
+    session: AsyncSession, caller: Caller, rows: Sequence[Mapping[str, Any]]
+) -> list[Identification]:
+    """Who each row is about, among the staff of the sender's organisations only (in the
+    rows' order); ``sender_organisations`` keeps those, so that a completion left unmatched
+    is matched later within them too. The rows are left as they are."""
     within = caller.organisations
     decisions = await _find(session, within, rows)
     if is_postgresql(session) and any(person is None for person, _ in decisions):
@@ -82,18 +95,25 @@ async def identify(
         decisions = await _find(session, within, rows)
     now = utcnow()
     sender_organisations = within_text(within)
-    for row, (person, reason) in zip(rows, decisions, strict=True):
-        row["sender_organisations"] = sender_organisations
-        row["staff_id"] = person.staff_id if person else None
-        row["match_status"] = MATCHED if person else UNMATCHED
-        row["match_reason"] = None if person else reason
-        row["matched_at"] = now if person else None
-        row["organisation"] = person.organisation if person else None
-        row["matched_employee_number"] = person.employee_number if person else None
+    unmatched_as = Identification(sender_organisations, None, UNMATCHED, None, None, None, None)
+    return [
+        Identification(
+            sender_organisations,
+            person.staff_id,
+            MATCHED,
+            None,
+            now,
+            person.organisation,
+            person.employee_number,
+        )
+        if person
+        else unmatched_as._replace(match_reason=reason)
+        for person, reason in decisions
+    ]
 
 
 async def _find(
-    session: AsyncSession, within: Within, rows: Sequence[MutableMapping[str, Any]]
+    session: AsyncSession, within: Within, rows: Sequence[Mapping[str, Any]]
 ) -> list[Resolution]:
     return await resolve_people(
         session,
@@ -110,7 +130,7 @@ async def _find(
     )
 
 
-def _identifiers(rows: Iterable[MutableMapping[str, Any]]) -> set[str]:
+def _identifiers(rows: Iterable[Mapping[str, Any]]) -> set[str]:
     found: set[str] = set()
     for row in rows:
         found.update(v for v in (row["employee_number"], row["work_email_key"]) if v)

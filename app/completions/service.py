@@ -79,7 +79,8 @@ async def record_completions(
     recorded = Recorded()
     if not rows:
         return recorded
-    await matching.identify(session, caller, rows)
+    identified = await matching.identify(session, caller, rows)
+    rows = [{**row, **found._asdict()} for row, found in zip(rows, identified, strict=True)]
     ids = await repository.insert_completions(session, rows)
     repeats = [row for row in rows if row["external_id"] not in ids]
     stored = await repository.views_by_external_id(

@@ -12,7 +12,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +27,7 @@ from app.models import Award, ImprovementProject, ProjectReview
 from app.projects import reviews
 from app.projects import service as projects
 from app.projects.schemas import PROJECT_EXAMPLE, SCORES_EXAMPLE, ProjectFields, ReviewIn
+from app.staff.fields import StaffRow
 from app.uptake.board import put_board_meeting
 from app.uptake.schemas import BoardMeetingPut
 from app.uptake.summary import refresh_uptake
@@ -69,26 +69,26 @@ async def demo_caller(session: AsyncSession) -> Caller:
 
 
 async def fill_demo_activity(
-    session: AsyncSession, rng: random.Random, people: Sequence[dict[str, Any]], *, movers: int
+    session: AsyncSession, rng: random.Random, people: Sequence[StaffRow], *, movers: int
 ) -> Activity:
     caller = await demo_caller(session)
     await load_reference_courses(session)
-    active = [p for p in people if p["end_date"] is None]
+    active = [p for p in people if p.end_date is None]
     now = utcnow()
     # The earliest learners run the projects, so their Bronze comes before their Silver.
     completed = sorted(
-        (now - timedelta(days=rng.randrange(1, 1500)), p["employee_number"], p)
+        (now - timedelta(days=rng.randrange(1, 1500)), p.employee_number, p)
         for p in rng.sample(active, k=len(active) * 15 // 100)
     )
     learners = [p for _, _, p in completed]
     records = [
         {
-            "employeeNumber": p["employee_number"],
+            "employeeNumber": p.employee_number,
             "courseCode": "IQT-BRONZE",
             "completedAt": at.isoformat(),
             "passed": True,
             "scoreScaled": round(rng.uniform(0.7, 1.0), 2),
-            "externalId": f"demo-{p['employee_number']}",
+            "externalId": f"demo-{p.employee_number}",
         }
         for at, _, p in completed
     ]
@@ -102,7 +102,7 @@ async def fill_demo_activity(
     )
     return Activity(
         staff=len(people),
-        leavers=sum(p["end_date"] is not None for p in people),
+        leavers=sum(p.end_date is not None for p in people),
         movers=movers,
         completions=len(records),
         approved_projects=len(approved),
@@ -156,11 +156,11 @@ async def _date_back(session: AsyncSession, rng: random.Random, projects: list[i
 
 
 async def _board_meetings(
-    session: AsyncSession, caller: Caller, rng: random.Random, people: Sequence[dict[str, Any]]
+    session: AsyncSession, caller: Caller, rng: random.Random, people: Sequence[StaffRow]
 ) -> int:
     """Every organisation's board meets monthly over the past year; about two meetings in
     three discuss QI."""
-    organisations = sorted({p["organisation_ods_code"] for p in people})
+    organisations = sorted({p.organisation_ods_code for p in people})
     count = 0
     for organisation in organisations:
         for month in range(12):
@@ -181,7 +181,7 @@ async def _board_meetings(
 
 
 async def _approved_projects(
-    session: AsyncSession, caller: Caller, rng: random.Random, bronze: Sequence[dict[str, Any]]
+    session: AsyncSession, caller: Caller, rng: random.Random, bronze: Sequence[StaffRow]
 ) -> list[int]:
     """Pairs of Bronze holders run projects. Five of them first lead projects of their own
     (Silver), then mentor the others' (two or more each: Gold)."""
@@ -200,12 +200,12 @@ async def _approved_projects(
             {
                 **PROJECT_EXAMPLE,
                 "title": f"Improvement project {index + 1}",
-                "organisation": lead["organisation_ods_code"],
+                "organisation": lead.organisation_ods_code,
                 "outcome": rng.choice(OUTCOMES),
                 "team": [
-                    {"employeeNumber": lead["employee_number"], "role": "lead"},
-                    {"employeeNumber": member["employee_number"], "role": "member"},
-                    {"employeeNumber": mentor["employee_number"], "role": "mentor"},
+                    {"employeeNumber": lead.employee_number, "role": "lead"},
+                    {"employeeNumber": member.employee_number, "role": "member"},
+                    {"employeeNumber": mentor.employee_number, "role": "mentor"},
                 ],
             }
         )
@@ -213,7 +213,7 @@ async def _approved_projects(
         await projects.submit_project(session, caller, project.project.id, None)
         review = ReviewIn.model_validate(
             {
-                "reviewerEmployeeNumber": reviewer["employee_number"],
+                "reviewerEmployeeNumber": reviewer.employee_number,
                 "scores": SCORES_EXAMPLE,
                 "decision": "approved",
                 "comments": "A genuine attempt, honestly reflected on.",

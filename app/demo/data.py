@@ -11,7 +11,6 @@ and a year of board meetings, some with QI discussed.
 
 import random
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +20,7 @@ from app.core.problems import Conflict
 from app.demo.activity import Activity, fill_demo_activity
 from app.models import StaffMember
 from app.organisations.service import load_reference_organisations
+from app.staff.fields import StaffRow
 from app.staff.writes import apply_staff_rows
 
 ORGANISATIONS = {"7A1": 19, "7A2": 12, "7A3": 13, "7A4": 16, "7A5": 14, "7A6": 15, "7A7": 3,
@@ -32,7 +32,7 @@ FAMILY = ["Jones", "Williams", "Davies", "Evans", "Thomas", "ap Gruffudd", "O'Br
 CHUNK = 5000
 
 
-def _person(rng: random.Random, index: int) -> dict[str, Any]:
+def _person(rng: random.Random, index: int) -> StaffRow:
     number = f"D{index:07d}"
     start = date(2000, 1, 1) + timedelta(days=rng.randrange(9000))
     end = None
@@ -40,20 +40,18 @@ def _person(rng: random.Random, index: int) -> dict[str, Any]:
         recent = today() - timedelta(days=rng.randrange(1, 365))
         later = start + timedelta(days=rng.randrange(100, 3000))
         end = max(start, recent) if rng.random() < 0.5 else min(later, today())
-    email = f"{number.lower()}@wales.nhs.uk"
-    return {
-        "employee_number": number,
-        "given_name": rng.choice(GIVEN),
-        "family_name": rng.choice(FAMILY),
-        "work_email": email,
-        "work_email_key": email,
-        "organisation_ods_code": rng.choices(list(ORGANISATIONS), list(ORGANISATIONS.values()))[0],
-        "staff_group_code": rng.choices(list(STAFF_GROUPS), list(STAFF_GROUPS.values()))[0],
-        "job_title": None,
-        "board_member": rng.random() < 0.01,
-        "start_date": start,
-        "end_date": end,
-    }
+    return StaffRow(
+        employee_number=number,
+        given_name=rng.choice(GIVEN),
+        family_name=rng.choice(FAMILY),
+        work_email=f"{number.lower()}@wales.nhs.uk",
+        organisation_ods_code=rng.choices(list(ORGANISATIONS), list(ORGANISATIONS.values()))[0],
+        staff_group_code=rng.choices(list(STAFF_GROUPS), list(STAFF_GROUPS.values()))[0],
+        job_title=None,
+        board_member=rng.random() < 0.01,
+        start_date=start,
+        end_date=end,
+    )
 
 
 async def fill_demo_data(session: AsyncSession, staff: int, seed: int = 2026) -> Activity:
@@ -72,21 +70,21 @@ async def fill_demo_data(session: AsyncSession, staff: int, seed: int = 2026) ->
     return await fill_demo_activity(session, rng, people, movers=movers)
 
 
-async def _move_monthly(
-    session: AsyncSession, rng: random.Random, people: list[dict[str, Any]]
-) -> int:
+async def _move_monthly(session: AsyncSession, rng: random.Random, people: list[StaffRow]) -> int:
     """About 5% of the staff still in post move to another organisation, a twelfth of them
-    in each of the past twelve months, oldest month first, as an HR system would send them."""
+    in each of the past twelve months, oldest month first, as an HR system would send them
+    (``people`` is updated to where they are now)."""
     year_ago = today() - timedelta(days=365)
-    settled = [p for p in people if p["end_date"] is None and p["start_date"] < year_ago]
+    settled = [i for i, p in enumerate(people) if p.end_date is None and p.start_date < year_ago]
     chosen = rng.sample(settled, min(len(settled), len(people) // 20))
     for month in range(12):
         effective_on = year_ago + timedelta(days=30 * month + 15)
         moved = []
-        for person in chosen[month::12]:
-            elsewhere = [o for o in ORGANISATIONS if o != person["organisation_ods_code"]]
-            person["organisation_ods_code"] = rng.choice(elsewhere)
-            moved.append(dict(person))
+        for index in chosen[month::12]:
+            person = people[index]
+            elsewhere = [o for o in ORGANISATIONS if o != person.organisation_ods_code]
+            people[index] = person._replace(organisation_ods_code=rng.choice(elsewhere))
+            moved.append(people[index])
         if moved:
             rows = list(range(1, len(moved) + 1))
             await apply_staff_rows(session, None, moved, rows, effective_on=effective_on)

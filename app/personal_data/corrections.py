@@ -10,13 +10,8 @@ from app.auth.caller import Caller
 from app.core.bulk import insert_rows
 from app.core.clock import utcnow
 from app.models import PersonalDataCorrection
+from app.staff.fields import IDENTITY_FIELDS, StaffRow
 
-# The fields whose change corrects who the person is (UK GDPR article 16), by wire name.
-IDENTITY_FIELDS = {
-    "given_name": "givenName",
-    "family_name": "familyName",
-    "work_email": "workEmail",
-}
 # The optional header saying why a staff record's (or a staff batch's) names or e-mail were
 # corrected.
 REASON_HEADER = "Correction-Reason"
@@ -30,11 +25,11 @@ class Correction:
     fields: list[str]  # wire names
 
 
-def corrected_fields(before: Any, after: dict[str, Any]) -> list[str]:
-    """The identity fields (wire names) whose stored value ``after`` changes: ``before`` is the
-    stored row (attributes), ``after`` the row to write (by column name)."""
+def corrected_fields(before: Any, after: StaffRow) -> list[str]:
+    """The identity fields (wire names; UK GDPR article 16) whose stored value ``after``
+    changes: ``before`` is the stored row, ``after`` the row to write."""
     return [
-        wire for field, wire in IDENTITY_FIELDS.items() if getattr(before, field) != after[field]
+        f.wire for f in IDENTITY_FIELDS if getattr(before, f.column) != getattr(after, f.column)
     ]
 
 

@@ -31,6 +31,7 @@ from app.models import (
     XapiStatement,
     XapiStatementLink,
 )
+from app.staff.fields import FIELDS, PersonalData
 
 Record = dict[str, Any]
 
@@ -430,20 +431,24 @@ async def rewrite_texts(session: AsyncSession, row: TextRow, values: dict[str, A
     await session.execute(update(row.model).where(row.model.id == row.id).values(**values))
 
 
+def pseudonymised_values(pseudonym: str) -> dict[str, str | None]:
+    """What pseudonymisation writes over a staff record: every field that identifies or
+    describes the person (and the columns computed from it) replaced or cleared; what the
+    uptake figures are counted by, and the key, kept."""
+    values: dict[str, str | None] = {}
+    for f in FIELDS:
+        if f.personal in (PersonalData.IDENTIFIES, PersonalData.DESCRIBES):
+            values[f.column] = f.pseudonymised(pseudonym)
+            values.update(dict.fromkeys(f.derived))
+    return values
+
+
 async def forget_identifiers(session: AsyncSession, footprint: Footprint, pseudonym: str) -> None:
     """Replaces the person's names and e-mail on their record and their completions."""
     await session.execute(
         update(StaffMember)
         .where(StaffMember.id == footprint.staff_id)
-        .values(
-            given_name="Pseudonymised",
-            family_name=pseudonym,
-            work_email=None,
-            work_email_key=None,
-            work_email_sha1=None,
-            job_title=None,
-            version=StaffMember.version + 1,
-        )
+        .values(**pseudonymised_values(pseudonym), version=StaffMember.version + 1)
     )
     if footprint.completion_ids:
         await session.execute(

@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +11,13 @@ from pydantic import ValidationError
 
 from app.auth.caller import Caller
 from app.core.problem_handlers import error_location
+from app.staff.fields import HR_COLUMNS, HR_FIELDS, StaffRow
 from app.staff.schemas import StaffBatchRecord, StaffFields
+
+# What a record sent holds, in StaffRow's order after its key; the staff group, sent as a code
+# or a name, is stored as the code.
+_SENT = operator.attrgetter(*(f.name for f in HR_FIELDS))
+_STAFF_GROUP = HR_COLUMNS.index("staff_group_code")
 
 
 @dataclass(frozen=True)
@@ -30,14 +37,14 @@ class Rejection:
 
 @dataclass
 class Validated:
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[StaffRow] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
 
 def to_row(
     employee_number: str, record: StaffFields, references: References
-) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+) -> tuple[StaffRow | None, list[tuple[str, str]]]:
     """The staff_members row for a schema-valid record, or the reasons it cannot be stored."""
     reasons: list[tuple[str, str]] = []
     if record.organisation not in references.organisations:
@@ -49,20 +56,9 @@ def to_row(
         reasons.append(("staffGroup", f"Unknown ESR staff group {record.staff_group!r}."))
     if reasons or group is None:
         return None, reasons
-    email = str(record.work_email) if record.work_email is not None else None
-    return {
-        "employee_number": employee_number,
-        "given_name": record.given_name,
-        "family_name": record.family_name,
-        "work_email": email,
-        "work_email_key": email.casefold() if email else None,
-        "organisation_ods_code": record.organisation,
-        "staff_group_code": group[0],
-        "job_title": record.job_title,
-        "board_member": record.board_member,
-        "start_date": record.start_date,
-        "end_date": record.end_date,
-    }, []
+    values = list(_SENT(record))
+    values[_STAFF_GROUP] = group[0]
+    return StaffRow(employee_number, *values), []
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -120,9 +116,9 @@ def validate_batch_records(
 
 
 def _permission_reasons(
-    row: Mapping[str, Any], caller: Caller, snapshot_organisation: str | None
+    row: StaffRow, caller: Caller, snapshot_organisation: str | None
 ) -> list[tuple[str, str]]:
-    organisation = row["organisation_ods_code"]
+    organisation = row.organisation_ods_code
     if not caller.may_access(organisation):
         return [("organisation", f"This client may not write staff of {organisation}.")]
     if snapshot_organisation is not None and organisation != snapshot_organisation:

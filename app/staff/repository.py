@@ -1,8 +1,8 @@
 """Staff queries and bulk writes: one statement per batch chunk, never one per record."""
 
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,22 +14,21 @@ from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.core.problems import ConcurrentChange
 from app.models import Organisation, StaffGroup, StaffHistory, StaffMember
 from app.models.staff import OPEN_PERIOD_INDEX
+from app.staff.fields import FIELDS, HISTORY_COLUMNS, HR_COLUMNS, StaffRow
 from app.staff.records import mbox_sha1sum
 
-# The columns HR owns; a change to any of them is a change to the record.
-STAFF_FIELDS = (
-    "given_name",
-    "family_name",
-    "work_email",
-    "organisation_ods_code",
-    "staff_group_code",
-    "job_title",
-    "board_member",
-    "start_date",
-    "end_date",
-)
-# The columns uptake is broken down by, kept with effective dates.
-HISTORY_FIELDS = ("organisation_ods_code", "staff_group_code", "board_member")
+# Written by an upsert that changes a record: what HR owns, and the columns computed from it.
+_REWRITTEN = (*HR_COLUMNS, *(column for f in FIELDS for column in f.derived))
+
+
+class StaffPeriod(NamedTuple):
+    """Where ``row`` places a person from ``valid_from`` until (not including) ``valid_to``:
+    a staff_history row (its ``HISTORY_COLUMNS`` taken from ``row``)."""
+
+    staff_id: int
+    valid_from: date
+    valid_to: date | None
+    row: StaffRow
 
 
 async def staff_group_lookup(session: AsyncSession) -> dict[str, tuple[str, str]]:
@@ -55,12 +54,12 @@ async def get_by_employee_number(session: AsyncSession, employee_number: str) ->
 async def existing_by_employee_number(
     session: AsyncSession, employee_numbers: Sequence[str]
 ) -> dict[str, Row[Any]]:
-    """The current values (STAFF_FIELDS first, in order), id and version of these people;
+    """The current values (``HR_COLUMNS`` first, in order), id and version of these people;
     nothing is locked: the upsert writes a row only if its version is still the one read here."""
     if not employee_numbers:
         return {}
     query = select(
-        *(getattr(StaffMember, f) for f in STAFF_FIELDS),
+        *(getattr(StaffMember, column) for column in HR_COLUMNS),
         StaffMember.id,
         StaffMember.employee_number,
         StaffMember.version,
@@ -69,31 +68,34 @@ async def existing_by_employee_number(
     return {row.employee_number: row for row in result}
 
 
-async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+async def upsert_staff(
+    session: AsyncSession, rows: Sequence[StaffRow], versions: Mapping[str, int]
+) -> dict[str, int]:
     """Creates and updates these records, one statement for each; returns id by employee
     number.
 
-    A row to update carries the ``version`` it was read at and is written only if that is still
-    its version (optimistic concurrency); a row to create (no ``version``) is written only if
-    nobody has the employee number yet, in any organisation. Either way a concurrent request
-    that wrote the person first makes the whole request fail (409 ``concurrent-change``, to be
-    sent again) instead of overwriting what the other wrote, or taking its creation for one of
-    its own.
+    A row to update has the ``version`` it was read at (by employee number) and is written only
+    if that is still its version (optimistic concurrency); a row to create (no version) is
+    written only if nobody has the employee number yet, in any organisation. Either way a
+    concurrent request that wrote the person first makes the whole request fail (409
+    ``concurrent-change``, to be sent again) instead of overwriting what the other wrote, or
+    taking its creation for one of its own.
     """
     now = utcnow()
     creates: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for row in rows:
-        values = {
-            **row,
-            "work_email_sha1": row["work_email_key"] and mbox_sha1sum(row["work_email_key"]),
-            "created_at": now,
-            "updated_at": now,
-        }
-        if "version" in row:
-            updates.append(values)
-        else:
-            creates.append({**values, "version": 1})
+        key = row.work_email_key
+        version = versions.get(row.employee_number)
+        values = row._asdict()
+        values.update(
+            work_email_key=key,
+            work_email_sha1=key and mbox_sha1sum(key),
+            created_at=now,
+            updated_at=now,
+            version=1 if version is None else version,
+        )
+        (creates if version is None else updates).append(values)
     ids: dict[str, int] = {}
     for statement, chosen in ((_CREATE, creates), (_UPSERT, updates)):
         if chosen:
@@ -102,7 +104,7 @@ async def upsert_staff(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
             )
             ids.update({employee_number: staff_id for staff_id, employee_number in result.all()})
     if len(ids) != len(rows):
-        taken = sorted(r["employee_number"] for r in rows if r["employee_number"] not in ids)
+        taken = sorted(r.employee_number for r in rows if r.employee_number not in ids)
         raise ConcurrentChange(
             f"Staff record {taken[0]}"
             + (f" and {len(taken) - 1} other(s)" if len(taken) > 1 else "")
@@ -129,10 +131,7 @@ def _upsert_statement(dialect: str) -> Any:
     return statement.on_conflict_do_update(
         index_elements=[StaffMember.employee_number],
         set_={
-            **{
-                f: statement.excluded[f]
-                for f in (*STAFF_FIELDS, "work_email_key", "work_email_sha1")
-            },
+            **{column: statement.excluded[column] for column in _REWRITTEN},
             "version": StaffMember.version + 1,
             "updated_at": statement.excluded.updated_at,
         },
@@ -170,10 +169,19 @@ async def delete_history(session: AsyncSession, history_ids: Sequence[int]) -> N
         await session.execute(delete(StaffHistory).where(StaffHistory.id.in_(list(history_ids))))
 
 
-async def insert_history(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+async def insert_history(session: AsyncSession, periods: Sequence[StaffPeriod]) -> None:
     """Inserts history periods. The database holds at most one open period per person
     (``uq_staff_history_staff_id_open``): a second, which only a concurrent write of the same
     person could make, is refused as a concurrent change."""
+    rows = [
+        {
+            "staff_id": p.staff_id,
+            "valid_from": p.valid_from,
+            "valid_to": p.valid_to,
+            **{column: getattr(p.row, column) for column in HISTORY_COLUMNS},
+        }
+        for p in periods
+    ]
     try:
         await insert_rows(session, StaffHistory.__table__, rows)
     except IntegrityError as error:

@@ -18,6 +18,7 @@ from app.core.schemas import IsoDateTime
 from app.personal_data.corrections import REASON_HEADER
 from app.staff import service
 from app.staff.batch_router import router as batch_router
+from app.staff.fields import FIELDS
 from app.staff.parameters import EmployeeNumberPath
 from app.staff.schemas import (
     StaffHistoryPeriod,
@@ -46,17 +47,10 @@ CorrectionReason = Annotated[
 
 def _read(view: StaffView) -> StaffRead:
     member, on = view.member, today()
+    values = {f.name: getattr(member, f.column) for f in FIELDS}
+    values["staff_group"] = view.staff_group_name  # stored as its code, answered as its name
     return StaffRead(
-        employee_number=member.employee_number,
-        given_name=member.given_name,
-        family_name=member.family_name,
-        work_email=member.work_email,
-        organisation=member.organisation_ods_code,
-        staff_group=view.staff_group_name,
-        job_title=member.job_title,
-        board_member=member.board_member,
-        start_date=member.start_date,
-        end_date=member.end_date,
+        **values,
         active=member.start_date <= on and (member.end_date is None or member.end_date >= on),
         created_at=member.created_at,
         updated_at=member.updated_at,

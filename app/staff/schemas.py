@@ -18,6 +18,7 @@ from app.core.email import WorkEmail
 from app.core.identifiers import ODS_CODE_PATTERN, EmployeeNumber
 from app.core.pagination import Page
 from app.core.schemas import ApiInput, ApiModel, Echoed
+from app.staff.fields import FIELDS
 
 MAX_BATCH_RECORDS = 10_000
 
@@ -97,7 +98,7 @@ class StaffPatch(ApiInput):
     start_date: date | SkipJsonSchema[None] = None
     end_date: date | None = None
 
-    @field_validator("given_name", "family_name", "organisation", "staff_group", "start_date")
+    @field_validator(*(f.name for f in FIELDS if f.kept and f.patch))
     @classmethod
     def _kept(cls, value: Any) -> Any:
         if value is None:

@@ -12,6 +12,7 @@ from app.core.pagination import PageRequest, PageResult
 from app.core.problems import Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import StaffMember
 from app.staff import repository
+from app.staff.fields import HR_FIELDS
 from app.staff.records import to_row
 from app.staff.schemas import StaffPut
 from app.staff.writes import NUMBER_UNAVAILABLE, apply_staff_rows, load_references
@@ -108,17 +109,7 @@ async def patch_staff(
     """Applies a partial change (JSON merge patch): the merged record is checked as a whole."""
     member = await _visible(session, caller, employee_number)
     check_if_match(if_match, member.version)
-    current = {
-        "givenName": member.given_name,
-        "familyName": member.family_name,
-        "workEmail": member.work_email,
-        "organisation": member.organisation_ods_code,
-        "staffGroup": member.staff_group_code,
-        "jobTitle": member.job_title,
-        "boardMember": member.board_member,
-        "startDate": member.start_date,
-        "endDate": member.end_date,
-    }
+    current = {f.wire: getattr(member, f.column) for f in HR_FIELDS}
     # JSON merge patch: null removes a field, which then takes its default, as in a PUT without it.
     merged = StaffPut.model_validate(
         {name: value for name, value in {**current, **changes}.items() if value is not None}

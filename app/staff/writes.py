@@ -19,25 +19,14 @@ from app.events.domain import DomainEvent
 from app.personal_data.corrections import Correction, corrected_fields, record_corrections
 from app.staff import repository
 from app.staff.events import StaffCreated, StaffEndDated, StaffIdentified, StaffUpdated
+from app.staff.fields import HISTORY_COLUMNS, HR_COLUMNS, WIRE_NAMES, StaffRow
 from app.staff.records import References, Rejection
-from app.staff.repository import HISTORY_FIELDS, STAFF_FIELDS
+from app.staff.repository import StaffPeriod
 from app.uptake.contributions import Cell, PersonFacts
 from app.uptake.summary import new_person_facts, refresh_uptake
 
 # What the uptake figures depend on: where a person is counted, and from when until when.
-UPTAKE_FIELDS = (*HISTORY_FIELDS, "start_date", "end_date")
-
-_WIRE_NAMES = {
-    "given_name": "givenName",
-    "family_name": "familyName",
-    "work_email": "workEmail",
-    "organisation_ods_code": "organisation",
-    "staff_group_code": "staffGroup",
-    "job_title": "jobTitle",
-    "board_member": "boardMember",
-    "start_date": "startDate",
-    "end_date": "endDate",
-}
+UPTAKE_FIELDS = (*HISTORY_COLUMNS, "start_date", "end_date")
 
 # A restricted client's answer for an employee number held by a record it cannot change: it
 # never says where that record is, nor whose it is (README: "Organisation restriction").
@@ -62,14 +51,14 @@ async def load_references(session: AsyncSession) -> References:
     )
 
 
-def _changed_fields(existing: Row[Any], row: dict[str, Any]) -> list[str]:
-    """The staff fields that differ (``existing`` holds STAFF_FIELDS first, in order)."""
-    before = tuple(existing)[: len(STAFF_FIELDS)]
-    if before == tuple(row[name] for name in STAFF_FIELDS):
+def _changed_fields(existing: Row[Any], row: StaffRow) -> list[str]:
+    """The staff fields that differ (``existing`` holds HR_COLUMNS first, in order)."""
+    before = tuple(existing)[: len(HR_COLUMNS)]
+    after = row.hr_values()
+    if before == after:
         return []
     changed = []
-    for name, old in zip(STAFF_FIELDS, before, strict=True):
-        new = row[name]
+    for name, old, new in zip(HR_COLUMNS, before, after, strict=True):
         if name == "work_email" and old and new and old.casefold() == new.casefold():
             continue
         if old != new:
@@ -80,7 +69,7 @@ def _changed_fields(existing: Row[Any], row: dict[str, Any]) -> list[str]:
 async def apply_staff_rows(
     session: AsyncSession,
     caller: Caller | None,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[StaffRow],
     row_numbers: Sequence[int],
     *,
     effective_on: date,
@@ -90,20 +79,21 @@ async def apply_staff_rows(
     Changes of names or e-mail go into the rectification trail with ``correction_reason``."""
     applied = Applied()
     existing = await repository.existing_by_employee_number(
-        session, [r["employee_number"] for r in rows]
+        session, [r.employee_number for r in rows]
     )
-    to_write: list[dict[str, Any]] = []
+    to_write: list[StaffRow] = []
+    versions: dict[str, int] = {}  # of the records to update, as read
     changes: dict[str, list[str]] = {}
-    for row, number in zip(rows, row_numbers, strict=True):
-        before = existing.get(row["employee_number"])
+    for row, row_number in zip(rows, row_numbers, strict=True):
+        before = existing.get(row.employee_number)
         if before is None:
             to_write.append(row)
             continue
         if caller is not None and not caller.may_access(before.organisation_ods_code):
             applied.rejections.append(
                 Rejection(
-                    number,
-                    row["employee_number"],
+                    row_number,
+                    row.employee_number,
                     [("employeeNumber", NUMBER_UNAVAILABLE)],
                 )
             )
@@ -112,11 +102,12 @@ async def apply_staff_rows(
         if not changed:
             applied.unchanged += 1
             continue
-        to_write.append({**row, "version": before.version})
-        changes[row["employee_number"]] = changed
+        to_write.append(row)
+        versions[row.employee_number] = before.version
+        changes[row.employee_number] = changed
 
-    ids = await repository.upsert_staff(session, to_write)
-    history: list[dict[str, Any]] = []
+    ids = await repository.upsert_staff(session, to_write, versions)
+    history: list[StaffPeriod] = []
     moved: list[int] = []
     events: list[DomainEvent] = []
     identified: list[StaffIdentified] = []
@@ -124,28 +115,28 @@ async def apply_staff_rows(
     counted: list[int] = []  # people whose place in the uptake figures may have changed
     created: dict[int, PersonFacts] = {}  # what uptake needs to know of the people created
     for row in to_write:
-        number = row["employee_number"]
+        number = row.employee_number
         staff_id = ids[number]
         if number not in changes:
             applied.created.append(number)
-            history.append(_history_row(staff_id, row, row["start_date"]))
-            events.append(StaffCreated(row["organisation_ods_code"], number))
-            identified.append(StaffIdentified(staff_id, number, row["work_email_key"]))
+            history.append(StaffPeriod(staff_id, row.start_date, None, row))
+            events.append(StaffCreated(row.organisation_ods_code, number))
+            identified.append(StaffIdentified(staff_id, number, row.work_email_key))
             counted.append(staff_id)
             created[staff_id] = new_person_facts(
                 staff_id,
-                row["start_date"],
-                row["end_date"],
-                Cell(row["organisation_ods_code"], row["staff_group_code"], row["board_member"]),
+                row.start_date,
+                row.end_date,
+                Cell(row.organisation_ods_code, row.staff_group_code, row.board_member),
             )
-            if row["end_date"] is not None:
+            if row.end_date is not None:
                 applied.end_dated += 1
             continue
         changed = changes[number]
         applied.updated.append(number)
         if corrected := corrected_fields(existing[number], row):
             corrections.append(Correction(staff_id, corrected))
-        if any(f in changed for f in HISTORY_FIELDS):
+        if any(f in changed for f in HISTORY_COLUMNS):
             moved.append(staff_id)
         if any(f in changed for f in UPTAKE_FIELDS):
             counted.append(staff_id)
@@ -153,17 +144,17 @@ async def apply_staff_rows(
             previous = existing[number].work_email
             identified.append(
                 StaffIdentified(
-                    staff_id, number, row["work_email_key"], previous and previous.casefold()
+                    staff_id, number, row.work_email_key, previous and previous.casefold()
                 )
             )
         elif "end_date" in changed:  # a leaver no longer shares an e-mail from their end date
-            identified.append(StaffIdentified(staff_id, number, row["work_email_key"]))
-        other = [_WIRE_NAMES[f] for f in changed if f != "end_date"]
+            identified.append(StaffIdentified(staff_id, number, row.work_email_key))
+        other = [WIRE_NAMES[f] for f in changed if f != "end_date"]
         if other:
-            events.append(StaffUpdated(row["organisation_ods_code"], number, tuple(other)))
-        if "end_date" in changed and row["end_date"] is not None:
+            events.append(StaffUpdated(row.organisation_ods_code, number, tuple(other)))
+        if "end_date" in changed and row.end_date is not None:
             applied.end_dated += 1
-            events.append(StaffEndDated(row["organisation_ods_code"], number, row["end_date"]))
+            events.append(StaffEndDated(row.organisation_ods_code, number, row.end_date))
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
     # The rows just written are locked by this transaction already.
@@ -180,36 +171,27 @@ async def apply_staff_rows(
 async def _reopen_history(
     session: AsyncSession,
     moved: Sequence[int],
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[StaffRow],
     ids: dict[str, int],
     effective_on: date,
-) -> list[dict[str, Any]]:
+) -> list[StaffPeriod]:
     """Closes the open history rows of people who moved; returns the rows that follow them."""
     if not moved:
         return []
-    by_id = {ids[r["employee_number"]]: r for r in rows}
+    by_id = {ids[r.employee_number]: r for r in rows}
     current = await repository.current_history(session, moved)
     to_close: list[int] = []
     to_replace: list[int] = []
-    following: list[dict[str, Any]] = []
+    following: list[StaffPeriod] = []
     for staff_id in moved:
         history_id, valid_from = current.get(staff_id, (None, effective_on))
         starts = max(valid_from, effective_on)
         if history_id is not None:
             (to_close if valid_from < effective_on else to_replace).append(history_id)
-        following.append(_history_row(staff_id, by_id[staff_id], starts))
+        following.append(StaffPeriod(staff_id, starts, None, by_id[staff_id]))
     await repository.close_history(session, to_close, effective_on)
     await repository.delete_history(session, to_replace)
     return following
-
-
-def _history_row(staff_id: int, row: dict[str, Any], valid_from: date) -> dict[str, Any]:
-    return {
-        "staff_id": staff_id,
-        "valid_from": valid_from,
-        "valid_to": None,
-        **{f: row[f] for f in HISTORY_FIELDS},
-    }
 
 
 async def end_date_absent_staff(

@@ -6,7 +6,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.caller import Caller
+from app.completions import matching
+from app.completions.records import completion_row
+from app.completions.schemas import Channel
 from tests.completions.conftest import AwardCalls
 from tests.completions.factories import completion, count_events, events_of, post
 from tests.conftest import auth
@@ -248,3 +253,32 @@ async def test_an_email_whose_only_other_owner_had_left_is_matched_when_recorded
         "matched",
         "100002",
     )
+
+
+async def test_identifying_completions_answers_who_and_leaves_the_callers_rows_alone(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    """``identify`` says what it found; the rows it was handed stay the caller's own."""
+    created = await client.put("/staff/100001", json=person(), headers=auth(admin))
+    assert created.status_code == 201
+    rows = [
+        completion_row(
+            client_id="c", external_id=f"x-{number}", channel=Channel.API, course_id=1,
+            course_code="IQT-BRONZE", employee_number=number, work_email=None, email_sha1=None,
+            completed_at=datetime(2026, 1, 5, tzinfo=UTC), passed=True, score_scaled=None,
+            now=datetime(2026, 1, 6, tzinfo=UTC),
+        )
+        for number in ("100001", "999999")
+    ]  # fmt: skip
+    sent = [dict(row) for row in rows]
+    caller = Caller(client_id="c", scopes=frozenset(), organisations=None, request_id="r")
+    found, nobody = await matching.identify(session, caller, rows)
+    assert rows == sent
+    assert (found.match_status, found.matched_employee_number, found.organisation) == (
+        "matched",
+        "100001",
+        "7A4",
+    )
+    assert found.staff_id is not None and found.matched_at is not None
+    assert (nobody.match_status, nobody.staff_id, nobody.matched_at) == ("unmatched", None, None)
+    assert nobody.match_reason

@@ -10,25 +10,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.problems import ConcurrentChange
 from app.models import StaffHistory
 from app.staff import repository
+from app.staff.fields import StaffRow
+from app.staff.repository import StaffPeriod
 from tests.conftest import ClientFactory, auth
 from tests.staff.factories import person, seed_organisations
 
 
-def _row(number: str, job_title: str, version: int) -> dict[str, object]:
-    return {
-        "employee_number": number,
-        "given_name": "Siân",
-        "family_name": "Llŷr",
-        "work_email": None,
-        "work_email_key": None,
-        "organisation_ods_code": "7A4",
-        "staff_group_code": "03",
-        "job_title": job_title,
-        "board_member": False,
-        "start_date": date(2019, 4, 1),
-        "end_date": None,
-        "version": version,
-    }
+def _row(number: str, job_title: str) -> StaffRow:
+    return StaffRow(
+        employee_number=number,
+        given_name="Siân",
+        family_name="Llŷr",
+        work_email=None,
+        organisation_ods_code="7A4",
+        staff_group_code="03",
+        job_title=job_title,
+        board_member=False,
+        start_date=date(2019, 4, 1),
+        end_date=None,
+    )
 
 
 async def test_upsert_refuses_a_row_changed_since_it_was_read(
@@ -39,9 +39,9 @@ async def test_upsert_refuses_a_row_changed_since_it_was_read(
     await client.put("/staff/100001", json=person(), headers=auth(admin))
     await client.put("/staff/100001", json=person(jobTitle="Matron"), headers=auth(admin))
     with pytest.raises(ConcurrentChange):
-        await repository.upsert_staff(session, [_row("100001", "Stale write", version=1)])
+        await repository.upsert_staff(session, [_row("100001", "Stale write")], {"100001": 1})
     await session.rollback()
-    ids = await repository.upsert_staff(session, [_row("100001", "Fresh write", version=2)])
+    ids = await repository.upsert_staff(session, [_row("100001", "Fresh write")], {"100001": 2})
     assert list(ids) == ["100001"]
 
 
@@ -53,10 +53,9 @@ async def test_a_row_to_create_never_overwrites_a_record_created_meanwhile(
     admin = await make_client()
     await seed_organisations(client, admin)
     await client.put("/staff/100001", json=person(organisation="7A6"), headers=auth(admin))
-    created = _row("100001", "Taken over", version=1)
-    del created["version"]  # as apply_staff_rows sends a row it found no record for
-    with pytest.raises(ConcurrentChange):
-        await repository.upsert_staff(session, [created])
+    created = _row("100001", "Taken over")
+    with pytest.raises(ConcurrentChange):  # no version: as apply_staff_rows sends a row it
+        await repository.upsert_staff(session, [created], {})  # found no record for
     await session.rollback()
     stored = (await client.get("/staff/100001", headers=auth(admin))).json()
     assert (stored["organisation"], stored["jobTitle"]) == ("7A6", "Staff Nurse")
@@ -69,21 +68,23 @@ async def test_the_database_holds_at_most_one_open_history_period_per_person(
     await seed_organisations(client, admin)
     await client.put("/staff/100001", json=person(), headers=auth(admin))
     staff_id = (await repository.get_by_employee_number(session, "100001")).id  # type: ignore[union-attr]
-    second_open = {
-        "staff_id": staff_id,
-        "valid_from": date(2019, 4, 1),
-        "valid_to": None,
-        "organisation_ods_code": "7A4",
-        "staff_group_code": "03",
-        "board_member": False,
-    }
+    second_open = StaffPeriod(staff_id, date(2019, 4, 1), None, _row("100001", "Staff Nurse"))
     with pytest.raises(ConcurrentChange):
         await repository.insert_history(session, [second_open])
     await session.rollback()
     with pytest.raises(IntegrityError):
-        await session.execute(insert(StaffHistory).values(**second_open))
+        await session.execute(
+            insert(StaffHistory).values(
+                staff_id=staff_id,
+                valid_from=date(2019, 4, 1),
+                valid_to=None,
+                organisation_ods_code="7A4",
+                staff_group_code="03",
+                board_member=False,
+            )
+        )
     await session.rollback()
-    closed = {**second_open, "valid_to": date(2020, 1, 1)}
+    closed = second_open._replace(valid_to=date(2020, 1, 1))
     await repository.insert_history(session, [closed])  # closed periods are not limited
 
 

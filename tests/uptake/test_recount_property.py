@@ -14,6 +14,7 @@ from app.core.clock import UK, today
 from app.core.settings import get_settings
 from app.models import Base, Organisation, StaffHistory, StaffMember
 from app.models.award import Award
+from app.staff.fields import StaffRow
 from app.staff.writes import apply_staff_rows
 from app.uptake.contributions import person_deltas
 from app.uptake.repository import CellFilter, totals_as_of
@@ -58,13 +59,8 @@ async def _reset(session: AsyncSession) -> None:
     await session.commit()
 
 
-def _row(number: str, org: str, group: str, board: bool, start: date, end: date | None) -> Any:
-    return {
-        "employee_number": number, "given_name": "Siân", "family_name": "Llŷr",
-        "work_email": None, "work_email_key": None, "organisation_ods_code": org,
-        "staff_group_code": group, "job_title": None, "board_member": board,
-        "start_date": start, "end_date": end,
-    }  # fmt: skip
+def _row(number: str, org: str, group: str, board: bool, start: date, end: date | None) -> StaffRow:
+    return StaffRow(number, "Siân", "Llŷr", None, org, group, None, board, start, end)
 
 
 async def _apply(session: AsyncSession, day: date, op: tuple[Any, ...]) -> None:
