@@ -1,6 +1,7 @@
-"""Random sequences of starters, movers, leavers and award grants and revocations: every figure
-the summary gives (as of any date, and as a time series) equals a plain recount over staff,
-history and awards."""
+"""Random sequences of starters, movers, leavers and award grants and revocations, with the
+projection catching up at random points between them: once it has caught up, every figure the
+summary gives (as of any date, and as a time series) equals a plain recount over staff, history
+and awards."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,10 +17,12 @@ from app.models import Base, Organisation, StaffHistory, StaffMember
 from app.models.award import Award
 from app.staff.writes import apply_staff_rows
 from app.uptake.contributions import person_deltas
+from app.uptake.projection import note_changed
+from app.uptake.projection_jobs import catch_up
 from app.uptake.repository import CellFilter, totals_as_of
 from app.uptake.schemas import Interval
 from app.uptake.service import periods, totals_at_ends
-from app.uptake.summary import _stored_deltas, load_facts, refresh_uptake
+from app.uptake.summary import _stored_deltas, load_facts
 from tests.depth import examples
 from tests.uptake.factories import grant, recount
 
@@ -41,8 +44,10 @@ grant_op = st.tuples(
     st.integers(-200, 1200), st.integers(0, 23),
 )  # fmt: skip
 revoke_op = st.tuples(st.just("revoke"), st.integers(0, 5), st.integers(0, 600))
+catch_up_op = st.tuples(st.just("catch up"), st.just(0))  # the worker runs between writes
 operations = st.lists(
-    st.tuples(st.integers(0, 120), st.one_of(person_op, grant_op, revoke_op)), max_size=14
+    st.tuples(st.integers(0, 120), st.one_of(person_op, grant_op, revoke_op, catch_up_op)),
+    max_size=14,
 )
 
 
@@ -67,8 +72,11 @@ def _row(number: str, org: str, group: str, board: bool, start: date, end: date 
     }  # fmt: skip
 
 
-async def _apply(session: AsyncSession, day: date, op: tuple[Any, ...]) -> None:
+async def _apply(app: Any, session: AsyncSession, day: date, op: tuple[Any, ...]) -> None:
     kind, index = op[0], op[1]
+    if kind == "catch up":
+        await _caught_up(app, session)
+        return
     number = f"P{index}"
     person_id = await session.scalar(
         select(StaffMember.id).where(StaffMember.employee_number == number)
@@ -106,8 +114,15 @@ async def _apply(session: AsyncSession, day: date, op: tuple[Any, ...]) -> None:
                     revocation_cause="administrator",
                 )
             )
-            await refresh_uptake(session, [person_id])
+            await note_changed(session, [person_id])
             await session.commit()
+
+
+async def _caught_up(app: Any, session: AsyncSession) -> None:
+    """The projection run until nothing is pending (the test's own transaction ended first:
+    on SQLite every transaction holds the write lock)."""
+    await session.commit()
+    await catch_up(app.state.sessionmaker)
 
 
 async def _change_days(session: AsyncSession) -> set[date]:
@@ -141,7 +156,8 @@ async def test_every_figure_equals_a_plain_recount(app: Any, steps: list[Any]) -
         day = BASE
         for gap, op in steps:
             day += timedelta(days=gap)
-            await _apply(session, day, op)
+            await _apply(app, session, day, op)
+        await _caught_up(app, session)
         checks = sorted(
             {BASE + timedelta(days=n) for n in range(-30, 2400, 37)}
             | {day, day + timedelta(1)}
