@@ -2,7 +2,7 @@
 
 Staff, their dated history (10% movers) and awards (~30% Bronze, 5% Silver, 1% Gold, some
 revoked, some leavers) are generated straight into PostgreSQL with COPY; the uptake summary is
-then built by ``rebuild_uptake``, the same code the service runs on every change. The service
+then built by ``rebuild_uptake``, the same code the projection runs after every change. The service
 runs with 2 uvicorn workers and wrk loads it with 64 connections for 10 s. Completions are not
 generated: uptake reads never touch them (awards carry what they decided).
 
