@@ -119,8 +119,8 @@ def load(base_url: str, bearer: str) -> tuple[float, float]:
     return rps, p99
 
 
-def run(count: int) -> None:
-    with fresh_database(f"iqt_bench_uptake_{count}") as url:
+def run(count: int, database: str = "iqt_bench_uptake") -> None:
+    with fresh_database(f"{database}_{count}") as url:
         started = time.perf_counter()
         asyncio.run(generate(url, count))
         generated = time.perf_counter() - started
@@ -144,8 +144,10 @@ def run(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="100000,1000000")
-    for count in (int(s) for s in parser.parse_args().scales.split(",")):
-        run(count)
+    parser.add_argument("--database", default="iqt_bench_uptake", help="Name prefix.")
+    args = parser.parse_args()
+    for count in (int(s) for s in args.scales.split(",")):
+        run(count, args.database)
 
 
 if __name__ == "__main__":
