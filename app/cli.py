@@ -337,6 +337,7 @@ def demo_data(
     from app.demo.data import fill_demo_data
 
     activity = _in_transaction(lambda session: fill_demo_data(session, staff))
+    _catch_up_uptake()
     typer.echo(activity.report())
 
 
@@ -347,6 +348,30 @@ def rebuild_uptake() -> None:
 
     count = _in_transaction(rebuild)
     typer.echo(f"uptake summary rebuilt for {count} staff")
+
+
+@uptake_cli.command("catch-up")
+def catch_up_uptake() -> None:
+    """Refresh the uptake of every person whose change is still pending (what the API
+    processes do in the background), without waiting out the debounce."""
+    batches, people = _catch_up_uptake()
+    typer.echo(f"uptake caught up: {people} people refreshed in {batches} batches")
+
+
+def _catch_up_uptake() -> tuple[int, int]:
+    from app.core.database import create_engine, create_sessionmaker
+    from app.uptake.projection_jobs import catch_up
+
+    async def run() -> tuple[int, int]:
+        engine = create_engine(get_settings(), bounded=False)
+        try:
+            await _require_migrated(engine)
+            steps = await catch_up(create_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+        return len(steps), sum(s.people for s in steps)
+
+    return asyncio.run(run())
 
 
 @organisations_cli.command("load-reference")

@@ -2,7 +2,7 @@
 
 Staff, their dated history (10% movers) and awards (~30% Bronze, 5% Silver, 1% Gold, some
 revoked, some leavers) are generated straight into PostgreSQL with COPY; the uptake summary is
-then built by ``rebuild_uptake``, the same code the service runs on every change. The service
+then built by ``rebuild_uptake``, the same code the projection runs after every change. The service
 runs with 2 uvicorn workers and wrk loads it with 64 connections for 10 s. Completions are not
 generated: uptake reads never touch them (awards carry what they decided).
 
@@ -119,8 +119,8 @@ def load(base_url: str, bearer: str) -> tuple[float, float]:
     return rps, p99
 
 
-def run(count: int) -> None:
-    with fresh_database(f"iqt_bench_uptake_{count}") as url:
+def run(count: int, database: str = "iqt_bench_uptake") -> None:
+    with fresh_database(f"{database}_{count}") as url:
         started = time.perf_counter()
         asyncio.run(generate(url, count))
         generated = time.perf_counter() - started
@@ -144,8 +144,10 @@ def run(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="100000,1000000")
-    for count in (int(s) for s in parser.parse_args().scales.split(",")):
-        run(count)
+    parser.add_argument("--database", default="iqt_bench_uptake", help="Name prefix.")
+    args = parser.parse_args()
+    for count in (int(s) for s in args.scales.split(",")):
+        run(count, args.database)
 
 
 if __name__ == "__main__":

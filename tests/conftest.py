@@ -29,6 +29,7 @@ from app.core.migrations import upgrade_on_connection
 from app.core.settings import Settings, to_async_url
 from app.main import create_app
 from app.models import Base
+from app.uptake.projection_jobs import catch_up
 from tests import depth, services
 
 TEST_DATABASE_URL = os.environ.get("IQT_TEST_DATABASE_URL")
@@ -227,11 +228,45 @@ async def session(app: Any) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+CatchUp = Callable[[], Awaitable[None]]
+
+
 @pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: Any, caught_up: CatchUp) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app, as a dashboard that reads the uptake figures once the projection
+    has caught up: before each uptake request, the projection is run until nothing is
+    pending (``caught_up``). Tests of the lag itself use ``lagging_client``."""
+
+    async def catch_up_first(request: httpx.Request) -> None:
+        if request.url.path.startswith("/uptake"):
+            await caught_up()
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"request": [catch_up_first]},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def lagging_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app that reads the uptake figures as they stand."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+def caught_up(app: Any) -> CatchUp:
+    """Runs the uptake projection until nothing is pending: what a test calls (or its client
+    does) before it reads the figures a write changed, instead of waiting for the worker."""
+
+    async def run() -> None:
+        await catch_up(app.state.sessionmaker)
+
+    return run
 
 
 # A client of an app built with some settings changed: ``async with app_client(**changes) as c``.
@@ -245,9 +280,18 @@ def app_client(settings: Settings) -> AppClient:
     @asynccontextmanager
     async def build(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(settings.model_copy(update=changes))
+
+        async def catch_up_first(request: httpx.Request) -> None:
+            if request.url.path.startswith("/uptake"):  # as the ``client`` fixture does
+                await catch_up(app.state.sessionmaker)
+
         transport = httpx.ASGITransport(app=app)
         try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            async with httpx.AsyncClient(
+                transport=transport,
+                base_url="http://testserver",
+                event_hooks={"request": [catch_up_first]},
+            ) as c:
                 yield c
         finally:
             await app.state.engine.dispose()

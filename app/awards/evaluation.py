@@ -12,9 +12,9 @@ The handlers of completion and project events (``app/awards/handlers.py``) call
    (one ``UPDATE`` for all), and grants (one ``INSERT ... ON CONFLICT DO NOTHING`` on the
    partial unique index "one active award per (person, level)", so a grant another
    transaction made first is skipped, never duplicated and never an error), publish their
-   ``AwardRevoked`` / ``AwardRedated`` / ``AwardGranted`` events, and the uptake of the people
-   changed (read before the grants are inserted, worked out from the plan). A grant is
-   attained when its evidence says and granted now.
+   ``AwardRevoked`` / ``AwardRedated`` / ``AwardGranted`` events, and note that the uptake of
+   the people changed is to be refreshed (the projection worker does it, off the request
+   path). A grant is attained when its evidence says and granted now.
 """
 
 from collections.abc import Mapping, Sequence
@@ -49,8 +49,7 @@ from app.core.clock import utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.bus import publish
 from app.models import Award, AwardRules
-from app.uptake.contributions import Cell
-from app.uptake.summary import AllButHistory, award_span, read_refresh, refresh_uptake
+from app.uptake.projection import note_changed
 
 # A whole batch (at most 10,000 records) in one pass: each pass runs a dozen statements
 # whatever its size, and with 2,000 a 10,000-record batch spent 0.2 s more on them.
@@ -101,22 +100,15 @@ async def evaluate_people(
     if not plans:
         return outcome
     now = utcnow()
-    revoked, revocations = await _revoke(session, plans, people, now, outcome)
+    _, revocations = await _revoke(session, plans, people, now, outcome)
     changes: list[AwardEvent] = [*revocations, *await _redate(session, plans, people, now)]
     rows = _grant_rows(plans, now)
-    # The uptake of the people changed is read before the grants are inserted and worked
-    # out from the plan: it counts the grants as planned, and anyone for whom that turns out
-    # wrong is refreshed again from what is stored.
     outcome.changed_staff_ids = changed = sorted(plans)
-    uptake = await read_refresh(session, changed, read_whole=[], read_history=changed)
     inserted = await _insert_grants(session, rows)
-    uptake.work_out(_uptake_facts(plans, people, facts, revoked, now))
     changes += _granted(inserted, rows, people, outcome)
     _count_changes(session, changes)
     await publish(session, changes, caller=caller)
-    other_than_planned = _other_than_planned(plans, revoked, inserted)
-    await uptake.store(session, except_for=other_than_planned)
-    await refresh_uptake(session, other_than_planned, locked=True)
+    await note_changed(session, changed)
     return outcome
 
 
@@ -143,52 +135,6 @@ def _plan(
         if not changes.empty:
             plans[staff_id] = changes
     return plans
-
-
-def _uptake_facts(
-    plans: Mapping[int, AwardChanges],
-    people: Mapping[int, Person],
-    facts: Mapping[int, PersonFacts],
-    revoked: set[int],
-    now: datetime,
-) -> dict[int, AllButHistory]:
-    """What the uptake counts of the people whose awards change, from what was gathered and
-    planned here, so that it is not read back: every award each holds or held, those just
-    revoked ending now, and those planned granted. Exact for everyone whose plan is carried
-    out as planned (``_other_than_planned`` names the others), because every writer of a
-    person's staff row or awards holds the person's row locked (``lock_people`` here) until
-    it commits, so nothing gathered can have changed since."""
-    known = {}
-    for staff_id, plan in plans.items():
-        person, held = people[staff_id], facts[staff_id]
-        spans = [award_span(str(g.level), g.attained_at, None) for g in plan.grants]
-        redated = {r.award_id: r.attained_at for r in plan.redatings}
-        spans += (
-            award_span(
-                a.level,
-                redated.get(a.id, a.attained_at),
-                now if a.id in revoked else a.revoked_at,
-            )
-            for a in (*held.awards, *held.revoked_by_administrator, *held.revoked_otherwise)
-        )
-        cell = Cell(person.organisation, person.staff_group, person.board_member)
-        known[staff_id] = AllButHistory(staff_id, person.start_date, person.end_date, cell, spans)
-    return known
-
-
-def _other_than_planned(
-    plans: Mapping[int, AwardChanges],
-    revoked: set[int],
-    inserted: Mapping[tuple[int, str], int],
-) -> list[int]:
-    """The people for whom another transaction made a planned change first (the partial
-    unique index kept its grant; its revocation was there already)."""
-    return [
-        staff_id
-        for staff_id, plan in plans.items()
-        if any((staff_id, str(g.level)) not in inserted for g in plan.grants)
-        or not revoked.issuperset(r.award_id for r in plan.revocations)
-    ]
 
 
 async def _revoke(

@@ -21,7 +21,7 @@ from app.events.bus import publish
 from app.models import Award, AwardEvaluationJob, AwardRules
 from app.staff import repository as staff_repository
 from app.staff.resolution import people_by_employee_number
-from app.uptake.summary import refresh_uptake
+from app.uptake.projection import note_changed
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ async def record_legacy_award(
         raise Conflict(
             f"Staff member {body.employee_number} already holds an active {body.level} award."
         ) from None
-    await refresh_uptake(session, [member.staff_id])
+    await note_changed(session, [member.staff_id])
     view = AwardView(award, member.employee_number, member.organisation)
     await publish(session, [award_granted_event(view)], caller=caller)
     count_on_commit(session, AWARDS_GRANTED.labels(award.level, "legacy"))
@@ -218,7 +218,7 @@ async def revoke_award(
     for above in higher:
         revoke(above.award, now, reason, "levelBelowRevoked")
     await session.flush()
-    await refresh_uptake(session, [view.award.staff_id])
+    await note_changed(session, [view.award.staff_id])
     events = [award_revoked_event(view)]
     events += [award_revoked_event(above, cascaded_from=award_id) for above in higher]
     await publish(session, events, caller=caller)

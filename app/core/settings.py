@@ -115,13 +115,14 @@ class Settings(BaseSettings):
     # Uptake figures can be asked for as of this date or later; deltas before it are folded.
     # Changing it needs `iqt uptake rebuild`.
     uptake_programme_start: date = date(2015, 1, 1)
-    # Each process keeps an uptake answer this many seconds, so a change shows in every
-    # dashboard within this time; 0 reads the summary on every request.
+    # Each process keeps an uptake answer this many seconds; 0 reads the summary on every
+    # request (which the projection worker brings up to date in the background).
     uptake_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
-    # Each API process runs the award re-evaluation jobs (and the retention sweeps) in the
-    # background (a lease makes one process work on a job at a time); false leaves them to
-    # `iqt awards reevaluate` (and `iqt personal-data pseudonymise`).
+    # Each API process runs the uptake projection, the award re-evaluation jobs (and the
+    # retention sweeps) in the background (a lease makes one process work on a job at a time);
+    # false leaves them to `iqt uptake catch-up`, `iqt awards reevaluate` (and
+    # `iqt personal-data pseudonymise`).
     run_background_jobs: bool = True
 
     # The Open Badges credentials' ES256 keys (docs/open-badges.md, "Keys"): "kid:key,kid:key"

@@ -29,8 +29,8 @@ from app.projects import service as projects
 from app.projects.schemas import PROJECT_EXAMPLE, SCORES_EXAMPLE, ProjectFields, ReviewIn
 from app.staff.fields import StaffRow
 from app.uptake.board import put_board_meeting
+from app.uptake.projection import note_changed
 from app.uptake.schemas import BoardMeetingPut
-from app.uptake.summary import refresh_uptake
 
 BATCH = 5000
 LEVELS = ("bronze", "silver", "gold")
@@ -152,7 +152,7 @@ async def _date_back(session: AsyncSession, rng: random.Random, projects: list[i
                 silver[award.staff_id] = award.attained_at
             dated.add(award.staff_id)
     await session.flush()
-    await refresh_uptake(session, sorted(dated))
+    await note_changed(session, sorted(dated))
 
 
 async def _board_meetings(

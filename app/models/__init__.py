@@ -20,7 +20,13 @@ from app.models.project import ImprovementProject, ProjectReview, ProjectTeamMem
 from app.models.rate_limit_window import RateLimitWindow
 from app.models.staff import StaffGroup, StaffHistory, StaffMember
 from app.models.staff_snapshot import StaffSnapshot, StaffSnapshotMember
-from app.models.uptake import BoardMeeting, UptakeBucket, UptakePersonDelta
+from app.models.uptake import (
+    BoardMeeting,
+    UptakeBucket,
+    UptakePending,
+    UptakePersonDelta,
+    UptakeProjection,
+)
 from app.models.xapi_attachment import XapiAttachment
 from app.models.xapi_statement import XapiStatement, XapiStatementLink
 
@@ -53,7 +59,9 @@ __all__ = [
     "StaffSnapshot",
     "StaffSnapshotMember",
     "UptakeBucket",
+    "UptakePending",
     "UptakePersonDelta",
+    "UptakeProjection",
     "XapiAttachment",
     "XapiStatement",
     "XapiStatementLink",

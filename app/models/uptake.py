@@ -5,16 +5,29 @@ the cells they were in: headcount +1 from the day they count there, -1 from the 
 "holds at least Bronze / at least Silver / Gold" likewise. ``uptake_person_deltas`` holds each
 person's current contribution; ``uptake_buckets`` holds their sums per cell and period at three
 grains (day, month, year), so a figure "as of" any date sums a bounded number of rows whatever
-the number of staff. Both are maintained by ``app.uptake.summary.refresh_uptake`` in the same
-transaction as the change.
+the number of staff. Both are a projection: writers note the people they changed in
+``uptake_pending`` (the outbox, in their own transaction), and the background worker of
+``app/uptake/projection_jobs.py``, holding ``uptake_projection`` by its lease, refreshes them.
 """
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, BigIntegerId, TimestampedMixin
+from app.core.clock import utcnow
+from app.models.base import Base, BigIntegerId, IdPk, TimestampedMixin
 
 GRAINS = ("d", "m", "y")
 
@@ -75,3 +88,38 @@ class BoardMeeting(TimestampedMixin, Base):
     qi_discussed: Mapped[bool] = mapped_column(Boolean)
     agenda_reference: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class UptakePending(Base):
+    """People whose uptake contribution may have changed, not yet refreshed: one row per
+    write (a batch of any size), in the writer's transaction; deleted by the projection
+    worker in the transaction that refreshes them."""
+
+    __tablename__ = "uptake_pending"
+
+    id: Mapped[IdPk]
+    staff_ids: Mapped[list[int]] = mapped_column(JSON)
+    noted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class UptakeProjection(Base):
+    """The one row the projection worker holds by its lease (app/core/leases.py) while it
+    refreshes a batch, and how far it has got. Seeded by the migration; always active."""
+
+    __tablename__ = "uptake_projection"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'running')", name="status_known"),
+        {"info": {"seeded_by_migration": True}},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    # The last outbox row refreshed, when, and how many batches and people so far.
+    last_pending_id: Mapped[int | None] = mapped_column(BigIntegerId)
+    refreshed_at: Mapped[datetime | None]
+    batches: Mapped[int] = mapped_column(BigInteger, default=0)
+    people: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,6 +1,7 @@
 """The set-based write path for staff: one statement per step for a whole batch, with the
-dated history, the events, the completion-matching hook and the uptake summary in the same
-transaction. Single PUTs and PATCHes use it too, as a batch of one."""
+dated history, the events, the completion-matching hook and the note that the uptake of the
+people changed is to be refreshed, in the same transaction. Single PUTs and PATCHes use it
+too, as a batch of one."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,7 @@ from app.staff.events import StaffCreated, StaffEndDated, StaffIdentified, Staff
 from app.staff.fields import HISTORY_COLUMNS, HR_COLUMNS, WIRE_NAMES, StaffRow
 from app.staff.records import References, Rejection
 from app.staff.repository import StaffPeriod
-from app.uptake.contributions import Cell, PersonFacts
-from app.uptake.summary import new_person_facts, refresh_uptake
+from app.uptake.projection import note_changed
 
 # What the uptake figures depend on: where a person is counted, and from when until when.
 UPTAKE_FIELDS = (*HISTORY_COLUMNS, "start_date", "end_date")
@@ -113,7 +113,6 @@ async def apply_staff_rows(
     identified: list[StaffIdentified] = []
     corrections: list[Correction] = []
     counted: list[int] = []  # people whose place in the uptake figures may have changed
-    created: dict[int, PersonFacts] = {}  # what uptake needs to know of the people created
     for row in to_write:
         number = row.employee_number
         staff_id = ids[number]
@@ -123,12 +122,6 @@ async def apply_staff_rows(
             events.append(StaffCreated(row.organisation_ods_code, number))
             identified.append(StaffIdentified(staff_id, number, row.work_email_key))
             counted.append(staff_id)
-            created[staff_id] = new_person_facts(
-                staff_id,
-                row.start_date,
-                row.end_date,
-                Cell(row.organisation_ods_code, row.staff_group_code, row.board_member),
-            )
             if row.end_date is not None:
                 applied.end_dated += 1
             continue
@@ -157,8 +150,7 @@ async def apply_staff_rows(
             events.append(StaffEndDated(row.organisation_ods_code, number, row.end_date))
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
-    # The rows just written are locked by this transaction already.
-    await refresh_uptake(session, counted, locked=True, known=created)
+    await note_changed(session, counted)
     await publish(session, events, caller=caller)
     await record_corrections(session, caller, corrections, correction_reason)
     # Completions held for these people are matched by their handler, as the service's own.
@@ -231,7 +223,7 @@ async def write_leavers(
     for end, staff_ids in by_end.items():
         ended = await repository.end_date_staff(session, staff_ids, end)
         identities.extend(StaffIdentified(*person) for person in ended)
-    await refresh_uptake(session, [staff_id for staff_id, _, _ in leavers], locked=True)
+    await note_changed(session, [staff_id for staff_id, _, _ in leavers])
     await publish(
         session,
         [

@@ -18,7 +18,14 @@ from app.uptake import service
 from app.uptake.contributions import Counts
 from app.uptake.disclosure import Disclosure, percentage
 from app.uptake.repository import CellKey
-from app.uptake.schemas import BoardMeetingPut, BoardReport, BoardRow, Dimension, Interval
+from app.uptake.schemas import (
+    BoardMeetingPut,
+    BoardReport,
+    BoardRow,
+    Dimension,
+    Interval,
+    UptakeFreshness,
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ async def board_report(
     first: date,
     last: date,
     organisation: str | None,
+    freshness: UptakeFreshness,
 ) -> BoardReport:
     """Per organisation and period: board coverage at the period end, meetings within it."""
     service.check_date(settings, "from", first)
@@ -142,7 +150,12 @@ async def board_report(
     final = spans[-1][0] if spans else None
     below = sorted(r.organisation for r in rows if r.period_start == final and r.below_target)
     return BoardReport(
-        interval=interval, from_=first, to=last, organisations_below_target=below, data=rows
+        interval=interval,
+        from_=first,
+        to=last,
+        organisations_below_target=below,
+        freshness=freshness,
+        data=rows,
     )
 
 

@@ -16,7 +16,14 @@ from app.core.schemas import IsoDate
 from app.uptake import board, projects, service
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE
-from app.uptake.figure_cache import FRESHNESS, cached
+from app.uptake.figure_cache import (
+    FRESHNESS,
+    FRESHNESS_HEADERS,
+    KEPT,
+    cached,
+    cached_figures,
+    stamp,
+)
 from app.uptake.schemas import (
     MEETING_ID_PATTERN,
     BoardMeetingPage,
@@ -48,7 +55,8 @@ _CSV = " Send `Accept: text/csv` for the same rows as CSV (header line; empty fo
                 "atLeastBronzePercentage,bronzeTargetPercentage,belowTarget,meetingsHeld,"
                 "meetingsDiscussingQi,suppressed\r\n"
                 "7A4,2026-07-01,2026-09-30,2026-09-30,15,10,66.7,100,true,3,2,false\r\n"
-            )
+            ),
+            "headers": FRESHNESS_HEADERS,
         },
         **problem_responses(*AUTHENTICATED, 404, 422),
     },
@@ -67,6 +75,7 @@ _CSV = " Send `Accept: text/csv` for the same rows as CSV (header line; empty fo
 )
 async def get_board_uptake(
     request: Request,
+    response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.UPTAKE_READ)],
     interval: Annotated[Interval, Query(description="month, quarter or year.")] = Interval.QUARTER,
@@ -78,11 +87,12 @@ async def get_board_uptake(
 ) -> BoardReport | Response:
     """Board members holding Bronze, and board meetings discussing QI, per organisation."""
     first, last = service.span(from_, to)
-    report = await cached(
+    report, freshness = await cached_figures(
         request,
         caller,
+        session,
         ("board", interval, first, last, organisation),
-        lambda: board.board_report(
+        lambda freshness: board.board_report(
             session,
             caller,
             request.app.state.settings,
@@ -90,9 +100,13 @@ async def get_board_uptake(
             first=first,
             last=last,
             organisation=organisation,
+            freshness=freshness,
         ),
     )
-    return csv_response(BoardRow, report.data) if wants_csv(request) else report
+    if wants_csv(request):
+        return stamp(csv_response(BoardRow, report.data), freshness)
+    stamp(response, freshness)
+    return report.model_copy(update={"freshness": freshness})
 
 
 @router.get(
@@ -111,7 +125,7 @@ async def get_board_uptake(
     description="Counts of improvement projects per organisation, status and outcome; with "
     "`interval`, per period of creation; `from`/`to` bound the creation date. A project is the "
     "work of a small named team, so project counts are under the same disclosure control as "
-    "counts of staff." + FRESHNESS + _CSV + "\n\n" + DISCLOSURE,
+    "counts of staff." + KEPT + _CSV + "\n\n" + DISCLOSURE,
 )
 async def get_project_uptake(
     request: Request,

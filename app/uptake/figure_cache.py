@@ -1,29 +1,51 @@
-"""Uptake answers kept for a few seconds per process (``IQT_UPTAKE_CACHE_SECONDS``).
+"""Uptake answers kept for a few seconds per process (``IQT_UPTAKE_CACHE_SECONDS``), each with
+how fresh its figures are.
 
 Dashboards ask the same questions many times a minute; each process answers a question from the
-summary at most once per period, so a change shows everywhere within that many seconds. The key
-holds everything that shapes an answer: the question, the day it is asked on (for the default
-"today"), and what the caller may see (its organisations, and exact or controlled counts).
+summary at most once per period. The key holds everything that shapes an answer: the question,
+the day it is asked on (for the default "today"), and what the caller may see (its
+organisations, and exact or controlled counts). The freshness is read with the figures and kept
+with them; the lag is worked out again each time the answer is served.
 """
 
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
-from app.core.clock import today
+from app.core.clock import today, utcnow
 from app.core.short_cache import ShortCache
 from app.uptake.disclosure import Disclosure
+from app.uptake.projection import Freshness, read_freshness
+from app.uptake.schemas import UptakeFreshness
 
 T = TypeVar("T")
 
 FRESHNESS = (
-    " Figures are current: the summary they are read from changes in the same transaction as the "
-    "staff record, completion or award that changes them. Each service process keeps an answer "
-    "for a few seconds (`IQT_UPTAKE_CACHE_SECONDS`, default 2), so a change shows in every "
-    "answer within that time."
+    " The figures come from a summary brought up to date in the background after each change "
+    "of staff records, completions or awards, usually within a few seconds: `freshness` (and "
+    "the `IQT-Uptake-Up-To` and `IQT-Uptake-Lag-Seconds` headers, CSV answers too) say up to "
+    "when every change is counted and how many seconds behind the answer that is. Each "
+    "service process also keeps an answer for a few seconds (`IQT_UPTAKE_CACHE_SECONDS`)."
 )
+KEPT = (
+    " Each service process keeps an answer for a few seconds (`IQT_UPTAKE_CACHE_SECONDS`), so "
+    "a change shows in every answer within that time."
+)
+UP_TO_HEADER = "IQT-Uptake-Up-To"
+LAG_HEADER = "IQT-Uptake-Lag-Seconds"
+FRESHNESS_HEADERS = {
+    UP_TO_HEADER: {
+        "description": "Every change committed before this instant (RFC 3339) is counted.",
+        "schema": {"type": "string", "format": "date-time", "maxLength": 40},
+    },
+    LAG_HEADER: {
+        "description": "How many seconds the figures are behind the time of this answer.",
+        "schema": {"type": "number", "minimum": 0},
+    },
+}
 
 
 def install(state: object, seconds: float) -> None:
@@ -39,3 +61,32 @@ async def cached(
     view = (caller.organisations, Disclosure.for_caller(caller))
     cache: ShortCache = request.app.state.uptake_figures
     return await cache.get((question, today(), view), compute)
+
+
+async def cached_figures(
+    request: Request,
+    caller: Caller,
+    session: AsyncSession,
+    question: tuple[Hashable, ...],
+    compute: Callable[[UptakeFreshness], Awaitable[T]],
+) -> tuple[T, UptakeFreshness]:
+    """An answer from the summary (kept as ``cached`` keeps it) and its freshness as of now.
+    ``compute`` is handed the freshness read just before the figures."""
+
+    async def read() -> tuple[T, Freshness]:
+        freshness = await read_freshness(session)
+        return await compute(served(freshness)), freshness
+
+    answer, freshness = await cached(request, caller, question, read)
+    return answer, served(freshness)
+
+
+def served(freshness: Freshness) -> UptakeFreshness:
+    return UptakeFreshness(up_to=freshness.up_to, lag_seconds=freshness.lag_seconds(utcnow()))
+
+
+def stamp(response: Response, freshness: UptakeFreshness) -> Response:
+    """The freshness headers on an answer (JSON or CSV)."""
+    response.headers[UP_TO_HEADER] = freshness.up_to.isoformat()
+    response.headers[LAG_HEADER] = str(freshness.lag_seconds)
+    return response

@@ -14,7 +14,8 @@ from app.uptake import service
 from app.uptake.board_router import router as board_router
 from app.uptake.csv_format import csv_content, csv_response, wants_csv
 from app.uptake.disclosure import DESCRIPTION as DISCLOSURE
-from app.uptake.figure_cache import FRESHNESS, cached
+from app.uptake.figure_cache import FRESHNESS, FRESHNESS_HEADERS, cached_figures, stamp
+from app.uptake.projection_jobs import background_runner
 from app.uptake.schemas import (
     Dimension,
     Interval,
@@ -24,7 +25,8 @@ from app.uptake.schemas import (
     UptakeTimeSeries,
 )
 
-router = APIRouter(tags=["Uptake"])
+# Every API process runs the projection worker (app/uptake/projection_jobs.py).
+router = APIRouter(tags=["Uptake"], lifespan=background_runner)
 
 _CSV = (
     " Send `Accept: text/csv` for the same rows as CSV (a header line of the JSON names; "
@@ -70,7 +72,10 @@ def parse_group_by(value: str | None) -> list[Dimension]:
 
 
 def _responses(example: str) -> dict[int | str, dict[str, object]]:
-    return {200: {"content": csv_content(example)}, **problem_responses(*AUTHENTICATED, 404, 422)}
+    return {
+        200: {"content": csv_content(example), "headers": FRESHNESS_HEADERS},
+        **problem_responses(*AUTHENTICATED, 404, 422),
+    }
 
 
 _UPTAKE_CSV = (
@@ -96,6 +101,7 @@ _UPTAKE_CSV = (
 )
 async def get_uptake(
     request: Request,
+    response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.UPTAKE_READ)],
     group_by: GroupBy = None,
@@ -109,11 +115,12 @@ async def get_uptake(
 ) -> UptakeReport | Response:
     """Headcount and holders of each level, by organisation, staff group or board."""
     dimensions = parse_group_by(group_by)
-    report = await cached(
+    report, freshness = await cached_figures(
         request,
         caller,
+        session,
         ("uptake", tuple(dimensions), organisation, staff_group, as_of),
-        lambda: service.uptake_as_of(
+        lambda freshness: service.uptake_as_of(
             session,
             caller,
             request.app.state.settings,
@@ -121,9 +128,13 @@ async def get_uptake(
             organisation=organisation,
             staff_group=staff_group,
             as_of=as_of,
+            freshness=freshness,
         ),
     )
-    return csv_response(UptakeRow, report.data) if wants_csv(request) else report
+    if wants_csv(request):
+        return stamp(csv_response(UptakeRow, report.data), freshness)
+    stamp(response, freshness)
+    return report.model_copy(update={"freshness": freshness})
 
 
 @router.get(
@@ -140,6 +151,7 @@ async def get_uptake(
 )
 async def get_uptake_time_series(
     request: Request,
+    response: Response,
     session: SessionDep,
     caller: Annotated[Caller, requires(Scope.UPTAKE_READ)],
     interval: Annotated[Interval, Query(description="month, quarter or year.")] = Interval.MONTH,
@@ -153,11 +165,12 @@ async def get_uptake_time_series(
     """Uptake at the end of each period, for trend charts."""
     first, last = service.span(from_, to)
     dimensions = parse_group_by(group_by)
-    rows = await cached(
+    rows, freshness = await cached_figures(
         request,
         caller,
+        session,
         ("timeSeries", interval, first, last, tuple(dimensions), organisation),
-        lambda: service.uptake_series(
+        lambda _: service.uptake_series(
             session,
             caller,
             request.app.state.settings,
@@ -169,8 +182,16 @@ async def get_uptake_time_series(
         ),
     )
     if wants_csv(request):
-        return csv_response(UptakeSeriesRow, rows)
-    return UptakeTimeSeries(interval=interval, from_=first, to=last, group_by=dimensions, data=rows)
+        return stamp(csv_response(UptakeSeriesRow, rows), freshness)
+    stamp(response, freshness)
+    return UptakeTimeSeries(
+        interval=interval,
+        from_=first,
+        to=last,
+        group_by=dimensions,
+        freshness=freshness,
+        data=rows,
+    )
 
 
 router.include_router(board_router)

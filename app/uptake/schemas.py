@@ -75,9 +75,31 @@ class UptakeRow(ApiModel):
     suppressed: bool = Field(description="True when any count of this row is withheld (1 to 7).")
 
 
+class UptakeFreshness(ApiModel):
+    """How current the figures are. The summary they are read from is brought up to date in
+    the background after each change, usually within a few seconds; the same figures are in
+    the `IQT-Uptake-Up-To` and `IQT-Uptake-Lag-Seconds` headers of every answer, CSV too."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"upTo": "2026-11-26T09:30:01.250000Z", "lagSeconds": 0.8}}
+    )
+
+    up_to: datetime = Field(
+        description="Every change committed before this instant is counted; a later one may "
+        "not be yet (when nothing was waiting to be counted: the time the figures were read)."
+    )
+    lag_seconds: float = Field(
+        ge=0, description="How many seconds the figures are behind the time of this answer."
+    )
+
+
+_FRESHNESS = "How current the figures are (the headers say the same)."
+
+
 class UptakeReport(ApiModel):
     as_of: date
     group_by: list[Dimension]
+    freshness: UptakeFreshness = Field(description=_FRESHNESS)
     data: list[UptakeRow]
 
 
@@ -99,6 +121,7 @@ class UptakeTimeSeries(ApiModel):
     from_: date = Field(alias="from")
     to: date
     group_by: list[Dimension]
+    freshness: UptakeFreshness = Field(description=_FRESHNESS)
     data: list[UptakeSeriesRow]
 
 
@@ -152,6 +175,7 @@ class BoardReport(ApiModel):
     organisations_below_target: list[str] = Field(
         description="Below target at the end of the last period (see `belowTarget`)."
     )
+    freshness: UptakeFreshness = Field(description=_FRESHNESS)
     data: list[BoardRow]
 
 

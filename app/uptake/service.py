@@ -13,7 +13,14 @@ from app.uptake import repository
 from app.uptake.contributions import Counts, add
 from app.uptake.disclosure import Disclosure, percentage
 from app.uptake.repository import CellFilter, CellKey
-from app.uptake.schemas import Dimension, Interval, UptakeReport, UptakeRow, UptakeSeriesRow
+from app.uptake.schemas import (
+    Dimension,
+    Interval,
+    UptakeFreshness,
+    UptakeReport,
+    UptakeRow,
+    UptakeSeriesRow,
+)
 
 _AXIS = {Dimension.ORGANISATION: 0, Dimension.STAFF_GROUP: 1, Dimension.BOARD_MEMBER: 2}
 MAX_PERIODS = 240
@@ -100,13 +107,14 @@ async def uptake_as_of(
     organisation: str | None,
     staff_group: str | None,
     as_of: date | None,
+    freshness: UptakeFreshness,
 ) -> UptakeReport:
     day = as_of or today()
     check_date(settings, "asOf", day)
     cells = await cell_filter(session, caller, organisation, staff_group)
     totals = await repository.totals_as_of(session, day, cells)
     rows = figure_rows(totals, group_by, Disclosure.for_caller(caller), day)
-    return UptakeReport(as_of=day, group_by=list(group_by), data=rows)
+    return UptakeReport(as_of=day, group_by=list(group_by), freshness=freshness, data=rows)
 
 
 def span(first: date | None, last: date | None) -> tuple[date, date]:

@@ -1,18 +1,17 @@
-"""Keeping the uptake summary exact: ``refresh_uptake`` after every change of staff or awards.
+"""Refreshing the uptake summary: ``refresh_uptake`` recomputes people's contributions.
 
-Whoever changes a person's staff record, dated history or awards calls
-``refresh_uptake(session, staff_ids)`` in the same transaction, after the change is flushed. For
-the whole batch it loads the facts in a few set-based queries, recomputes each person's
-contribution (the pure ``person_deltas``), stores it, and keeps new - old with the session.
-When the transaction commits, everything it kept is added to ``uptake_buckets`` with one
-additive upsert, as part of the same transaction: a dashboard never sees a stale or
-half-applied figure, and the bucket rows every writer shares are locked only while a
-transaction commits, not from its first change until then.
+The projection worker (``app/uptake/projection_jobs.py``) calls ``refresh_uptake(session,
+staff_ids)`` for the people writers noted as changed (``app/uptake/projection.py``). For the
+whole batch it loads the facts in a few set-based queries, recomputes each person's
+contribution (the pure ``person_deltas``), stores the rows that differ, and keeps new - old
+with the session. When the transaction commits, everything it kept is added to
+``uptake_buckets`` with one additive upsert, as part of the same transaction: a dashboard never
+sees a half-applied batch.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import String, bindparam, column, delete, event, func, select, table, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +33,7 @@ from app.core.clock import UK
 from app.core.settings import get_settings
 from app.models import StaffHistory, StaffMember
 from app.models.base import BigIntegerId, UTCDateTime
-from app.models.uptake import UptakeBucket, UptakePersonDelta
+from app.models.uptake import UptakeBucket, UptakePersonDelta, UptakeProjection
 from app.uptake.contributions import (
     MEASURES,
     AwardSpan,
@@ -66,17 +65,6 @@ def bucket_starts(day: date) -> tuple[tuple[str, date], ...]:
     return (("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1)))
 
 
-class AllButHistory(NamedTuple):
-    """A person's facts as a caller holds them, but their dated history, which
-    ``refresh_uptake`` reads."""
-
-    staff_id: int
-    start_date: date
-    end_date: date | None
-    current_cell: Cell
-    awards: Sequence[AwardSpan]
-
-
 def award_span(level: str, attained_at: datetime, revoked_at: datetime | None) -> AwardSpan:
     """An award as the uptake counts it: held from the UK day it was attained (its evidence
     completed the level) until the UK day it was revoked."""
@@ -84,79 +72,34 @@ def award_span(level: str, attained_at: datetime, revoked_at: datetime | None) -
     return AwardSpan(level, attained_at.astimezone(UK).date(), revoked_on)
 
 
-async def refresh_uptake(
-    session: AsyncSession,
-    staff_ids: Iterable[int],
-    *,
-    locked: bool = False,
-    known: Mapping[int, PersonFacts] | None = None,
-) -> None:
-    """Brings the uptake summary up to date for these people (any number; in chunks).
-
-    ``locked``: the caller already holds these people's staff rows locked in this transaction
-    (it has just written them), so they need not be locked again.
-    ``known``: the facts of people the caller has just created (their staff row and first
-    history period, and no awards yet: nothing is stored for them), not to be read back.
-    The award evaluation, which holds all but the history of the people it changes, takes
-    the steps itself (``read_refresh``, ``UptakeRefresh``).
-    """
+async def refresh_uptake(session: AsyncSession, staff_ids: Iterable[int]) -> None:
+    """Brings the uptake summary up to date for these people (any number; in chunks)."""
     ids = sorted(set(staff_ids))
     for index in range(0, len(ids), CHUNK):
-        await _refresh_chunk(session, ids[index : index + CHUNK], locked, known or {})
+        await _refresh_chunk(session, ids[index : index + CHUNK])
 
 
-def new_person_facts(
-    staff_id: int, start_date: date, end_date: date | None, cell: Cell
-) -> PersonFacts:
-    """The facts of a person just created: one period from the start, no awards yet."""
-    return PersonFacts(
-        staff_id=staff_id,
-        start_date=start_date,
-        end_date=end_date,
-        current_cell=cell,
-        periods=[Period(start_date, None, cell)],
-        awards=[],
-    )
-
-
-async def _refresh_chunk(
-    session: AsyncSession,
-    ids: Sequence[int],
-    locked: bool,
-    known: Mapping[int, PersonFacts],
-) -> None:
-    if is_postgresql(session) and not locked:
-        # Two transactions refreshing one person take turns, so each applies new - old
-        # against the other's committed result; ids in order, so they never deadlock.
+async def _refresh_chunk(session: AsyncSession, ids: Sequence[int]) -> None:
+    if is_postgresql(session):
+        # Their staff rows cannot be deleted (erased) while they are refreshed; ids in
+        # order, so that two refreshes never deadlock.
         await session.execute(
             select(StaffMember.id)
             .where(column_in(session, StaffMember.id, ids))
             .order_by(StaffMember.id)
             .with_for_update(key_share=True)
         )
-    refresh = await read_refresh(
-        session, ids, read_whole=[i for i in ids if i not in known], read_history=[]
-    )
-    refresh.work_out(known)
+    refresh = await read_refresh(session, ids)
+    refresh.work_out()
     await refresh.store(session)
 
 
-async def read_refresh(
-    session: AsyncSession,
-    ids: Sequence[int],
-    *,
-    read_whole: Sequence[int],
-    read_history: Sequence[int],
-) -> "UptakeRefresh":
-    """The first step of refreshing these people (in one chunk, locked by the caller): what
-    is stored for them, and the facts of those the caller will not hand over (``read_whole``)
-    or hands over all but their history (``read_history``). Then ``work_out`` (no database)
-    and ``store``: a caller may have the database run a write of its own meanwhile."""
-    facts = await load_facts(session, read_whole)
-    periods = await _periods(session, read_history)
-    # People just created have nothing stored yet.
-    old = await _stored_deltas(session, [*read_whole, *read_history])
-    return UptakeRefresh(ids, facts, periods, old, get_settings().uptake_programme_start)
+async def read_refresh(session: AsyncSession, ids: Sequence[int]) -> "UptakeRefresh":
+    """The first step of refreshing these people (one chunk): their facts and what is
+    stored for them. Then ``work_out`` (no database) and ``store``."""
+    facts = await load_facts(session, ids)
+    old = await _stored_deltas(session, ids)
+    return UptakeRefresh(ids, facts, old, get_settings().uptake_programme_start)
 
 
 class UptakeRefresh:
@@ -165,36 +108,21 @@ class UptakeRefresh:
     def __init__(
         self,
         ids: Sequence[int],
-        facts: dict[int, PersonFacts],
-        periods: Mapping[int, list[Period]],
+        facts: Mapping[int, PersonFacts],
         old: Mapping[int, Deltas],
         programme_start: date,
     ) -> None:
         self.ids = ids
         self._facts = facts
-        self._periods = periods
         self._old = old
         self._programme_start = programme_start
         # Each person's difference: (person, stored rows to delete, rows to insert, new - old)
         self._changes: list[tuple[int, list[dict[str, Any]], list[dict[str, Any]], Deltas]] = []
 
-    def work_out(self, known: Mapping[int, PersonFacts | AllButHistory]) -> None:
+    def work_out(self) -> None:
         """Each person's contribution from their facts, and the stored rows that differ from
         it (pure: the session is not used)."""
-        facts, periods = self._facts, self._periods
-        for staff_id in self.ids:
-            person = known.get(staff_id)
-            if isinstance(person, AllButHistory):
-                facts[staff_id] = PersonFacts(
-                    staff_id,
-                    person.start_date,
-                    person.end_date,
-                    person.current_cell,
-                    periods.get(staff_id, []),
-                    person.awards,
-                )
-            elif person is not None:
-                facts[staff_id] = person
+        facts = self._facts
         self._changes = changes = []
         for staff_id in self.ids:
             person = facts.get(staff_id)
@@ -213,20 +141,15 @@ class UptakeRefresh:
             ]
             changes.append((staff_id, outdated, rows, change))
 
-    async def store(self, session: AsyncSession, *, except_for: Iterable[int] = ()) -> None:
-        """Rewrites the stored rows that differ, and keeps new - old for the buckets; not for
-        the people ``except_for`` (whose facts turned out other than the caller handed over:
-        the caller refreshes them again)."""
-        skipped = set(except_for)
+    async def store(self, session: AsyncSession) -> None:
+        """Rewrites the stored rows that differ, and keeps new - old for the buckets."""
         pending = _pending(session)
         outdated: list[dict[str, Any]] = []
         new_rows: list[dict[str, Any]] = []
         # Deltas before the programme start are kept on the day before it (a read never asks
         # for an earlier date), so a summary holds no more than one row per cell for them.
         folded = self._programme_start - timedelta(days=1)
-        for staff_id, person_outdated, person_rows, change in self._changes:
-            if staff_id in skipped:
-                continue
+        for _, person_outdated, person_rows, change in self._changes:
             outdated += person_outdated
             new_rows += person_rows
             for (day, cell), counts in change.items():
@@ -433,7 +356,9 @@ _STORED = BuiltOnce(
 
 async def rebuild_uptake(session: AsyncSession) -> int:
     """Recomputes the whole summary from the facts (after a change of programme start, or to
-    build it for data loaded around the service); returns the number of people."""
+    build it for data loaded around the service); returns the number of people. Holds the
+    projection row (``app/uptake/projection_jobs.py``) so that the worker waits meanwhile."""
+    await session.execute(select(UptakeProjection.id).with_for_update())
     await session.execute(delete(UptakeBucket))
     await session.execute(delete(UptakePersonDelta))
     last = int(await session.scalar(select(func.max(StaffMember.id))) or 0)

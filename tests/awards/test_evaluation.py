@@ -28,10 +28,11 @@ from tests.awards.evidence import (
     feed,
     retract,
 )
+from tests.conftest import CatchUp
 
 
 async def test_a_passed_completion_grants_bronze_once_with_its_evidence_and_an_event(
-    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession, caught_up: CatchUp
 ) -> None:
     course = await add_course(session)
     completion = await add_completion(session, admin, "100001", course, on=2)
@@ -47,6 +48,8 @@ async def test_a_passed_completion_grants_bronze_once_with_its_evidence_and_an_e
     assert event["data"]["employeeNumber"] == "100001"
     assert event["data"]["level"] == "bronze"
     assert event["data"]["evidence"]["completionIds"] == [completion]
+    await session.commit()
+    await caught_up()
     held = await session.scalar(
         select(func.sum(UptakePersonDelta.bronze)).where(
             UptakePersonDelta.staff_id == await staff_id(session, "100001")
@@ -100,7 +103,7 @@ async def test_two_mentored_approvals_of_others_projects_grant_gold(
 
 
 async def test_a_retraction_revokes_bronze_and_cascades_to_silver(
-    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession, caught_up: CatchUp
 ) -> None:
     course = await add_course(session)
     completion = await add_completion(session, admin, "100001", course)
@@ -118,6 +121,8 @@ async def test_a_retraction_revokes_bronze_and_cascades_to_silver(
     assert [e["resourceId"] for e in events] == [str(bronze["id"]), str(silver["id"])]
     assert events[1]["data"]["cascadedFrom"] == bronze["id"]
     assert events[1]["data"]["reason"] == "The Bronze award it needed was revoked."
+    await session.commit()
+    await caught_up()
     held = await session.scalar(
         select(func.sum(UptakePersonDelta.bronze)).where(
             UptakePersonDelta.staff_id == await staff_id(session, "100001")
@@ -145,11 +150,11 @@ async def test_evidence_arriving_after_a_retraction_grants_a_new_award(
 
 
 async def test_the_uptake_an_evaluation_writes_from_what_it_gathered_is_what_the_facts_give(
-    admin: dict[str, str], session: AsyncSession
+    admin: dict[str, str], session: AsyncSession, caught_up: CatchUp
 ) -> None:
-    """The evaluation hands the uptake the awards it read and wrote instead of having them read
-    back; a revoked award among them (here one revoked for retracted evidence, before a new
-    grant) must still count for the days it was held."""
+    """Once the projection has caught up with the evaluations, the uptake stored for the
+    person is what the facts give; a revoked award (here one revoked for retracted evidence,
+    before a new grant) still counts for the days it was held."""
     course = await add_course(session)
     first = await add_completion(session, admin, "100001", course)
     await evaluate(session, "100001")
@@ -157,6 +162,7 @@ async def test_the_uptake_an_evaluation_writes_from_what_it_gathered_is_what_the
     await evaluate(session, "100001")
     await add_completion(session, admin, "100001", course, on=50)
     await evaluate(session, "100001")
+    await caught_up()
     person = await staff_id(session, "100001")
     stored = await _stored_deltas(session, [person])
     facts = await load_facts(session, [person])
@@ -165,12 +171,14 @@ async def test_the_uptake_an_evaluation_writes_from_what_it_gathered_is_what_the
 
 
 async def test_a_grant_another_transaction_made_first_is_counted_as_it_was_stored(
-    admin: dict[str, str], session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    admin: dict[str, str],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+    caught_up: CatchUp,
 ) -> None:
-    """The uptake is worked out while the grants are inserted, counting them as planned. When
-    the partial unique index keeps another transaction's grant instead (here one on day 30,
-    hidden from the gathering, where the plan grants on day 0), the person is counted again
-    from what is stored."""
+    """When the partial unique index keeps another transaction's grant instead of the planned
+    one (here one on day 30, hidden from the gathering, where the plan grants on day 0), the
+    person is counted from what is stored."""
     course = await add_course(session)
     await add_completion(session, admin, "100001", course)
     person = await staff_id(session, "100001")
@@ -195,6 +203,8 @@ async def test_a_grant_another_transaction_made_first_is_counted_as_it_was_store
     assert [(a["level"], a["status"]) for a in await awards_of(session, "100001")] == [
         ("bronze", "active")
     ]
+    await session.commit()
+    await caught_up()
     stored = await _stored_deltas(session, [person])
     facts = await load_facts(session, [person])
     assert len(facts[person].awards) == 1

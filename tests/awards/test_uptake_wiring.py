@@ -1,4 +1,4 @@
-"""Legacy import and revocation keep the uptake summary exact in their own transaction."""
+"""Legacy import and revocation reach the uptake summary once the projection has caught up."""
 
 import httpx
 from sqlalchemy import func, select
@@ -14,10 +14,11 @@ from tests.awards.evidence import (
     awards_of,
     evaluate,
 )
-from tests.conftest import auth
+from tests.conftest import CatchUp, auth
 
 
-async def bronze_held(session: AsyncSession, employee_number: str) -> int:
+async def bronze_held(session: AsyncSession, employee_number: str, caught_up: CatchUp) -> int:
+    await caught_up()
     held = await session.scalar(
         select(func.coalesce(func.sum(UptakePersonDelta.bronze), 0)).where(
             UptakePersonDelta.staff_id == await staff_id(session, employee_number)
@@ -28,19 +29,19 @@ async def bronze_held(session: AsyncSession, employee_number: str) -> int:
 
 
 async def test_a_legacy_award_counts_in_uptake_and_its_revocation_uncounts_it(
-    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession, caught_up: CatchUp
 ) -> None:
-    assert await bronze_held(session, "100001") == 0
+    assert await bronze_held(session, "100001", caught_up) == 0
     created = await client.post("/awards", json=legacy(), headers=auth(admin))
     assert created.status_code == 201, created.text
-    assert await bronze_held(session, "100001") == 1
+    assert await bronze_held(session, "100001", caught_up) == 1
     revoked = await client.post(
         f"/awards/{created.json()['id']}/revocation",
         json={"reason": "Recorded against the wrong person."},
         headers=auth(admin),
     )
     assert revoked.status_code == 200, revoked.text
-    assert await bronze_held(session, "100001") == 0
+    assert await bronze_held(session, "100001", caught_up) == 0
 
 
 async def test_a_legacy_bronze_with_an_approved_project_goes_on_to_silver(

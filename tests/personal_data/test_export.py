@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Table
 
 from app.models import Base
 from tests.completions.xapi_examples import send
-from tests.conftest import ClientFactory, auth, read_events
+from tests.conftest import CatchUp, ClientFactory, auth, read_events
 from tests.personal_data.conftest import (
     ATTEMPTED_BY_ACCOUNT,
     COMPLETED_BY_MBOX,
@@ -40,6 +40,9 @@ SECTION_OF_TABLE = {
 BY_RESOURCE = {"audit_records": "auditRecords", "events": "events"}
 # Tables the rule finds that are not exported, and why.
 NOT_EXPORTED = {
+    # Which people's uptake the projection is to refresh (internal ids, kept for seconds): what
+    # it refreshes them to is exported as uptakeContributions.
+    "uptake_pending": "a queue of work on figures exported as uptakeContributions",
     # Answers kept for a day so that a retried request gets the same answer: copies of what the
     # export shows from the tables above (pseudonymisation redacts them all the same).
     "idempotency_records": "copies of answers already exported",
@@ -97,7 +100,7 @@ def test_every_table_that_holds_person_identifiers_is_exported() -> None:
 
 
 async def test_the_export_holds_a_row_from_every_table_that_refers_to_them(
-    client: httpx.AsyncClient, make_client: ClientFactory, subject: Subject
+    client: httpx.AsyncClient, make_client: ClientFactory, subject: Subject, caught_up: CatchUp
 ) -> None:
     ig = await make_client(scopes=IG_SCOPES, name="information governance")
     erased = await client.post(
@@ -106,6 +109,7 @@ async def test_the_export_holds_a_row_from_every_table_that_refers_to_them(
         headers=auth(ig),
     )
     assert erased.status_code == 201, erased.text
+    await caught_up()
 
     response = await client.get(f"/staff/{subject.employee_number}/personalData", headers=auth(ig))
 

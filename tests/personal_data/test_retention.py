@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import RetentionJob, StaffPseudonymisation
 from app.personal_data import jobs
-from tests.conftest import ClientFactory, auth, read_events
+from tests.conftest import CatchUp, ClientFactory, auth, read_events
 from tests.personal_data.conftest import Subject, texts_holding
 from tests.personal_data.test_erasure import uptake_state
 from tests.security.world import FAMILY_NAME, GIVEN_NAME, WORK_EMAIL
@@ -73,10 +73,11 @@ async def test_the_sweep_pseudonymises_leavers_past_retention_and_keeps_uptake(
     make_client: ClientFactory,
     engine: AsyncEngine,
     subject: Subject,
+    caught_up: CatchUp,
 ) -> None:
     await _leavers(client, subject)
     dashboard = auth(await make_client(scopes=["uptake:read"]))
-    before = await uptake_state(client, engine, dashboard)
+    before = await uptake_state(client, engine, dashboard, caught_up)
     async with app.state.sessionmaker() as session:
         due = await jobs.due_for_pseudonymisation(session, CUTOFF)
     assert due.by_organisation == {"7A4": len(DUE) + 1}
@@ -88,7 +89,7 @@ async def test_the_sweep_pseudonymises_leavers_past_retention_and_keeps_uptake(
     assert steps[-1].finished
     assert await texts_holding(engine, [GIVEN_NAME, FAMILY_NAME, WORK_EMAIL, *DUE.values()]) == []
     assert await texts_holding(engine, ["Recent"]) != []
-    assert await uptake_state(client, engine, dashboard) == before
+    assert await uptake_state(client, engine, dashboard, caught_up) == before
     feed = auth(await make_client(scopes=["events:read"]))
     events = await read_events(client, feed, at_least=len(DUE) + 1, types="staffPseudonymised")
     assert sorted(e["resourceId"] for e in events["data"]) == sorted(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import UK
 from app.models import StaffMember
 from app.models.award import Award
-from app.uptake.summary import refresh_uptake
+from app.uptake.projection import note_changed
 from tests.conftest import auth
 from tests.staff.factories import person
 
@@ -49,7 +49,8 @@ async def grant(
     granted: date | datetime,
     revoked: date | datetime | None = None,
 ) -> None:
-    """An award row (as the awards domain would write it), then the summary refreshed."""
+    """An award row (as the awards domain would write it), noting the person's uptake as
+    changed (the projection refreshes it before the figures are read)."""
     person_id = (
         number_or_id if isinstance(number_or_id, int) else await staff_id(session, number_or_id)
     )
@@ -68,7 +69,7 @@ async def grant(
         )
     )
     await session.flush()
-    await refresh_uptake(session, [person_id])
+    await note_changed(session, [person_id])
     await session.commit()
 
 

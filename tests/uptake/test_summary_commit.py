@@ -8,6 +8,7 @@ from app.core.clock import today
 from app.models.award import Award
 from app.uptake.repository import CellFilter, totals_as_of
 from app.uptake.summary import refresh_uptake
+from tests.conftest import CatchUp
 from tests.uptake.factories import at_noon, put_person, recount, staff_id
 
 
@@ -26,9 +27,10 @@ def _by_cell(totals: dict[tuple[str, str, bool], tuple[int, ...]]) -> dict[str, 
 
 
 async def test_a_change_reaches_the_buckets_when_its_transaction_commits(
-    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession, caught_up: CatchUp
 ) -> None:
     await put_person(client, admin, "C0001", organisation="7A4", startDate="2020-01-01")
+    await caught_up()
     person_id = await staff_id(session, "C0001")
     assert _by_cell(await totals_as_of(session, today(), CellFilter())) == {"7A4": (1, 0, 0, 0)}
 
@@ -45,7 +47,7 @@ async def test_a_change_reaches_the_buckets_when_its_transaction_commits(
 
 
 async def test_a_rolled_back_change_never_reaches_the_buckets(
-    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession, caught_up: CatchUp
 ) -> None:
     await put_person(client, admin, "C0002", organisation="7A6", startDate="2020-01-01")
     person_id = await staff_id(session, "C0002")
@@ -57,4 +59,5 @@ async def test_a_rolled_back_change_never_reaches_the_buckets(
     # The next transaction of the same session commits something else.
     await put_person(client, admin, "C0003", organisation="7A6", startDate="2020-01-01")
     await session.commit()
+    await caught_up()
     assert _by_cell(await totals_as_of(session, today(), CellFilter())) == {"7A6": (2, 0, 0, 0)}
