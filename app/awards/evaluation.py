@@ -12,9 +12,10 @@ The handlers of completion and project events (``app/awards/handlers.py``) call
    (one ``UPDATE`` for all), and grants (one ``INSERT ... ON CONFLICT DO NOTHING`` on the
    partial unique index "one active award per (person, level)", so a grant another
    transaction made first is skipped, never duplicated and never an error), publish their
-   ``AwardRevoked`` / ``AwardRedated`` / ``AwardGranted`` events, and note that the uptake of
-   the people changed is to be refreshed (the projection worker does it, off the request
-   path). A grant is attained when its evidence says and granted now.
+   ``AwardRevoked`` / ``AwardRedated`` / ``AwardGranted`` events (their handlers revoke
+   credentials and note the holders for the uptake figures, which the projection worker
+   refreshes off the request path). A grant is attained when its evidence says and granted
+   now.
 """
 
 from collections.abc import Mapping, Sequence
@@ -49,7 +50,6 @@ from app.core.clock import utcnow
 from app.core.metrics import AWARDS_GRANTED, AWARDS_REVOKED, count_each_on_commit
 from app.events.bus import publish
 from app.models import Award, AwardRules
-from app.uptake.projection import note_changed
 
 # A whole batch (at most 10,000 records) in one pass: each pass runs a dozen statements
 # whatever its size, and with 2,000 a 10,000-record batch spent 0.2 s more on them.
@@ -103,12 +103,11 @@ async def evaluate_people(
     _, revocations = await _revoke(session, plans, people, now, outcome)
     changes: list[AwardEvent] = [*revocations, *await _redate(session, plans, people, now)]
     rows = _grant_rows(plans, now)
-    outcome.changed_staff_ids = changed = sorted(plans)
+    outcome.changed_staff_ids = sorted(plans)
     inserted = await _insert_grants(session, rows)
     changes += _granted(inserted, rows, people, outcome)
     _count_changes(session, changes)
     await publish(session, changes, caller=caller)
-    await note_changed(session, changed)
     return outcome
 
 
@@ -161,6 +160,7 @@ async def _revoke(
             events[revocation.award_id] = AwardRevoked(
                 award_id=revocation.award_id,
                 organisation=person.organisation,
+                staff_id=staff_id,
                 employee_number=person.employee_number,
                 level=str(revocation.level),
                 reason=reason,
@@ -216,6 +216,7 @@ async def _redate(
                 AwardRedated(
                     award_id=redating.award_id,
                     organisation=person.organisation,
+                    staff_id=staff_id,
                     employee_number=person.employee_number,
                     level=str(redating.level),
                     attained_at=redating.attained_at,
@@ -291,6 +292,7 @@ def _granted(
             AwardGranted(
                 award_id=award_id,
                 organisation=person.organisation,
+                staff_id=row["staff_id"],
                 employee_number=person.employee_number,
                 level=row["level"],
                 attained_at=row["attained_at"],

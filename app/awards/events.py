@@ -1,11 +1,14 @@
-"""What the awards domain announces: awards granted, revoked, dated again."""
+"""What the awards domain announces: awards granted, revoked, dated again.
+
+``staff_id`` (the holder) is for the handlers in the same transaction (the uptake figures'
+note of who changed), not for the feed."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from app.events.domain import ENVELOPE, OMITTED_WHEN_NONE, FeedEvent
+from app.events.domain import ENVELOPE, INTERNAL, OMITTED_WHEN_NONE, FeedEvent
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class AwardEvent(FeedEvent):
     resource_type: ClassVar[str] = "award"
     award_id: int = field(metadata=ENVELOPE)
     organisation: str | None = field(metadata=ENVELOPE)
+    staff_id: int = field(metadata=INTERNAL)
     employee_number: str
     level: str
 

@@ -21,7 +21,6 @@ from app.events.bus import publish
 from app.models import Award, AwardEvaluationJob, AwardRules
 from app.staff import repository as staff_repository
 from app.staff.resolution import people_by_employee_number
-from app.uptake.projection import note_changed
 
 
 @dataclass(frozen=True)
@@ -177,7 +176,6 @@ async def record_legacy_award(
         raise Conflict(
             f"Staff member {body.employee_number} already holds an active {body.level} award."
         ) from None
-    await note_changed(session, [member.staff_id])
     view = AwardView(award, member.employee_number, member.organisation)
     await publish(session, [award_granted_event(view)], caller=caller)
     count_on_commit(session, AWARDS_GRANTED.labels(award.level, "legacy"))
@@ -218,7 +216,6 @@ async def revoke_award(
     for above in higher:
         revoke(above.award, now, reason, "levelBelowRevoked")
     await session.flush()
-    await note_changed(session, [view.award.staff_id])
     events = [award_revoked_event(view)]
     events += [award_revoked_event(above, cascaded_from=award_id) for above in higher]
     await publish(session, events, caller=caller)
@@ -239,6 +236,7 @@ def award_granted_event(view: AwardView) -> AwardGranted:
     return AwardGranted(
         award_id=award.id,
         organisation=view.organisation,
+        staff_id=award.staff_id,
         employee_number=view.employee_number,
         level=award.level,
         attained_at=award.attained_at,
@@ -254,6 +252,7 @@ def award_revoked_event(view: AwardView, cascaded_from: int | None = None) -> Aw
     return AwardRevoked(
         award_id=award.id,
         organisation=view.organisation,
+        staff_id=award.staff_id,
         employee_number=view.employee_number,
         level=award.level,
         reason=award.revoked_reason,

@@ -1,4 +1,5 @@
-"""What the staff domain announces: records created, changed, end-dated, identities known."""
+"""What the staff domain announces: records created, changed, end-dated, identities known,
+placements changed."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -61,3 +62,12 @@ class StaffIdentified(DomainEvent):
     # The work e-mail the person had before this change: completions held back because others
     # shared it may now have a single owner.
     previous_work_email_key: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffPlacementChanged(DomainEvent):
+    """A person was created, or where they are counted (their dated history fields) or from
+    when until when (start or end date) changed: figures that count people by place and
+    period must look at them again (not on the feed)."""
+
+    staff_id: int

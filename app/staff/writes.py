@@ -1,7 +1,7 @@
 """The set-based write path for staff: one statement per step for a whole batch, with the
-dated history, the events, the completion-matching hook and the note that the uptake of the
-people changed is to be refreshed, in the same transaction. Single PUTs and PATCHes use it
-too, as a batch of one."""
+dated history and the events (feed, identities for completion matching, placements for the
+uptake figures), in the same transaction. Single PUTs and PATCHes use it too, as a batch of
+one."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,14 +19,20 @@ from app.events.bus import publish
 from app.events.domain import DomainEvent
 from app.personal_data.corrections import Correction, corrected_fields, record_corrections
 from app.staff import repository
-from app.staff.events import StaffCreated, StaffEndDated, StaffIdentified, StaffUpdated
+from app.staff.events import (
+    StaffCreated,
+    StaffEndDated,
+    StaffIdentified,
+    StaffPlacementChanged,
+    StaffUpdated,
+)
 from app.staff.fields import HISTORY_COLUMNS, HR_COLUMNS, WIRE_NAMES, StaffRow
 from app.staff.records import References, Rejection
 from app.staff.repository import StaffPeriod
-from app.uptake.projection import note_changed
 
-# What the uptake figures depend on: where a person is counted, and from when until when.
-UPTAKE_FIELDS = (*HISTORY_COLUMNS, "start_date", "end_date")
+# A person's placement: where they are counted, and from when until when. A change of any of
+# them is announced (``StaffPlacementChanged``) for the uptake figures.
+PLACEMENT_FIELDS = (*HISTORY_COLUMNS, "start_date", "end_date")
 
 # A restricted client's answer for an employee number held by a record it cannot change: it
 # never says where that record is, nor whose it is (README: "Organisation restriction").
@@ -112,7 +118,7 @@ async def apply_staff_rows(
     events: list[DomainEvent] = []
     identified: list[StaffIdentified] = []
     corrections: list[Correction] = []
-    counted: list[int] = []  # people whose place in the uptake figures may have changed
+    placed: list[StaffPlacementChanged] = []
     for row in to_write:
         number = row.employee_number
         staff_id = ids[number]
@@ -121,7 +127,7 @@ async def apply_staff_rows(
             history.append(StaffPeriod(staff_id, row.start_date, None, row))
             events.append(StaffCreated(row.organisation_ods_code, number))
             identified.append(StaffIdentified(staff_id, number, row.work_email_key))
-            counted.append(staff_id)
+            placed.append(StaffPlacementChanged(staff_id))
             if row.end_date is not None:
                 applied.end_dated += 1
             continue
@@ -131,8 +137,8 @@ async def apply_staff_rows(
             corrections.append(Correction(staff_id, corrected))
         if any(f in changed for f in HISTORY_COLUMNS):
             moved.append(staff_id)
-        if any(f in changed for f in UPTAKE_FIELDS):
-            counted.append(staff_id)
+        if any(f in changed for f in PLACEMENT_FIELDS):
+            placed.append(StaffPlacementChanged(staff_id))
         if "work_email" in changed:
             previous = existing[number].work_email
             identified.append(
@@ -150,8 +156,7 @@ async def apply_staff_rows(
             events.append(StaffEndDated(row.organisation_ods_code, number, row.end_date))
     history.extend(await _reopen_history(session, moved, to_write, ids, effective_on))
     await repository.insert_history(session, history)
-    await note_changed(session, counted)
-    await publish(session, events, caller=caller)
+    await publish(session, [*events, *placed], caller=caller)
     await record_corrections(session, caller, corrections, correction_reason)
     # Completions held for these people are matched by their handler, as the service's own.
     await publish(session, identified, caller=None)
@@ -223,12 +228,14 @@ async def write_leavers(
     for end, staff_ids in by_end.items():
         ended = await repository.end_date_staff(session, staff_ids, end)
         identities.extend(StaffIdentified(*person) for person in ended)
-    await note_changed(session, [staff_id for staff_id, _, _ in leavers])
     await publish(
         session,
         [
-            StaffEndDated(organisation, number, end, reason="absentFromFullSnapshot")
-            for _, number, end in leavers
+            *(
+                StaffEndDated(organisation, number, end, reason="absentFromFullSnapshot")
+                for _, number, end in leavers
+            ),
+            *(StaffPlacementChanged(staff_id) for staff_id, _, _ in leavers),
         ],
         caller=caller,
     )

@@ -1,8 +1,9 @@
 """The uptake summary as a projection: writers note who changed; a worker catches up.
 
 A write that may change people's place in the uptake figures (their staff record, dated
-history or awards) calls ``note_changed(session, staff_ids)`` in its own transaction: one
-row in the ``uptake_pending`` outbox per call, whatever the number of people. The worker
+history or awards) announces it on the message bus; the handler (``app/uptake/handlers.py``)
+calls ``note_changed(session, staff_ids)`` in the writer's transaction: one row in the
+``uptake_pending`` outbox per call, whatever the number of people. The worker
 (``app/uptake/projection_jobs.py``) refreshes them from the facts and deletes the rows, so
 once nothing is pending the summary equals a recount. Writers never touch the summary's
 shared rows, so they no longer queue behind one another on them.

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.awards.events import AwardRevoked
 from app.events.service import record_feed_events
 from app.models import Award
-from tests.awards.conftest import events_of, insert_award, legacy
+from tests.awards.conftest import events_of, insert_award, legacy, staff_id
 from tests.awards.evidence import add_completion, add_course, awards_of, evaluate
 from tests.conftest import ClientFactory, auth
 
@@ -149,6 +149,7 @@ async def test_an_award_revoked_meanwhile_is_not_revoked_again_nor_announced(
         revoked = AwardRevoked(
             bronze["id"],
             "7A4",
+            await staff_id(session, "100001"),
             "100001",
             "bronze",
             "Recorded against the wrong person.",

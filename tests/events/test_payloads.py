@@ -45,8 +45,10 @@ def test_a_completion_keeps_its_nulls_and_hides_the_staff_id() -> None:
 
 
 def test_a_revocation_names_the_award_it_cascaded_from_only_when_it_did() -> None:
-    own = AwardRevoked(1, "7A4", "100001", "bronze", "Wrong person.", "administrator")
-    cascaded = AwardRevoked(2, "7A4", "100001", "silver", "Wrong person.", "levelBelowRevoked", 1)
+    own = AwardRevoked(1, "7A4", 9, "100001", "bronze", "Wrong person.", "administrator")
+    cascaded = AwardRevoked(
+        2, "7A4", 9, "100001", "silver", "Wrong person.", "levelBelowRevoked", 1
+    )
     _same(
         own,
         {
@@ -63,6 +65,7 @@ def test_a_grant_carries_its_evidence_as_stored() -> None:
     event = AwardGranted(
         award_id=3,
         organisation="7A4",
+        staff_id=9,
         employee_number="100001",
         level="bronze",
         attained_at=AT,

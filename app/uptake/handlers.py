@@ -1,0 +1,31 @@
+"""The uptake projection's handler: note who changed, in the writer's transaction.
+
+Registered in ``app/bootstrap.py`` for the events that change a person's place in the figures
+(staff created, moved, redated or end-dated; awards granted, revoked or dated again). The
+bus hands it a batch of one event type, so each publish of that type writes one outbox row
+(``note_changed``) however many people it names; the worker refreshes them off the request
+path. The events are read through the protocol below, so this domain imports none of the
+publishers' modules.
+"""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.caller import Caller
+from app.uptake.projection import note_changed
+
+
+class ConcernsPerson(Protocol):
+    """An event about one person, named by staff id."""
+
+    @property
+    def staff_id(self) -> int: ...
+
+
+async def note_people_changed(
+    session: AsyncSession, events: Sequence[ConcernsPerson], caller: Caller | None
+) -> None:
+    """Notes the people of these events for the projection to refresh (one insert)."""
+    await note_changed(session, (e.staff_id for e in events))
