@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository
 from app.core.logging import get_logger
+from app.core.tasks import stop_task
 
 CHANNEL = "iqt_client_revoked"
 _HEALTH_CHECK_SECONDS = 5.0
@@ -83,9 +84,7 @@ class ActiveClients:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop_task(self._task)
             self._task = None
         self._stop_keeping()
 

@@ -23,6 +23,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.tasks import stop_task
+
 ACTIVE = ("pending", "running")
 
 Job = TypeVar("Job")
@@ -192,6 +194,4 @@ async def running(run: Coroutine[Any, Any, None], name: str) -> AsyncIterator[No
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
