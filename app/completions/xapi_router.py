@@ -24,7 +24,7 @@ from app.core.batch_bodies import read_json
 from app.core.clock import utcnow
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
-from app.core.problems import BadRequest, ProblemError
+from app.core.problems import BadRequest, MethodNotAllowed, NotFound, ProblemError
 
 router = APIRouter(tags=["xAPI"])
 
@@ -478,3 +478,26 @@ def _instant(at: datetime) -> str:
 async def get_xapi_about() -> JSONResponse:
     """xAPI About Resource: the versions supported (no authentication, as xAPI requires)."""
     return JSONResponse({"version": list(SUPPORTED_VERSIONS)})
+
+
+# The resources this LRS does not serve (README: the document resources, activities, agents).
+# Declared last, so that it only answers what no route above does.
+_UNSERVED = "Not served by this LRS: the State, Activity Profile and Agent Profile resources, "
+_UNSERVED += "/xapi/activities and /xapi/agents."
+# The methods of the resources served above, for the 405 of any other method on them.
+_SERVED_METHODS = {"statements": "GET, HEAD, POST, PUT", "about": "GET"}
+
+
+@router.api_route(
+    "/xapi/{resource:path}",
+    methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
+    include_in_schema=False,
+)
+async def unserved_xapi_resource(resource: str, version: VersionHeader = None) -> Response:
+    """Any other xAPI resource: xAPI refuses a request without a version header to every
+    resource but About with 400, so that is checked first; then 404, naming the version. A
+    method the statement or about resource does not take stays the 405 it was."""
+    if resource in _SERVED_METHODS:
+        raise MethodNotAllowed(headers={"Allow": _SERVED_METHODS[resource]})
+    answered = _answered_version(version)
+    raise NotFound(_UNSERVED, headers={VERSION_HEADER: answered})
