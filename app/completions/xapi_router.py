@@ -31,7 +31,6 @@ router = APIRouter(tags=["xAPI"])
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
-LATEST_VERSION = SUPPORTED_VERSIONS[-1]
 _STATEMENT_EXAMPLE = {
     "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
     "timestamp": "2026-11-20T14:03:00+00:00",
@@ -180,15 +179,25 @@ _WRITE_PROBLEMS = problem_responses(*AUTHENTICATED, 409, 413, 415, 422)
 MAX_STATEMENTS = 100_000
 
 
-def _answered_version(requested: str | None) -> str:
-    if requested is None or len(requested) > 20 or not VERSION.match(requested.strip()):
+def _offered(request: Request) -> list[str]:
+    """The versions this LRS speaks (IQT_XAPI_VERSIONS): 1.0.3 answers every 1.0.x."""
+    return list(request.app.state.settings.xapi_versions)
+
+
+def _answered_version(request: Request, requested: str | None) -> str:
+    offered = _offered(request)
+    answered = None
+    if requested is not None and len(requested) <= 20 and VERSION.match(requested.strip()):
+        answered = xapi.version_answered(requested.strip())
+    if answered not in offered:
+        spoken = " or ".join(f"{v[:3]}.x" for v in offered)
         raise BadRequest(
-            f"{VERSION_HEADER} must be sent, with version 1.0.x or 2.0.x.",
-            invalid_params=[(VERSION_HEADER, "Required: 1.0.x or 2.0.x.")],
+            f"{VERSION_HEADER} must be sent, with version {spoken}.",
+            invalid_params=[(VERSION_HEADER, f"Required: {spoken}.")],
             # xAPI 2.0: the refusal names the latest version this LRS answers in.
-            headers={VERSION_HEADER: LATEST_VERSION},
+            headers={VERSION_HEADER: offered[-1]},
         )
-    return xapi.version_answered(requested.strip())
+    return answered
 
 
 def _home_page(request: Request) -> str:
@@ -249,7 +258,7 @@ async def post_xapi_statements(
     """xAPI Statement Resource: one statement or an array, stored all or none; answers the
     statement ids (generated for statements sent without one). The actor names a person only
     among the staff of the client's organisations when it is limited to some."""
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     try:
         statements, parts = await _statements_body(request)
         ids = await xapi.receive_statements(
@@ -288,7 +297,7 @@ async def put_xapi_statement(
 ) -> Response:
     """xAPI Statement Resource: stores one statement under `statementId` (a repeat with the
     same content is 204 again; other content is 409)."""
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     try:
         if statement_id is None:
             raise BadRequest(
@@ -412,7 +421,7 @@ async def get_xapi_statements(
     """xAPI Statement Resource: a statement by `statementId` or `voidedStatementId`, or the
     statements a query matches (newest stored first), with a `more` link to the next page.
     HEAD answers the same status and headers without the body."""
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     params = dict(request.query_params)
     headers = {VERSION_HEADER: answered, CONSISTENT_THROUGH: _instant(utcnow())}
     try:
@@ -475,9 +484,11 @@ def _instant(at: datetime) -> str:
         **problem_responses(500),
     },
 )
-async def get_xapi_about() -> JSONResponse:
+async def get_xapi_about(request: Request) -> JSONResponse:
     """xAPI About Resource: the versions supported (no authentication, as xAPI requires)."""
-    return JSONResponse({"version": list(SUPPORTED_VERSIONS)})
+    offered = _offered(request)
+    versions = [v for v in SUPPORTED_VERSIONS if xapi.version_answered(v) in offered]
+    return JSONResponse({"version": versions})
 
 
 # The resources this LRS does not serve (README: the document resources, activities, agents).
@@ -493,11 +504,13 @@ _SERVED_METHODS = {"statements": "GET, HEAD, POST, PUT", "about": "GET"}
     methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
     include_in_schema=False,
 )
-async def unserved_xapi_resource(resource: str, version: VersionHeader = None) -> Response:
+async def unserved_xapi_resource(
+    request: Request, resource: str, version: VersionHeader = None
+) -> Response:
     """Any other xAPI resource: xAPI refuses a request without a version header to every
     resource but About with 400, so that is checked first; then 404, naming the version. A
     method the statement or about resource does not take stays the 405 it was."""
     if resource in _SERVED_METHODS:
         raise MethodNotAllowed(headers={"Allow": _SERVED_METHODS[resource]})
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     raise NotFound(_UNSERVED, headers={VERSION_HEADER: answered})
