@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -24,7 +25,7 @@ from app.core.batch_bodies import read_json
 from app.core.clock import utcnow
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
-from app.core.problems import BadRequest, MethodNotAllowed, NotFound, ProblemError
+from app.core.problems import BadRequest, NotFound, ProblemError
 
 router = APIRouter(tags=["xAPI"])
 
@@ -491,26 +492,32 @@ async def get_xapi_about(request: Request) -> JSONResponse:
     return JSONResponse({"version": versions})
 
 
+class _UnservedResource(Convertor[str]):
+    """A path under /xapi other than the resources served above: so that another method on
+    those stays the 405 naming theirs, and this route never adds its methods to their Allow."""
+
+    regex = r"(?!(?:statements|about)/?$).+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("xapi_unserved", _UnservedResource())
 # The resources this LRS does not serve (README: the document resources, activities, agents).
-# Declared last, so that it only answers what no route above does.
 _UNSERVED = "Not served by this LRS: the State, Activity Profile and Agent Profile resources, "
 _UNSERVED += "/xapi/activities and /xapi/agents."
-# The methods of the resources served above, for the 405 of any other method on them.
-_SERVED_METHODS = {"statements": "GET, HEAD, POST, PUT", "about": "GET"}
 
 
 @router.api_route(
-    "/xapi/{resource:path}",
+    "/xapi/{resource:xapi_unserved}",
     methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
     include_in_schema=False,
 )
-async def unserved_xapi_resource(
-    request: Request, resource: str, version: VersionHeader = None
-) -> Response:
+async def unserved_xapi_resource(request: Request, version: VersionHeader = None) -> Response:
     """Any other xAPI resource: xAPI refuses a request without a version header to every
-    resource but About with 400, so that is checked first; then 404, naming the version. A
-    method the statement or about resource does not take stays the 405 it was."""
-    if resource in _SERVED_METHODS:
-        raise MethodNotAllowed(headers={"Allow": _SERVED_METHODS[resource]})
+    resource but About with 400, so that is checked first; then 404, naming the version."""
     answered = _answered_version(request, version)
     raise NotFound(_UNSERVED, headers={VERSION_HEADER: answered})

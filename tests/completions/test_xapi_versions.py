@@ -103,3 +103,12 @@ def test_the_versions_setting_reads_a_list_and_refuses_others() -> None:
         Settings(xapi_versions="1.0.3,0.95")
     with pytest.raises(ValidationError):
         Settings(xapi_versions="")
+
+
+async def test_options_on_the_statements_resource_names_only_its_methods(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    """Found by the fuzzer: the route of the unserved resources added its methods to Allow."""
+    response = await client.options("/xapi/statements", headers=auth(lms) | V)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST, PUT"
