@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.convertors import Convertor, register_url_convertor
 
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
@@ -20,12 +19,12 @@ from app.completions.xapi_multipart import (
 )
 from app.completions.xapi_signatures import SIGNATURE_USAGE
 from app.completions.xapi_statements import statement_uuid
-from app.completions.xapi_validation import VERSION
+from app.completions.xapi_versions import answered_version, offered_versions
 from app.core.batch_bodies import read_json
 from app.core.clock import utcnow
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
-from app.core.problems import BadRequest, NotFound, ProblemError
+from app.core.problems import BadRequest, ProblemError
 
 router = APIRouter(tags=["xAPI"])
 
@@ -181,24 +180,11 @@ MAX_STATEMENTS = 100_000
 
 
 def _offered(request: Request) -> list[str]:
-    """The versions this LRS speaks (IQT_XAPI_VERSIONS): 1.0.3 answers every 1.0.x."""
-    return list(request.app.state.settings.xapi_versions)
+    return offered_versions(request.scope)
 
 
 def _answered_version(request: Request, requested: str | None) -> str:
-    offered = _offered(request)
-    answered = None
-    if requested is not None and len(requested) <= 20 and VERSION.match(requested.strip()):
-        answered = xapi.version_answered(requested.strip())
-    if answered not in offered:
-        spoken = " or ".join(f"{v[:3]}.x" for v in offered)
-        raise BadRequest(
-            f"{VERSION_HEADER} must be sent, with version {spoken}.",
-            invalid_params=[(VERSION_HEADER, f"Required: {spoken}.")],
-            # xAPI 2.0: the refusal names the latest version this LRS answers in.
-            headers={VERSION_HEADER: offered[-1]},
-        )
-    return answered
+    return answered_version(_offered(request), requested)
 
 
 def _home_page(request: Request) -> str:
@@ -490,34 +476,3 @@ async def get_xapi_about(request: Request) -> JSONResponse:
     offered = _offered(request)
     versions = [v for v in SUPPORTED_VERSIONS if xapi.version_answered(v) in offered]
     return JSONResponse({"version": versions})
-
-
-class _UnservedResource(Convertor[str]):
-    """A path under /xapi other than the resources served above: so that another method on
-    those stays the 405 naming theirs, and this route never adds its methods to their Allow."""
-
-    regex = r"(?!(?:statements|about)/?$).+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("xapi_unserved", _UnservedResource())
-# The resources this LRS does not serve (README: the document resources, activities, agents).
-_UNSERVED = "Not served by this LRS: the State, Activity Profile and Agent Profile resources, "
-_UNSERVED += "/xapi/activities and /xapi/agents."
-
-
-@router.api_route(
-    "/xapi/{resource:xapi_unserved}",
-    methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
-    include_in_schema=False,
-)
-async def unserved_xapi_resource(request: Request, version: VersionHeader = None) -> Response:
-    """Any other xAPI resource: xAPI refuses a request without a version header to every
-    resource but About with 400, so that is checked first; then 404, naming the version."""
-    answered = _answered_version(request, version)
-    raise NotFound(_UNSERVED, headers={VERSION_HEADER: answered})
