@@ -112,3 +112,17 @@ async def test_options_on_the_statements_resource_names_only_its_methods(
     response = await client.options("/xapi/statements", headers=auth(lms) | V)
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD, POST, PUT"
+
+
+async def test_an_alternate_request_refused_without_a_version_names_the_latest_spoken(
+    app_client: AppClient, lms: dict[str, str]
+) -> None:
+    async with app_client(xapi_versions=["1.0.3"]) as c:
+        response = await c.post(
+            "/xapi/statements?method=PUT&statementId=fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
+            data={"content": "{}"},
+            headers=auth(lms),
+        )
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "statementId"
+    assert response.headers["x-experience-api-version"] == "1.0.3"
