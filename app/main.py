@@ -16,6 +16,7 @@ from app.bootstrap import bootstrap
 from app.completions import service as completions
 from app.completions.router import router as completions_router
 from app.completions.xapi_alternate import XapiAlternateSyntaxMiddleware
+from app.completions.xapi_versions import XapiVersionMiddleware
 from app.core.clock import set_clock_skew
 from app.core.collector import settle_after_startup
 from app.core.database import create_engine, create_sessionmaker
@@ -151,7 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     figure_cache.install(app.state, settings.uptake_cache_seconds)
 
     install_problem_handlers(app)
-    # Innermost: the request an alternate-syntax request stands for is what the rest sees.
+    # Innermost: the xAPI version of a request to an /xapi resource not served (400 without);
+    # outside it, the request an alternate-syntax request stands for is what the rest sees.
+    app.add_middleware(XapiVersionMiddleware)
     app.add_middleware(XapiAlternateSyntaxMiddleware)
     app.add_middleware(RateLimitMiddleware, limiter=rate_limiter)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)

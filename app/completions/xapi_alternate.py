@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.completions.xapi_versions import offered_versions
 from app.core.problem_handlers import problem_response
 
 PREFIX = "/xapi/"
@@ -138,6 +139,12 @@ def _rewritten(scope: Scope, query: list[tuple[str, str]], body: bytes) -> tuple
     return rewritten, encoded
 
 
+def _answered(scope: Scope, requested: str) -> str:
+    """The version a refusal names: 1.0.3 for a 1.0 request when spoken, else the latest."""
+    offered = offered_versions(scope)
+    return "1.0.3" if requested.startswith("1.0") and "1.0.3" in offered else offered[-1]
+
+
 def _refusal(scope: Scope, refused: Refused) -> JSONResponse:
     requested = (_header(scope, VERSION_HEADER) or "").strip()
     return problem_response(
@@ -147,5 +154,5 @@ def _refusal(scope: Scope, refused: Refused) -> JSONResponse:
         title="Bad request",
         detail=f"{refused.name}: {refused.reason}",
         invalid_params=[(refused.name, refused.reason)],
-        headers={"X-Experience-API-Version": "1.0.3" if requested.startswith("1.0") else "2.0.0"},
+        headers={"X-Experience-API-Version": _answered(scope, requested)},
     )

@@ -19,7 +19,7 @@ from app.completions.xapi_multipart import (
 )
 from app.completions.xapi_signatures import SIGNATURE_USAGE
 from app.completions.xapi_statements import statement_uuid
-from app.completions.xapi_validation import VERSION
+from app.completions.xapi_versions import answered_version, offered_versions
 from app.core.batch_bodies import read_json
 from app.core.clock import utcnow
 from app.core.database import SessionDep
@@ -31,7 +31,6 @@ router = APIRouter(tags=["xAPI"])
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
-LATEST_VERSION = SUPPORTED_VERSIONS[-1]
 _STATEMENT_EXAMPLE = {
     "id": "fd41c918-b88b-4b20-a0a5-a4c32391aaa0",
     "timestamp": "2026-11-20T14:03:00+00:00",
@@ -180,15 +179,12 @@ _WRITE_PROBLEMS = problem_responses(*AUTHENTICATED, 409, 413, 415, 422)
 MAX_STATEMENTS = 100_000
 
 
-def _answered_version(requested: str | None) -> str:
-    if requested is None or len(requested) > 20 or not VERSION.match(requested.strip()):
-        raise BadRequest(
-            f"{VERSION_HEADER} must be sent, with version 1.0.x or 2.0.x.",
-            invalid_params=[(VERSION_HEADER, "Required: 1.0.x or 2.0.x.")],
-            # xAPI 2.0: the refusal names the latest version this LRS answers in.
-            headers={VERSION_HEADER: LATEST_VERSION},
-        )
-    return xapi.version_answered(requested.strip())
+def _offered(request: Request) -> list[str]:
+    return offered_versions(request.scope)
+
+
+def _answered_version(request: Request, requested: str | None) -> str:
+    return answered_version(_offered(request), requested)
 
 
 def _home_page(request: Request) -> str:
@@ -249,7 +245,7 @@ async def post_xapi_statements(
     """xAPI Statement Resource: one statement or an array, stored all or none; answers the
     statement ids (generated for statements sent without one). The actor names a person only
     among the staff of the client's organisations when it is limited to some."""
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     try:
         statements, parts = await _statements_body(request)
         ids = await xapi.receive_statements(
@@ -288,7 +284,7 @@ async def put_xapi_statement(
 ) -> Response:
     """xAPI Statement Resource: stores one statement under `statementId` (a repeat with the
     same content is 204 again; other content is 409)."""
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     try:
         if statement_id is None:
             raise BadRequest(
@@ -412,7 +408,7 @@ async def get_xapi_statements(
     """xAPI Statement Resource: a statement by `statementId` or `voidedStatementId`, or the
     statements a query matches (newest stored first), with a `more` link to the next page.
     HEAD answers the same status and headers without the body."""
-    answered = _answered_version(version)
+    answered = _answered_version(request, version)
     params = dict(request.query_params)
     headers = {VERSION_HEADER: answered, CONSISTENT_THROUGH: _instant(utcnow())}
     try:
@@ -475,6 +471,8 @@ def _instant(at: datetime) -> str:
         **problem_responses(500),
     },
 )
-async def get_xapi_about() -> JSONResponse:
+async def get_xapi_about(request: Request) -> JSONResponse:
     """xAPI About Resource: the versions supported (no authentication, as xAPI requires)."""
-    return JSONResponse({"version": list(SUPPORTED_VERSIONS)})
+    offered = _offered(request)
+    versions = [v for v in SUPPORTED_VERSIONS if xapi.version_answered(v) in offered]
+    return JSONResponse({"version": versions})

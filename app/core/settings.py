@@ -16,6 +16,8 @@ from app.core.quotas import parse_quota
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-change-me-0123456789"
 # The key id of IQT_TOKEN_SIGNING_KEY: IQT_TOKEN_SIGNING_KEY=S is IQT_TOKEN_SIGNING_KEYS=default:S.
 SINGLE_KEY_ID = "default"
+XapiVersion = Literal["1.0.3", "2.0.0"]
+XAPI_VERSIONS: tuple[XapiVersion, ...] = ("1.0.3", "2.0.0")
 
 
 class SigningKey(BaseModel):
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     # What a client says has happened (completedAt, grantedAt, xAPI timestamps) may be up to
     # this many seconds in the future by the service's clock; later is refused (422).
     clock_skew_seconds: float = Field(default=300, ge=0, le=86_400)
+    # The xAPI versions /xapi speaks (1.0.3 stands for 1.0.x), comma-separated; a request
+    # without a version header is refused naming the latest of them.
+    xapi_versions: Annotated[list[XapiVersion], NoDecode] = Field(
+        default_factory=lambda: list(XAPI_VERSIONS), min_length=1
+    )
 
     default_page_size: int = Field(default=100, ge=1)
     max_page_size: int = Field(default=1000, ge=1, le=10_000)  # Page.data holds at most 10,000
@@ -175,6 +182,13 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("xapi_versions", mode="before")
+    @classmethod
+    def _split_xapi_versions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return sorted({v.strip() for v in value.split(",") if v.strip()})
         return value
 
     @field_validator("public_base_url")
