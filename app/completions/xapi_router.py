@@ -230,6 +230,8 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, AttachmentP
             "headers": _VERSION_RESPONSE_HEADER,
         },
         **_WRITE_PROBLEMS,
+        # The alternate request syntax may name a method the resource does not take.
+        **problem_responses(405),
     },
     openapi_extra={
         "requestBody": _post_body(MAX_BATCH_RECORDS),

@@ -53,6 +53,12 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
         "Request body is too large",
         "The request body is larger than 10485760 bytes.",
     ),
+    405: (
+        "The method is not one this resource takes.",
+        "method-not-allowed",
+        "Method not allowed",
+        "DELETE is not allowed on /xapi/statements.",
+    ),
     415: (
         "Unsupported request media type.",
         "unsupported-media-type",
