@@ -22,7 +22,8 @@ class StaffCreated(FeedEvent):
 
 @dataclass(frozen=True)
 class StaffUpdated(FeedEvent):
-    """``changed``: the wire names of the fields that changed (the end date aside)."""
+    """``changed``: the wire names of the fields that changed (a new end date is
+    ``StaffEndDated``; a cleared one is named here)."""
 
     feed_type: ClassVar[str] = "staffUpdated"
     resource_type: ClassVar[str] = "staff"

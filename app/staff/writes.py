@@ -148,7 +148,9 @@ async def apply_staff_rows(
             )
         elif "end_date" in changed:  # a leaver no longer shares an e-mail from their end date
             identified.append(StaffIdentified(staff_id, number, row.work_email_key))
-        other = [WIRE_NAMES[f] for f in changed if f != "end_date"]
+        # A new end date is announced as ``staffEndDated``; a cleared one (a leaver taken
+        # back) as a change like any other.
+        other = [WIRE_NAMES[f] for f in changed if f != "end_date" or row.end_date is None]
         if other:
             events.append(StaffUpdated(row.organisation_ods_code, number, tuple(other)))
         if "end_date" in changed and row.end_date is not None:

@@ -308,3 +308,25 @@ async def test_a_patch_removing_board_membership_leaves_it_false(
     document = (await client.get("/openapi.json")).json()
     declared = document["components"]["schemas"]["StaffPatch"]
     assert jsonschema_rs.validator_for(declared).is_valid(removed)
+
+
+async def test_a_leaver_taken_back_is_announced_on_the_feed(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """A consumer that saw ``staffEndDated`` must learn that the end date was cleared."""
+    await client.put("/staff/100001", json=person(), headers=auth(admin))
+    left = await client.patch("/staff/100001", json={"endDate": "2024-03-31"}, headers=auth(admin))
+    assert left.json()["active"] is False
+    back = await client.patch("/staff/100001", json={"endDate": None}, headers=auth(admin))
+    assert back.status_code == 200, back.text
+    assert back.json()["active"] is True
+    types = {"staffCreated", "staffUpdated", "staffEndDated"}
+    assert await settled_event_types(client, admin, types) == [
+        "staffCreated",
+        "staffEndDated",
+        "staffUpdated",
+    ]
+    feed = (await client.get("/events?limit=1000", headers=auth(admin))).json()["data"]
+    updated = [e for e in feed if e["type"] == "staffUpdated"]
+    assert updated[-1]["resourceId"] == "100001"
+    assert updated[-1]["data"]["changed"] == ["endDate"]
