@@ -19,7 +19,7 @@ The handlers of completion and project events (``app/awards/handlers.py``) call
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,7 +63,6 @@ EVIDENCE_RETRACTED_REASON = (
 class EvaluationOutcome:
     granted: int = 0
     revoked: int = 0
-    changed_staff_ids: list[int] = field(default_factory=list)
 
 
 async def evaluate_awards(
@@ -103,7 +102,6 @@ async def evaluate_people(
     _, revocations = await _revoke(session, plans, people, now, outcome)
     changes: list[AwardEvent] = [*revocations, *await _redate(session, plans, people, now)]
     rows = _grant_rows(plans, now)
-    outcome.changed_staff_ids = sorted(plans)
     inserted = await _insert_grants(session, rows)
     changes += _granted(inserted, rows, people, outcome)
     _count_changes(session, changes)
