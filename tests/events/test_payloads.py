@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 from app.awards.events import AwardEvidence, AwardGranted, AwardRevoked
 from app.completions.events import CompletionRecorded
-from app.events.domain import payload
+from app.events.domain import FeedEvent, payload
+from app.events.service import EVENT_TYPES
 from app.projects.events import ProjectApproved, TeamMember
 from app.staff.events import StaffEndDated
 
@@ -109,3 +110,24 @@ def test_an_approval_lists_the_team_without_their_staff_ids() -> None:
             ],
         },
     )
+
+
+def _feed_event_classes() -> dict[str, type[FeedEvent]]:
+    import app.main  # noqa: F401 - every domain, and so every event class, imported
+
+    found: dict[str, type[FeedEvent]] = {}
+    waiting: list[type[FeedEvent]] = [FeedEvent]
+    while waiting:
+        for sub in waiting.pop().__subclasses__():
+            waiting.append(sub)
+            if "feed_type" not in vars(sub):
+                continue  # a base of several (AwardEvent)
+            assert sub.feed_type not in found, f"{sub.feed_type} is declared twice"
+            found[sub.feed_type] = sub
+    return found
+
+
+def test_the_feed_types_clients_may_ask_for_are_the_declared_event_classes() -> None:
+    """``/events?types=`` accepts EVENT_TYPES: an event class left out of it would fail when
+    written, and a name with no class would be accepted but never appear."""
+    assert sorted(_feed_event_classes()) == sorted(EVENT_TYPES)
