@@ -23,6 +23,7 @@ from app.completions.xapi_documents import (
     Preconditions,
 )
 from app.completions.xapi_router import VERSION_HEADER, VersionHeader
+from app.completions.xapi_validation import IRI
 from app.completions.xapi_versions import answered_version, offered_versions
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
@@ -37,6 +38,9 @@ _AGENT = (
 )
 _DOCUMENT = {"bookmark": "page-4", "progress": {"score": 0.5}}
 _TEXT = {"type": "string", "maxLength": 2000}
+_ID = {"type": "string", "minLength": 1, "maxLength": 2000}
+# What app/completions/xapi_validation.py takes for an IRI.
+_IRI = {"type": "string", "pattern": IRI.pattern, "maxLength": 2000}
 
 
 def _query(
@@ -54,7 +58,7 @@ def _query(
 
 def _activity(required: bool = True) -> dict[str, Any]:
     return _query(
-        "activityId", "The activity's id (an IRI).", _TEXT, _ACTIVITY_ID, required=required
+        "activityId", "The activity's id (an IRI).", _IRI, _ACTIVITY_ID, required=required
     )
 
 
@@ -90,7 +94,8 @@ _VERSION = {
     "schema": {"type": "string", "pattern": r"^(1\.0|2\.0)(\.\d+)?$", "maxLength": 20},
     "example": "1.0.3",
 }
-_ETAG_SCHEMA = {"type": "string", "maxLength": 2000}
+MAX_ETAGS_LENGTH = 2000
+_ETAG_SCHEMA = {"type": "string", "maxLength": MAX_ETAGS_LENGTH}
 _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -157,10 +162,11 @@ def _versioned(answered: str) -> Iterator[dict[str, str]]:
 
 
 def _preconditions(request: Request) -> Preconditions:
-    return Preconditions(
-        if_match=request.headers.get("if-match"),
-        if_none_match=request.headers.get("if-none-match"),
-    )
+    sent = {name: request.headers.get(name) for name in ("If-Match", "If-None-Match")}
+    for name, value in sent.items():
+        if value is not None and len(value) > MAX_ETAGS_LENGTH:
+            raise xapi_documents.refused(name, f"At most {MAX_ETAGS_LENGTH} characters.")
+    return Preconditions(if_match=sent["If-Match"], if_none_match=sent["If-None-Match"])
 
 
 def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[Any]) -> None:
@@ -170,7 +176,7 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
         kind.id_parameter,
         f"The document's id. {'GET' if kind is not STATE else 'GET and DELETE'} without it: "
         "all of them (GET: their ids).",
-        _TEXT,
+        _ID,
         "bookmark",
         required=False,
     )

@@ -119,8 +119,9 @@ def _since(params: Mapping[str, str]) -> datetime | None:
         return None
     try:
         return parse_timestamp(params["since"], "", "since")
-    except Malformed:
-        raise refused("since", "An ISO 8601 timestamp, with its offset.") from None
+    except Malformed as exc:  # not a timestamp, or outside the plausible range: say which
+        reason = exc.invalid_params[0][1] if exc.invalid_params else "An ISO 8601 timestamp."
+        raise refused("since", reason) from None
 
 
 def _scope(kind: Kind, caller: Caller, params: Mapping[str, str], version: str) -> DocumentScope:

@@ -314,3 +314,13 @@ async def test_a_change_between_read_and_write_is_a_409_to_retry_not_a_lost_upda
     assert response.status_code == 409
     assert response.json()["type"].endswith("concurrent-change")
     assert response.headers["retry-after"]
+
+
+async def test_an_over_long_precondition_is_400_naming_it(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    """Found by the fuzzer: an If-None-Match over its documented maxLength was taken."""
+    too_long = headers(lrs_client, **{"If-None-Match": "0" * 2001})
+    response = await client.put(STATE, params=state(), json={}, headers=too_long)
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "If-None-Match"
