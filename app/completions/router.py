@@ -19,6 +19,7 @@ from app.completions.schemas import (
     MatchStatus,
     RetractionIn,
 )
+from app.completions.xapi_document_router import router as xapi_document_router
 from app.completions.xapi_router import router as xapi_router
 from app.core.batch_bodies import batch_format, batch_request_body
 from app.core.collector import collections_paused
@@ -255,5 +256,5 @@ async def post_completion_batch(
 
 router = APIRouter()
 # The busiest routes first (see create_app).
-for _router in (completions_router, xapi_router, courses_router):
+for _router in (completions_router, xapi_router, xapi_document_router, courses_router):
     router.include_router(_router)

@@ -15,7 +15,8 @@ from app.core.problem_handlers import problem_response
 
 PREFIX = "/xapi/"
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
-# The methods the xAPI resources served here take; any other is routing's to answer (405).
+# The methods the alternate syntax is checked on: any other (DELETE too: an alternate request is
+# a POST) is routing's to answer (405 on statements; a DELETE of a document ignores ``method``).
 RESOURCE_METHODS = ("GET", "HEAD", "PUT", "POST")
 FORM = "application/x-www-form-urlencoded"
 VERSION_HEADER = "x-experience-api-version"

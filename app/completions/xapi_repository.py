@@ -304,3 +304,26 @@ __all__ = [
     "void",
     "voiding_statements",
 ]
+
+
+async def statements_naming_activity(
+    session: AsyncSession, reader: Reader, activity_id: str, limit: int
+) -> list[dict[str, Any]]:
+    """The latest ``limit`` statements (not voided) the reader may read that name this
+    activity anywhere, oldest first."""
+    query = (
+        select(XapiStatement.statement)
+        .join(XapiStatementLink, XapiStatementLink.statement_pk == XapiStatement.id)
+        .where(
+            XapiStatementLink.kind == "activity",
+            XapiStatementLink.key == activity_id,
+            XapiStatement.voided.is_(False),
+        )
+        .order_by(XapiStatement.id.desc())
+        .limit(limit)
+    )
+    readable = _readable(reader)
+    if readable is not None:
+        query = query.where(readable)
+    rows = list(await session.scalars(query))
+    return rows[::-1]

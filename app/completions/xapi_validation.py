@@ -406,3 +406,9 @@ class _Check:
 def validate_statement(raw: dict[str, Any], where: str, version: str) -> None:
     """Raises Malformed, naming the first property that breaks a rule of the specification."""
     _Check(where, version).statement(raw)
+
+
+def validate_agent(value: Any, name: str, version: str) -> None:
+    """An agent parameter of the document, agents and statement resources: an Agent or a
+    Group, as a statement's actor is checked (Malformed naming the path under ``name``)."""
+    _Check("", version).actor(value, name)

@@ -1,7 +1,8 @@
 """xAPI version negotiation: which version a request is answered in, among those this LRS
 speaks (IQT_XAPI_VERSIONS), and the 400 for a request without one, on every ``/xapi`` path but
-About: also on the resources not served here (activities, agents, the document resources),
-whose 404 would otherwise come first (xAPI Communication 2.8 and 3.3)."""
+About (xAPI Communication 2.8 and 3.3): the resources served check it themselves, after
+authentication; this middleware checks it on the paths not served, whose 404 would otherwise
+come first."""
 
 from collections.abc import Sequence
 
@@ -15,8 +16,17 @@ from app.core.problems import BadRequest
 
 VERSION_HEADER = "X-Experience-API-Version"
 PREFIX = "/xapi/"
-# Served by app/completions/xapi_router.py, which checks the version itself (after auth).
-SERVED = ("/xapi/statements", "/xapi/about")
+# Served by app/completions/xapi_router.py and xapi_document_router.py, which check the version
+# themselves (after auth).
+SERVED = (
+    "/xapi/statements",
+    "/xapi/about",
+    "/xapi/activities",
+    "/xapi/activities/state",
+    "/xapi/activities/profile",
+    "/xapi/agents",
+    "/xapi/agents/profile",
+)
 
 
 def offered_versions(scope: Scope) -> list[str]:

@@ -28,6 +28,7 @@ from app.models.uptake import (
     UptakeProjection,
 )
 from app.models.xapi_attachment import XapiAttachment
+from app.models.xapi_document import XapiDocument
 from app.models.xapi_statement import XapiStatement, XapiStatementLink
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "UptakePersonDelta",
     "UptakeProjection",
     "XapiAttachment",
+    "XapiDocument",
     "XapiStatement",
     "XapiStatementLink",
 ]

@@ -10,17 +10,19 @@ from app.core.settings import Settings
 from tests.completions.xapi_examples import ACCOUNT, V, statement
 from tests.conftest import AppClient, auth
 
-UNSERVED = [
+# Served (checked after authentication) or not (checked first, before routing's 404).
+VERSIONED = [
     "/xapi/activities",
     "/xapi/activities/profile",
     "/xapi/activities/state",
     "/xapi/agents",
     "/xapi/agents/profile",
+    "/xapi/no-such-resource",
 ]
 
 
-@pytest.mark.parametrize("path", UNSERVED)
-async def test_an_unserved_resource_without_a_version_is_400(
+@pytest.mark.parametrize("path", VERSIONED)
+async def test_a_resource_but_about_without_a_version_is_400(
     client: httpx.AsyncClient, lms: dict[str, str], path: str
 ) -> None:
     response = await client.get(path, headers=auth(lms))
@@ -33,7 +35,7 @@ async def test_an_unserved_resource_without_a_version_is_400(
 async def test_an_unserved_resource_with_a_version_is_404_naming_it(
     client: httpx.AsyncClient, lms: dict[str, str], method: str
 ) -> None:
-    response = await client.request(method, "/xapi/activities/state", headers=auth(lms) | V)
+    response = await client.request(method, "/xapi/no-such-resource", headers=auth(lms) | V)
     assert response.status_code == 404
     assert response.headers["x-experience-api-version"] == "1.0.3"
     if method != "HEAD":

@@ -83,6 +83,9 @@ BEYOND_THE_SCHEMA = {
     ("bad-request", "agent"),
     ("bad-request", "statementId"),
     ("bad-request", "voidedStatementId"),
+    # xAPI 1.0.x: a PUT of a profile document sends If-Match or If-None-Match (one of two
+    # headers, in one version).
+    ("bad-request", "If-Match"),
     # xAPI accounts: the home page configured for the calling client.
     ("bad-request", "actor.account.homePage"),
     # Uptake dates start at IQT_UPTAKE_PROGRAMME_START, which is configuration.

@@ -1,0 +1,326 @@
+"""The xAPI document resources (State, Activity Profile, Agent Profile): documents stored as
+sent, JSON merge on POST, ETag concurrency as each version asks, validation naming the
+parameter, and each client's documents its own."""
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from app.completions import xapi_document_repository
+from app.models import XapiDocument
+from tests.completions.factories import COMPLETION_SCOPES
+from tests.completions.xapi_examples import V
+from tests.conftest import ClientFactory, auth
+
+STATE = "/xapi/activities/state"
+ACTIVITY_PROFILE = "/xapi/activities/profile"
+AGENT_PROFILE = "/xapi/agents/profile"
+ACTIVITY = "http://www.example.com/activityId/hashset"
+AGENT = {"objectType": "Agent", "account": {"homePage": "http://www.example.com", "name": "1"}}
+V2 = {"X-Experience-API-Version": "2.0.0"}
+
+
+def state(**overrides: Any) -> dict[str, str]:
+    params = {"activityId": ACTIVITY, "agent": json.dumps(AGENT), "stateId": "bookmark"}
+    params.update(overrides)
+    return params
+
+
+def headers(creds: dict[str, str], version: dict[str, str] = V, **extra: str) -> dict[str, str]:
+    return {**auth(creds), **version, **extra}
+
+
+@pytest.fixture
+async def lrs_client(make_client: ClientFactory) -> dict[str, str]:
+    return await make_client(scopes=COMPLETION_SCOPES, name="LMS")
+
+
+async def test_a_state_is_stored_and_answered_as_sent_with_etag_and_last_modified(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    sent = b"\x00binary bookmark\xff"
+    put = await client.put(
+        STATE,
+        params=state(),
+        content=sent,
+        headers=headers(lrs_client, **{"Content-Type": "application/octet-stream"}),
+    )
+    assert put.status_code == 204, put.text
+    got = await client.get(STATE, params=state(), headers=headers(lrs_client))
+    assert got.status_code == 200
+    assert got.content == sent
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["etag"] == f'"{hashlib.sha1(sent).hexdigest()}"'  # noqa: S324
+    assert got.headers["last-modified"].endswith("GMT")
+    assert got.headers["x-experience-api-version"] == "1.0.3"
+    head = await client.head(STATE, params=state(), headers=headers(lrs_client))
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    missing = await client.get(STATE, params=state(stateId="other"), headers=headers(lrs_client))
+    assert missing.status_code == 404
+
+
+async def test_state_ids_are_listed_since_a_time_and_deleted_all_at_once(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    for state_id in ("a", "b"):
+        response = await client.put(
+            STATE, params=state(stateId=state_id), json={"n": 1}, headers=headers(lrs_client)
+        )
+        assert response.status_code == 204
+    registered = state(stateId="c", registration="3d1bc5f2-9e8a-4b0e-9a8e-0f4a0c8f3f61")
+    await client.put(STATE, params=registered, json={}, headers=headers(lrs_client))
+    scope = {k: v for k, v in state().items() if k != "stateId"}
+    listed = await client.get(STATE, params=scope, headers=headers(lrs_client))
+    assert listed.status_code == 200
+    assert sorted(listed.json()) == ["a", "b"]
+    later = await client.get(
+        STATE,
+        params={**scope, "since": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
+        headers=headers(lrs_client),
+    )
+    assert later.json() == []
+    deleted = await client.delete(STATE, params=scope, headers=headers(lrs_client))
+    assert deleted.status_code == 204
+    assert (await client.get(STATE, params=scope, headers=headers(lrs_client))).json() == []
+    still = await client.get(STATE, params=registered, headers=headers(lrs_client))
+    assert still.status_code == 200
+
+
+async def test_post_merges_json_objects_one_level_deep(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    first = {"car": "Honda", "location": {"name": "A", "floor": 1}}
+    await client.post(STATE, params=state(), json=first, headers=headers(lrs_client))
+    response = await client.post(
+        STATE,
+        params=state(),
+        json={"type": "Civic", "location": {"name": "B"}},
+        headers=headers(lrs_client),
+    )
+    assert response.status_code == 204
+    got = await client.get(STATE, params=state(), headers=headers(lrs_client))
+    assert got.json() == {"car": "Honda", "type": "Civic", "location": {"name": "B"}}
+
+
+@pytest.mark.parametrize(
+    ("stored", "stored_type", "posted", "posted_type"),
+    [
+        (b'{"a": 1}', "application/json", b"abc", "text/plain"),
+        (b"/ asdf /", "application/octet-stream", b'{"b": 2}', "application/json"),
+        (b'{"a": 1}', "application/json", b'{"b": 2}{', "application/json"),
+        (b'{"a": 1}', "application/json", b"[1, 2]", "application/json"),
+    ],
+)
+async def test_post_refuses_to_merge_what_is_not_a_json_object_and_keeps_the_document(
+    client: httpx.AsyncClient,
+    lrs_client: dict[str, str],
+    stored: bytes,
+    stored_type: str,
+    posted: bytes,
+    posted_type: str,
+) -> None:
+    await client.put(
+        STATE,
+        params=state(),
+        content=stored,
+        headers=headers(lrs_client, **{"Content-Type": stored_type}),
+    )
+    response = await client.post(
+        STATE,
+        params=state(),
+        content=posted,
+        headers=headers(lrs_client, **{"Content-Type": posted_type}),
+    )
+    assert response.status_code == 400, response.text
+    assert (await client.get(STATE, params=state(), headers=headers(lrs_client))).content == stored
+
+
+async def test_profiles_need_a_precondition_to_put_in_1_0_and_to_replace_in_both_versions(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    params = {"activityId": ACTIVITY, "profileId": "p1"}
+    bare = await client.put(
+        ACTIVITY_PROFILE, params=params, json={"a": 1}, headers=headers(lrs_client)
+    )
+    assert bare.status_code == 400
+    assert bare.json()["invalidParams"][0]["name"] == "If-Match"
+    new = headers(lrs_client, **{"If-None-Match": "*"})
+    assert (
+        await client.put(ACTIVITY_PROFILE, params=params, json={"a": 1}, headers=new)
+    ).status_code == 204
+    assert (
+        await client.put(ACTIVITY_PROFILE, params=params, json={"a": 2}, headers=new)
+    ).status_code == 412
+    replace = await client.put(
+        ACTIVITY_PROFILE, params=params, json={"a": 3}, headers=headers(lrs_client)
+    )
+    assert replace.status_code == 409
+    replace_v2 = await client.put(
+        ACTIVITY_PROFILE, params=params, json={"a": 3}, headers=headers(lrs_client, V2)
+    )
+    assert replace_v2.status_code == 409
+    got = await client.get(ACTIVITY_PROFILE, params=params, headers=headers(lrs_client))
+    assert got.json() == {"a": 1}
+    etag = got.headers["etag"]
+    wrong = headers(lrs_client, **{"If-Match": '"1111111111111111111111111111111111111111"'})
+    assert (
+        await client.put(ACTIVITY_PROFILE, params=params, json={"a": 4}, headers=wrong)
+    ).status_code == 412
+    assert (await client.delete(ACTIVITY_PROFILE, params=params, headers=wrong)).status_code == 412
+    assert (
+        await client.post(ACTIVITY_PROFILE, params=params, json={"b": 1}, headers=wrong)
+    ).status_code == 412
+    right = headers(lrs_client, **{"If-Match": etag})
+    assert (
+        await client.put(ACTIVITY_PROFILE, params=params, json={"a": 5}, headers=right)
+    ).status_code == 204
+    assert (
+        await client.get(ACTIVITY_PROFILE, params=params, headers=headers(lrs_client))
+    ).json() == {"a": 5}
+    # The ETag read before the change no longer matches.
+    assert (await client.delete(ACTIVITY_PROFILE, params=params, headers=right)).status_code == 412
+
+
+async def test_2_0_stores_a_new_profile_without_a_precondition_and_guards_states(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    params = {"agent": json.dumps(AGENT), "profileId": "p1"}
+    new = await client.put(
+        AGENT_PROFILE, params=params, json={"a": 1}, headers=headers(lrs_client, V2)
+    )
+    assert new.status_code == 204
+    await client.put(STATE, params=state(), json={"a": 1}, headers=headers(lrs_client))
+    # xAPI 1.0.x overwrites a state without a precondition; 2.0 wants one.
+    v1 = await client.put(STATE, params=state(), json={"a": 2}, headers=headers(lrs_client))
+    assert v1.status_code == 204
+    v2 = await client.put(STATE, params=state(), json={"a": 3}, headers=headers(lrs_client, V2))
+    assert v2.status_code == 409
+    assert (await client.get(STATE, params=state(), headers=headers(lrs_client))).json() == {"a": 2}
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({k: v for k, v in state().items() if k != "activityId"}, "activityId"),
+        ({k: v for k, v in state().items() if k != "agent"}, "agent"),
+        (state(agent="{not json"), "agent"),
+        (state(agent=json.dumps({"objectType": "Agent", "name": "No identifier"})), "agent"),
+        (state(agent=json.dumps({"mbox": "not-a-mailto"})), "agent.mbox"),
+        (state(registration="true"), "registration"),
+        ({k: v for k, v in state().items() if k != "stateId"}, "stateId"),
+    ],
+)
+async def test_bad_or_missing_parameters_are_400_naming_them(
+    client: httpx.AsyncClient, lrs_client: dict[str, str], params: dict[str, str], named: str
+) -> None:
+    response = await client.put(STATE, params=params, json={"a": 1}, headers=headers(lrs_client))
+    assert response.status_code == 400, response.text
+    assert response.json()["invalidParams"][0]["name"] == named
+
+
+async def test_a_bad_since_and_a_missing_version_are_400(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    scope = {"activityId": ACTIVITY, "since": "yesterday"}
+    response = await client.get(ACTIVITY_PROFILE, params=scope, headers=headers(lrs_client))
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "since"
+    assert response.headers["x-experience-api-version"] == "1.0.3"
+    unversioned = await client.get(STATE, params=state(), headers=auth(lrs_client))
+    assert unversioned.status_code == 400
+    assert unversioned.json()["invalidParams"][0]["name"] == "X-Experience-API-Version"
+
+
+async def test_another_client_can_neither_read_nor_change_nor_delete_a_document(
+    client: httpx.AsyncClient, lrs_client: dict[str, str], make_client: ClientFactory
+) -> None:
+    outsider = await make_client(scopes=COMPLETION_SCOPES, name="another platform")
+    params = {"agent": json.dumps(AGENT), "profileId": "p1"}
+    mine = headers(lrs_client, **{"If-None-Match": "*"})
+    await client.put(AGENT_PROFILE, params=params, json={"mine": True}, headers=mine)
+    read = await client.get(AGENT_PROFILE, params=params, headers=headers(outsider))
+    assert read.status_code == 404
+    listed = await client.get(
+        AGENT_PROFILE, params={"agent": params["agent"]}, headers=headers(outsider)
+    )
+    assert listed.json() == []
+    # Its PUT and POST create its own document; its DELETE deletes nothing of ours.
+    theirs = headers(outsider, **{"If-None-Match": "*"})
+    assert (
+        await client.put(AGENT_PROFILE, params=params, json={"theirs": 1}, headers=theirs)
+    ).status_code == 204
+    assert (
+        await client.post(AGENT_PROFILE, params=params, json={"more": 1}, headers=headers(outsider))
+    ).status_code == 204
+    assert (
+        await client.delete(AGENT_PROFILE, params=params, headers=headers(outsider))
+    ).status_code == 204
+    got = await client.get(AGENT_PROFILE, params=params, headers=headers(lrs_client))
+    assert got.json() == {"mine": True}
+
+
+async def test_writing_needs_completions_write(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    reader = await make_client(scopes=["completions:read"], name="dashboard")
+    response = await client.put(STATE, params=state(), json={}, headers=headers(reader))
+    assert response.status_code == 403
+    assert (await client.get(STATE, params=state(), headers=headers(reader))).status_code == 404
+    assert (await client.get(STATE, params=state())).status_code in (400, 401)
+
+
+async def test_the_alternate_request_syntax_stores_and_reads_a_state(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    form = {**state(), **auth(lrs_client), **V, "content": json.dumps({"via": "form"})}
+    put = await client.post(
+        STATE + "?method=PUT",
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert put.status_code == 204, put.text
+    form = {**state(), **auth(lrs_client), **V}
+    got = await client.post(
+        STATE + "?method=GET",
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert got.json() == {"via": "form"}
+
+
+async def test_a_change_between_read_and_write_is_a_409_to_retry_not_a_lost_update(
+    client: httpx.AsyncClient, lrs_client: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two merges at once: the second to write finds the document changed since it read it."""
+    await client.post(STATE, params=state(), json={"a": 1}, headers=headers(lrs_client))
+    real = xapi_document_repository.get_document
+
+    async def read_then_changed(*args: Any) -> Any:
+        found = await real(*args)
+        session = args[0]
+        await session.execute(update(XapiDocument).values(content=b'{"b": 2}', etag="0" * 40))
+        return found
+
+    monkeypatch.setattr(xapi_document_repository, "get_document", read_then_changed)
+    response = await client.post(STATE, params=state(), json={"c": 3}, headers=headers(lrs_client))
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("concurrent-change")
+    assert response.headers["retry-after"]
+
+
+async def test_an_over_long_precondition_is_400_naming_it(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    """Found by the fuzzer: an If-None-Match over its documented maxLength was taken."""
+    too_long = headers(lrs_client, **{"If-None-Match": "0" * 2001})
+    response = await client.put(STATE, params=state(), json={}, headers=too_long)
+    assert response.status_code == 400
+    assert response.json()["invalidParams"][0]["name"] == "If-None-Match"
