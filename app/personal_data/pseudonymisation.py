@@ -135,6 +135,7 @@ async def pseudonymise(session: AsyncSession, member: StaffMember, origin: Origi
         if changed:
             await repository.rewrite_texts(session, row, changed)
     await _pseudonymise_statements(session, footprint, member, redaction)
+    await repository.forget_documents(session, footprint)
     await repository.forget_identifiers(session, footprint, pseudonym_of(member))
     now = utcnow()
     session.add(

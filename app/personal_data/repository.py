@@ -1,5 +1,6 @@
 """Queries for one person's data wherever it is held, and the updates that pseudonymise it."""
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from app.models import (
     StaffPseudonymisation,
     StaffSnapshotMember,
     UptakePersonDelta,
+    XapiDocument,
     XapiStatement,
     XapiStatementLink,
 )
@@ -330,6 +332,15 @@ async def export_sections(session: AsyncSession, footprint: Footprint) -> dict[s
             IssuedCredential.award_id.in_(footprint.award_ids),
             order=IssuedCredential.id,
         ),
+        "xapiDocuments": [
+            {**document, "content": base64.b64encode(document["content"]).decode()}
+            for document in await _records(
+                session,
+                XapiDocument.__table__,
+                XapiDocument.agent_key.in_(footprint.agent_keys),
+                order=XapiDocument.id,
+            )
+        ],
     }
 
 
@@ -441,6 +452,15 @@ def pseudonymised_values(pseudonym: str) -> dict[str, str | None]:
             values[f.column] = f.pseudonymised(pseudonym)
             values.update(dict.fromkeys(f.derived))
     return values
+
+
+async def forget_documents(session: AsyncSession, footprint: Footprint) -> None:
+    """Deletes the xAPI State and Agent Profile documents kept about the person as an agent:
+    a platform's working data (bookmarks, preferences), not evidence of anything."""
+    if footprint.agent_keys:
+        await session.execute(
+            delete(XapiDocument).where(XapiDocument.agent_key.in_(footprint.agent_keys))
+        )
 
 
 async def forget_identifiers(session: AsyncSession, footprint: Footprint, pseudonym: str) -> None:

@@ -48,10 +48,11 @@ async def export_personal_data(
     ] = False,
 ) -> PersonalDataExport:
     """The staff record and its history, completions and the xAPI statements naming them or
-    making those completions, projects and roles, reviews given, awards with evidence,
-    corrections, erasure requests, audit records of who read or changed their data and the
-    events naming them, with the purposes and the retention rule, as one document (UK GDPR
-    article 15). Every export is audited and announced (`personalDataExported`)."""
+    making those completions, the xAPI documents kept about them, projects and roles, reviews
+    given, awards with evidence, corrections, erasure requests, audit records of who read or
+    changed their data and the events naming them, with the purposes and the retention rule,
+    as one document (UK GDPR article 15). Every export is audited and announced
+    (`personalDataExported`)."""
     export = await service.export_personal_data(
         session, caller, request.app.state.settings, employee_number
     )
@@ -71,6 +72,7 @@ async def export_personal_data(
         history=export.sections["history"],
         completions=export.sections["completions"],
         xapi_statements=export.sections["xapiStatements"],
+        xapi_documents=export.sections["xapiDocuments"],
         projects=export.sections["projects"],
         reviews_given=export.sections["reviewsGiven"],
         awards=export.sections["awards"],

@@ -49,6 +49,11 @@ class PersonalDataExport(ApiModel):
         "e-mail, its SHA-1, or their employee number as an account), those that made their "
         "completions, and statements referring to these (a voiding statement, say)."
     )
+    xapi_documents: Rows = Field(
+        description="xAPI State and Agent Profile documents e-learning platforms keep about "
+        "them as an agent (`agentKey`), their `content` base64-encoded as stored. Erasure and "
+        "pseudonymisation delete them."
+    )
     projects: Rows = Field(description="Improvement projects they are on, with their role.")
     reviews_given: Rows
     awards: Rows = Field(description="Awards with their evidence.")

@@ -1,6 +1,7 @@
 """A person the service holds data about in every way it can, named in free text too."""
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import ApiClient, Base
 from tests.completions.factories import BRONZE_ACTIVITY
-from tests.completions.xapi_examples import HOME_PAGE, send
+from tests.completions.xapi_examples import HOME_PAGE, V, send
 from tests.conftest import ClientFactory, auth
 from tests.projects.factories import LEAD, REVIEWER, project, review, team
 from tests.security.world import FAMILY_NAME, GIVEN_NAME, WORK_EMAIL, World, build_world
@@ -25,6 +26,11 @@ COMPLETED_BY_MBOX = "5a1c2c1e-0000-4000-8000-000000000001"
 ATTEMPTED_BY_ACCOUNT = "5a1c2c1e-0000-4000-8000-000000000002"
 EXPERIENCED_BY_SHA1 = "5a1c2c1e-0000-4000-8000-000000000003"
 SOMEONE_ELSES = "5a1c2c1e-0000-4000-8000-000000000004"
+# xAPI documents the platform keeps about them as an agent (a State and an Agent Profile), and
+# a State of someone else's.
+THEIR_AGENT = {"mbox": f"mailto:{WORK_EMAIL}"}
+SOMEONE_ELSE = {"mbox": "mailto:someone.else@wales.nhs.uk"}
+DOCUMENT_OF_THEIRS = {"page": 7, "note": f"{GIVEN_NAME} paused here"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,20 @@ async def send_statements(app: Any, client: httpx.AsyncClient, make_client: Clie
     ]
     sent = await send(client, lms, statements)
     assert sent.status_code == 200, sent.text
+    for agent, document in ((THEIR_AGENT, DOCUMENT_OF_THEIRS), (SOMEONE_ELSE, {"page": 1})):
+        params = {"activityId": BRONZE_ACTIVITY, "agent": json.dumps(agent), "stateId": "bookmark"}
+        kept = await client.put(
+            "/xapi/activities/state", params=params, json=document, headers={**auth(lms), **V}
+        )
+        assert kept.status_code == 204, kept.text
+    profile = {"agent": json.dumps(THEIR_AGENT), "profileId": "preferences"}
+    kept = await client.put(
+        "/xapi/agents/profile",
+        params=profile,
+        json={"language": "cy"},
+        headers={**auth(lms), **V, "If-None-Match": "*"},
+    )
+    assert kept.status_code == 204, kept.text
     return lms
 
 

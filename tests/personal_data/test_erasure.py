@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.models import UptakeBucket, UptakePersonDelta
+from tests.completions.factories import BRONZE_ACTIVITY
 from tests.completions.xapi_examples import V
 from tests.conftest import CatchUp, ClientFactory, auth, read_events
 from tests.personal_data.conftest import (
@@ -16,7 +17,9 @@ from tests.personal_data.conftest import (
     EMAIL_SHA1,
     EXPERIENCED_BY_SHA1,
     IG_SCOPES,
+    SOMEONE_ELSE,
     SOMEONE_ELSES,
+    THEIR_AGENT,
     Subject,
     texts_holding,
 )
@@ -202,3 +205,28 @@ async def test_erasure_pseudonymises_the_xapi_statements_naming_them(
     assert someone_else.json()["actor"]["name"] == "Someone Else"
     export = await client.get(f"/staff/{subject.employee_number}/personalData", headers=auth(ig))
     assert {s["statementId"] for s in export.json()["xapiStatements"]} == set(read)
+
+
+async def test_erasure_deletes_the_xapi_documents_about_them_and_keeps_others(
+    client: httpx.AsyncClient, make_client: ClientFactory, subject: Subject
+) -> None:
+    ig = await make_client(scopes=IG_SCOPES, name="information governance")
+    lms = {**auth(subject.lms), **V}
+
+    async def bookmark(agent: dict[str, str]) -> int:
+        params = {"activityId": BRONZE_ACTIVITY, "agent": json.dumps(agent), "stateId": "bookmark"}
+        return (await client.get("/xapi/activities/state", params=params, headers=lms)).status_code
+
+    async def preferences() -> int:
+        params = {"agent": json.dumps(THEIR_AGENT), "profileId": "preferences"}
+        return (await client.get("/xapi/agents/profile", params=params, headers=lms)).status_code
+
+    assert (await bookmark(THEIR_AGENT), await preferences()) == (200, 200)
+
+    erased = await client.post(
+        f"/staff/{subject.employee_number}/erasureRequests", json=OVERRIDE, headers=auth(ig)
+    )
+
+    assert erased.status_code == 201, erased.text
+    assert (await bookmark(THEIR_AGENT), await preferences()) == (404, 404)
+    assert await bookmark(SOMEONE_ELSE) == 200
