@@ -108,6 +108,7 @@ async def _store(
         }
         for s in statements
     ]
+    await _lock_references(session, statements)
     inserted = await xapi_repository.insert_statements(session, rows)
     repeats = [s for s in statements if s.id not in inserted]
     stored = await xapi_repository.content_hashes(session, [s.id for s in repeats])
@@ -129,7 +130,18 @@ async def _store(
             for key, direct in links.items()
         ],
     )
+    await xapi_repository.copy_reference_keys(session, list(inserted))
     return set(inserted)
+
+
+async def _lock_references(session: AsyncSession, statements: Sequence[Statement]) -> None:
+    """So that a statement and the one naming it by StatementRef, stored by two requests at
+    the same moment, are linked all the same (``xapi_repository.lock_references``)."""
+    ids = {s.id for s in statements}
+    named = [s.statement_ref for s in statements if s.statement_ref and s.statement_ref not in ids]
+    stored = await xapi_repository.stored_ids(session, named)
+    missing = [target for target in named if target not in stored]
+    await xapi_repository.lock_references(session, [s.id for s in statements], missing)
 
 
 def as_stored(

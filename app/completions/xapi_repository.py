@@ -1,5 +1,15 @@
-"""xAPI statement writes and reads: one statement per step for a whole request."""
+"""xAPI statement writes and reads: one statement per step for a whole request.
 
+A query also answers the statements whose StatementRef names a statement that matches. So
+that such a query reads an index in order (flat as the store grows) rather than checking each
+statement that names another, the filter keys of the target (its agents, activities, verb and
+registration) are copied to the statement that names it (``xapi_statement_ref_keys``) as soon
+as both are stored, whichever came first. On PostgreSQL two requests storing the two at the
+same moment would not see each other: advisory locks make one wait for the other (see
+``lock_references``).
+"""
+
+import hashlib
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,8 +21,12 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
+    text,
+    true,
+    union,
     union_all,
     update,
 )
@@ -20,8 +34,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.completions.xapi_multipart import AttachmentPart
-from app.core.bulk import BuiltOnce, column_in, dialect_insert
-from app.models import Completion, StaffMember, XapiAttachment, XapiStatement, XapiStatementLink
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, is_postgresql
+from app.models import (
+    Completion,
+    StaffMember,
+    XapiAttachment,
+    XapiStatement,
+    XapiStatementLink,
+    XapiStatementRefKey,
+)
+
+# Advisory locks (PostgreSQL) on statement ids, hashed into this many buckets; from this many
+# ids a request locks every bucket without hashing them.
+_REFERENCE_LOCK_CLASS = 0x49515403
+_REFERENCE_BUCKETS = 256
+_ALL_REFERENCE_BUCKETS_FROM = 2048
 
 
 @dataclass(frozen=True)
@@ -77,6 +104,85 @@ async def insert_statements(
 async def insert_links(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         await session.execute(insert(XapiStatementLink), list(rows))
+
+
+def _reference_bucket(statement_id: str) -> int:
+    digest = hashlib.blake2b(statement_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % _REFERENCE_BUCKETS
+
+
+async def lock_references(
+    session: AsyncSession, statement_ids: Sequence[str], missing_targets: Sequence[str]
+) -> None:
+    """Before storing these statements (PostgreSQL): the lock of each one's bucket, shared,
+    and of each target named by StatementRef and not stored yet, exclusive; until commit.
+
+    A target being stored by another request at that moment holds its bucket shared, so
+    the request naming it waits for that commit and then finds it; or the target's request
+    waits for the naming one's commit, and then finds the statement naming it. Buckets are
+    taken in order, so two requests never wait for each other."""
+    if not is_postgresql(session) or not statement_ids:
+        return
+    exclusive = {_reference_bucket(i) for i in missing_targets}
+    if len(statement_ids) >= _ALL_REFERENCE_BUCKETS_FROM:
+        shared = set(range(_REFERENCE_BUCKETS))
+    else:
+        shared = {_reference_bucket(i) for i in statement_ids}
+    for function, buckets in (
+        ("pg_advisory_xact_lock", exclusive),
+        ("pg_advisory_xact_lock_shared", shared - exclusive),
+    ):
+        if buckets:
+            await session.execute(
+                text(
+                    f"SELECT {function}(CAST(:lock_class AS integer), bucket) "  # noqa: S608
+                    "FROM unnest(CAST(:buckets AS integer[])) AS bucket ORDER BY bucket"
+                ).bindparams(lock_class=_REFERENCE_LOCK_CLASS, buckets=sorted(buckets))
+            )
+
+
+async def stored_ids(session: AsyncSession, statement_ids: Sequence[str]) -> set[str]:
+    """Those of these statement ids that are stored (voided or not)."""
+    if not statement_ids:
+        return set()
+    rows = await session.scalars(
+        select(XapiStatement.statement_id).where(
+            column_in(session, XapiStatement.statement_id, statement_ids)
+        )
+    )
+    return set(rows)
+
+
+async def copy_reference_keys(session: AsyncSession, statement_ids: Sequence[str]) -> None:
+    """Copies the filter keys of each target to the statement naming it by StatementRef, for
+    every pair one of these newly stored statements makes (as either side); their links
+    must be stored already."""
+    if not statement_ids:
+        return
+    referring, target = aliased(XapiStatement), aliased(XapiStatement)
+    pair = select(
+        referring.id.label("statement_pk"),
+        target.id.label("target_pk"),
+        target.verb_id,
+        target.registration,
+    ).join(target, target.statement_id == referring.statement_ref)
+    pairs = union(
+        pair.where(column_in(session, referring.statement_id, statement_ids)),
+        pair.where(column_in(session, target.statement_id, statement_ids)),
+    ).cte("pairs")
+    keys = union_all(
+        select(
+            pairs.c.statement_pk, XapiStatementLink.kind, XapiStatementLink.key,
+            XapiStatementLink.direct,
+        ).join(XapiStatementLink, XapiStatementLink.statement_pk == pairs.c.target_pk),
+        select(pairs.c.statement_pk, literal("verb"), pairs.c.verb_id, true()),
+        select(
+            pairs.c.statement_pk, literal("registration"), pairs.c.registration, true()
+        ).where(pairs.c.registration.is_not(None)),
+    )  # fmt: skip
+    await session.execute(
+        insert(XapiStatementRefKey).from_select(["statement_pk", "kind", "key", "direct"], keys)
+    )
 
 
 _INSERT_ATTACHMENT = BuiltOnce(
@@ -229,27 +335,39 @@ async def find_statements(
     return [_stored(row) for row in rows.all()]
 
 
+def _referring(statements: Any, found: StatementFilter) -> list[ColumnElement[bool]]:
+    """The same conditions on the target that ``statements`` (an alias of the table) name by
+    StatementRef: on the keys copied from it."""
+    conditions: list[ColumnElement[bool]] = []
+    for kind, key, related in (
+        ("agent", found.agent, found.related_agents),
+        ("activity", found.activity, found.related_activities),
+        ("verb", found.verb, True),
+        ("registration", found.registration, True),
+    ):
+        if key is not None:
+            keys = select(XapiStatementRefKey.statement_pk).where(
+                XapiStatementRefKey.kind == kind, XapiStatementRefKey.key == key
+            )
+            if not related:
+                keys = keys.where(XapiStatementRefKey.direct.is_(True))
+            conditions.append(statements.id.in_(keys))
+    return conditions
+
+
 def statements_query(reader: Reader, found: StatementFilter, limit: int) -> Select[Any]:
     """The query ``find_statements`` runs (bench/xapi_statements.py EXPLAINs it).
 
     With filters, the statements that match and those whose StatementRef names one that
-    matches are two branches, each ordered and cut to the page alone: an OR of the two would
-    keep the planner from reading either through its index."""
+    matches are two branches, each read in order from an index and cut to the page alone:
+    an OR of the two would keep the planner from reading either through its index."""
     matching = _matching(XapiStatement, found)
     if not matching:
         return _page(select(*_COLUMNS), XapiStatement, reader, found, limit)
-    referring, target = aliased(XapiStatement), aliased(XapiStatement)
-    targets = select(target.statement_id).where(*_matching(target, found))
+    referring = aliased(XapiStatement)
     direct = _page(select(XapiStatement.id).where(*matching), XapiStatement, reader, found, limit)
     by_reference = _page(
-        select(referring.id).where(
-            referring.statement_ref.is_not(None),  # so that its partial index is read
-            referring.statement_ref.in_(targets),
-        ),
-        referring,
-        reader,
-        found,
-        limit,
+        select(referring.id).where(*_referring(referring, found)), referring, reader, found, limit
     )
     # Wrapped, as SQLite takes no ORDER BY or LIMIT in the members of a UNION.
     pages = [page.subquery() for page in (direct, by_reference)]
@@ -295,12 +413,15 @@ __all__ = [
     "StoredStatement",
     "attachments",
     "content_hashes",
+    "copy_reference_keys",
     "find_statements",
     "get_statement",
     "insert_attachments",
     "insert_links",
     "insert_statements",
+    "lock_references",
     "statements_query",
+    "stored_ids",
     "void",
     "voiding_statements",
 ]

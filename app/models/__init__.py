@@ -28,7 +28,7 @@ from app.models.uptake import (
     UptakeProjection,
 )
 from app.models.xapi_attachment import XapiAttachment
-from app.models.xapi_statement import XapiStatement, XapiStatementLink
+from app.models.xapi_statement import XapiStatement, XapiStatementLink, XapiStatementRefKey
 
 __all__ = [
     "ApiClient",
@@ -65,4 +65,5 @@ __all__ = [
     "XapiAttachment",
     "XapiStatement",
     "XapiStatementLink",
+    "XapiStatementRefKey",
 ]
