@@ -174,7 +174,8 @@ async def load(database_url: str, count: int, statements: Statements) -> datetim
                         for (kind, key), direct in links.items()
                     ],
                 )
-                await xapi_repository.copy_reference_keys(session, list(inserted))
+                naming = {row["statement_id"] for row in statement_rows if row["statement_ref"]}
+                await xapi_repository.copy_reference_keys(session, inserted, naming & set(inserted))
                 await session.commit()
     finally:
         await engine.dispose()

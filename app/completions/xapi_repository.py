@@ -21,11 +21,9 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     text,
-    true,
     union,
     union_all,
     update,
@@ -141,48 +139,66 @@ async def lock_references(
             )
 
 
-async def stored_ids(session: AsyncSession, statement_ids: Sequence[str]) -> set[str]:
-    """Those of these statement ids that are stored (voided or not)."""
+async def named_statements(session: AsyncSession, statement_ids: Sequence[str]) -> dict[str, bool]:
+    """Those of these statement ids that are stored (voided or not): whether each is a
+    voiding statement."""
     if not statement_ids:
-        return set()
-    rows = await session.scalars(
-        select(XapiStatement.statement_id).where(
+        return {}
+    rows = await session.execute(
+        select(XapiStatement.statement_id, XapiStatement.voids.is_not(None)).where(
             column_in(session, XapiStatement.statement_id, statement_ids)
         )
     )
-    return set(rows)
+    return {statement_id: voiding for statement_id, voiding in rows.all()}
 
 
-async def copy_reference_keys(session: AsyncSession, statement_ids: Sequence[str]) -> None:
+async def copy_reference_keys(
+    session: AsyncSession, inserted: Mapping[str, int], naming: Set[str]
+) -> None:
     """Copies the filter keys of each target to the statement naming it by StatementRef, for
-    every pair one of these newly stored statements makes (as either side); their links
-    must be stored already."""
-    if not statement_ids:
+    every pair the newly ``inserted`` statements (row ids by statement id; ``naming``: those
+    of them with a StatementRef) make, as either side; their links must be stored already.
+    One statement when they make none."""
+    if not inserted:
         return
     referring, target = aliased(XapiStatement), aliased(XapiStatement)
-    pair = select(
-        referring.id.label("statement_pk"),
-        target.id.label("target_pk"),
-        target.verb_id,
-        target.registration,
-    ).join(target, target.statement_id == referring.statement_ref)
-    pairs = union(
-        pair.where(column_in(session, referring.statement_id, statement_ids)),
-        pair.where(column_in(session, target.statement_id, statement_ids)),
-    ).cte("pairs")
-    keys = union_all(
-        select(
-            pairs.c.statement_pk, XapiStatementLink.kind, XapiStatementLink.key,
-            XapiStatementLink.direct,
-        ).join(XapiStatementLink, XapiStatementLink.statement_pk == pairs.c.target_pk),
-        select(pairs.c.statement_pk, literal("verb"), pairs.c.verb_id, true()),
-        select(
-            pairs.c.statement_pk, literal("registration"), pairs.c.registration, true()
-        ).where(pairs.c.registration.is_not(None)),
-    )  # fmt: skip
-    await session.execute(
-        insert(XapiStatementRefKey).from_select(["statement_pk", "kind", "key", "direct"], keys)
+    pair = select(referring.id, target.id, target.verb_id, target.registration).join(
+        target, target.statement_id == referring.statement_ref
     )
+    # Those naming a new statement, through the index of statement_ref.
+    query = pair.where(
+        referring.statement_ref.is_not(None),  # so that its partial index is read
+        column_in(session, referring.statement_ref, list(inserted)),
+    )
+    if naming:
+        query = union(
+            query, pair.where(column_in(session, referring.id, [inserted[i] for i in naming]))
+        )  # type: ignore[assignment]
+    pairs = (await session.execute(query)).all()
+    if not pairs:
+        return
+    targets: dict[int, list[int]] = {}
+    rows = []
+    for statement_pk, target_pk, verb_id, registration in pairs:
+        targets.setdefault(target_pk, []).append(statement_pk)
+        rows.append({"statement_pk": statement_pk, "kind": "verb", "key": verb_id, "direct": True})
+        if registration is not None:
+            rows.append(
+                {"statement_pk": statement_pk, "kind": "registration", "key": registration,
+                 "direct": True}
+            )  # fmt: skip
+    links = await session.execute(
+        select(
+            XapiStatementLink.statement_pk, XapiStatementLink.kind, XapiStatementLink.key,
+            XapiStatementLink.direct,
+        ).where(column_in(session, XapiStatementLink.statement_pk, list(targets)))
+    )  # fmt: skip
+    for target_pk, kind, key, direct in links.all():
+        rows.extend(
+            {"statement_pk": statement_pk, "kind": kind, "key": key, "direct": direct}
+            for statement_pk in targets[target_pk]
+        )
+    await session.execute(insert(XapiStatementRefKey), rows)
 
 
 _INSERT_ATTACHMENT = BuiltOnce(
@@ -252,19 +268,6 @@ async def void(
         query.values(voided=True).returning(XapiStatement.statement_id, XapiStatement.client_id)
     )
     return [(statement_id, client_id) for statement_id, client_id in result.all()]
-
-
-async def voiding_statements(session: AsyncSession, statement_ids: Sequence[str]) -> set[str]:
-    """Those of these ids that are voiding statements."""
-    if not statement_ids:
-        return set()
-    rows = await session.scalars(
-        select(XapiStatement.statement_id).where(
-            column_in(session, XapiStatement.statement_id, statement_ids),
-            XapiStatement.voids.is_not(None),
-        )
-    )
-    return set(rows)
 
 
 def _readable(reader: Reader, statements: Any = XapiStatement) -> ColumnElement[bool] | None:
@@ -420,8 +423,7 @@ __all__ = [
     "insert_links",
     "insert_statements",
     "lock_references",
+    "named_statements",
     "statements_query",
-    "stored_ids",
     "void",
-    "voiding_statements",
 ]
