@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.completions.xapi_multipart import AttachmentPart
-from app.core.bulk import BuiltOnce, column_in, dialect_insert, is_postgresql
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows, is_postgresql
 from app.models import (
     Completion,
     StaffMember,
@@ -95,13 +95,16 @@ async def insert_statements(
     stored (or being stored by a concurrent transaction) is skipped: read it back to compare."""
     if not rows:
         return {}
-    result = await session.execute(_INSERT_NEW(session), list(rows))
+    # One INSERT ... SELECT unnest on PostgreSQL: for 100 statements 0.7 ms less CPU than
+    # multi-row VALUES, and for their 300 links 0.9 ms less than executemany (bench/README.md).
+    result = await insert_rows(
+        session, XapiStatement.__table__, rows, statement=_INSERT_NEW(session)
+    )
     return {statement_id: pk for pk, statement_id in result.all()}
 
 
 async def insert_links(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(XapiStatementLink), list(rows))
+    await insert_rows(session, XapiStatementLink.__table__, rows)
 
 
 def _reference_bucket(statement_id: str) -> int:
@@ -118,25 +121,30 @@ async def lock_references(
     A target being stored by another request at that moment holds its bucket shared, so
     the request naming it waits for that commit and then finds it; or the target's request
     waits for the naming one's commit, and then finds the statement naming it. Buckets are
-    taken in order, so two requests never wait for each other."""
+    taken in one increasing order, whatever their mode, so no two requests wait for each other."""
     if not is_postgresql(session) or not statement_ids:
         return
     exclusive = {_reference_bucket(i) for i in missing_targets}
     if len(statement_ids) >= _ALL_REFERENCE_BUCKETS_FROM:
-        shared = set(range(_REFERENCE_BUCKETS))
+        buckets = set(range(_REFERENCE_BUCKETS))
     else:
-        shared = {_reference_bucket(i) for i in statement_ids}
-    for function, buckets in (
-        ("pg_advisory_xact_lock", exclusive),
-        ("pg_advisory_xact_lock_shared", shared - exclusive),
-    ):
-        if buckets:
-            await session.execute(
-                text(
-                    f"SELECT {function}(CAST(:lock_class AS integer), bucket) "  # noqa: S608
-                    "FROM unnest(CAST(:buckets AS integer[])) AS bucket ORDER BY bucket"
-                ).bindparams(lock_class=_REFERENCE_LOCK_CLASS, buckets=sorted(buckets))
-            )
+        buckets = {_reference_bucket(i) for i in statement_ids}
+    # All in bucket order, whatever their mode (one statement per run of one mode): taken in
+    # two passes, exclusive then shared, two requests could each hold what the other waits for.
+    runs: list[tuple[bool, list[int]]] = []
+    for bucket in sorted(buckets | exclusive):
+        is_exclusive = bucket in exclusive
+        if not runs or runs[-1][0] != is_exclusive:
+            runs.append((is_exclusive, []))
+        runs[-1][1].append(bucket)
+    for is_exclusive, run in runs:
+        function = "pg_advisory_xact_lock" if is_exclusive else "pg_advisory_xact_lock_shared"
+        await session.execute(
+            text(
+                f"SELECT {function}(CAST(:lock_class AS integer), bucket) "  # noqa: S608
+                "FROM unnest(CAST(:buckets AS integer[])) AS bucket ORDER BY bucket"
+            ).bindparams(lock_class=_REFERENCE_LOCK_CLASS, buckets=run)
+        )
 
 
 async def named_statements(session: AsyncSession, statement_ids: Sequence[str]) -> dict[str, bool]:
