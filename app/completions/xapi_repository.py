@@ -20,7 +20,6 @@ from sqlalchemy import (
     Select,
     exists,
     func,
-    insert,
     or_,
     select,
     text,
@@ -32,7 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.completions.xapi_multipart import AttachmentPart
-from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows, is_postgresql
+from app.core.bulk import (
+    BuiltOnce,
+    column_in,
+    dialect_insert,
+    execute_columns,
+    in_parameter,
+    insert_rows,
+    is_postgresql,
+)
 from app.models import (
     Completion,
     StaffMember,
@@ -147,17 +154,48 @@ async def lock_references(
         )
 
 
+_NAMED = BuiltOnce(
+    lambda dialect: select(XapiStatement.statement_id, XapiStatement.voids.is_not(None)).where(
+        in_parameter(dialect, XapiStatement.statement_id, "ids")
+    )
+)
+
+
 async def named_statements(session: AsyncSession, statement_ids: Sequence[str]) -> dict[str, bool]:
     """Those of these statement ids that are stored (voided or not): whether each is a
     voiding statement."""
     if not statement_ids:
         return {}
-    rows = await session.execute(
-        select(XapiStatement.statement_id, XapiStatement.voids.is_not(None)).where(
-            column_in(session, XapiStatement.statement_id, statement_ids)
-        )
-    )
+    rows = await execute_columns(session, _NAMED(session), {"ids": list(statement_ids)})
     return {statement_id: voiding for statement_id, voiding in rows.all()}
+
+
+def _pairs_query(dialect: str) -> Any:
+    """(statement naming another, the one it names, its verb and registration) for those
+    naming one of the statement ids ``ids`` (through the index of statement_ref) and those
+    among the row ids ``pks``."""
+    referring, target = aliased(XapiStatement), aliased(XapiStatement)
+    pair = select(referring.id, target.id, target.verb_id, target.registration).join(
+        target, target.statement_id == referring.statement_ref
+    )
+    return union(
+        pair.where(
+            referring.statement_ref.is_not(None),  # so that its partial index is read
+            in_parameter(dialect, referring.statement_ref, "ids"),
+        ),
+        pair.where(in_parameter(dialect, referring.id, "pks")),
+    )
+
+
+_PAIRS = BuiltOnce(_pairs_query)
+_LINKS_OF = BuiltOnce(
+    lambda dialect: select(
+        XapiStatementLink.statement_pk,
+        XapiStatementLink.kind,
+        XapiStatementLink.key,
+        XapiStatementLink.direct,
+    ).where(in_parameter(dialect, XapiStatementLink.statement_pk, "pks"))
+)
 
 
 async def copy_reference_keys(
@@ -169,25 +207,12 @@ async def copy_reference_keys(
     One statement when they make none."""
     if not inserted:
         return
-    referring, target = aliased(XapiStatement), aliased(XapiStatement)
-    pair = select(referring.id, target.id, target.verb_id, target.registration).join(
-        target, target.statement_id == referring.statement_ref
+    pairs = await execute_columns(
+        session, _PAIRS(session), {"ids": list(inserted), "pks": [inserted[i] for i in naming]}
     )
-    # Those naming a new statement, through the index of statement_ref.
-    query = pair.where(
-        referring.statement_ref.is_not(None),  # so that its partial index is read
-        column_in(session, referring.statement_ref, list(inserted)),
-    )
-    if naming:
-        query = union(
-            query, pair.where(column_in(session, referring.id, [inserted[i] for i in naming]))
-        )  # type: ignore[assignment]
-    pairs = (await session.execute(query)).all()
-    if not pairs:
-        return
     targets: dict[int, list[int]] = {}
     rows = []
-    for statement_pk, target_pk, verb_id, registration in pairs:
+    for statement_pk, target_pk, verb_id, registration in pairs.all():
         targets.setdefault(target_pk, []).append(statement_pk)
         rows.append({"statement_pk": statement_pk, "kind": "verb", "key": verb_id, "direct": True})
         if registration is not None:
@@ -195,18 +220,15 @@ async def copy_reference_keys(
                 {"statement_pk": statement_pk, "kind": "registration", "key": registration,
                  "direct": True}
             )  # fmt: skip
-    links = await session.execute(
-        select(
-            XapiStatementLink.statement_pk, XapiStatementLink.kind, XapiStatementLink.key,
-            XapiStatementLink.direct,
-        ).where(column_in(session, XapiStatementLink.statement_pk, list(targets)))
-    )  # fmt: skip
+    if not targets:
+        return
+    links = await execute_columns(session, _LINKS_OF(session), {"pks": list(targets)})
     for target_pk, kind, key, direct in links.all():
         rows.extend(
             {"statement_pk": statement_pk, "kind": kind, "key": key, "direct": direct}
             for statement_pk in targets[target_pk]
         )
-    await session.execute(insert(XapiStatementRefKey), rows)
+    await insert_rows(session, XapiStatementRefKey.__table__, rows)
 
 
 _INSERT_ATTACHMENT = BuiltOnce(
