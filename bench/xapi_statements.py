@@ -2,8 +2,8 @@
 
 COUNT statements (default 1,000,000: 20,000 learners, 2,000 activities, 20 verbs, 2% naming an
 earlier statement by StatementRef) are loaded through the repository's bulk inserts
-(``xapi_repository.insert_statements`` and ``insert_links``, 1,000 a transaction, no HTTP and
-no validation). The service then runs with 2 uvicorn
+(``xapi_repository.insert_statements``, ``insert_links`` and ``copy_reference_keys``, 1,000 a
+transaction, no HTTP and no validation). The service then runs with 2 uvicorn
 workers and is measured over HTTP on 127.0.0.1, with a bearer token:
 
 (a) ``POST /xapi/statements``: BATCHES arrays of 100 new statements over 4 connections;
@@ -174,6 +174,8 @@ async def load(database_url: str, count: int, statements: Statements) -> datetim
                         for (kind, key), direct in links.items()
                     ],
                 )
+                naming = {row["statement_id"] for row in statement_rows if row["statement_ref"]}
+                await xapi_repository.copy_reference_keys(session, inserted, naming & set(inserted))
                 await session.commit()
     finally:
         await engine.dispose()

@@ -201,3 +201,48 @@ async def test_the_foreign_keys_migration_puts_the_triggers_back_when_undone(
         assert (await connection.execute(_REFERENCE_CHECKS)).one() == (0, 22, 3)
         await connection.run_sync(upgrade_on_connection)
         assert (await connection.execute(_REFERENCE_CHECKS)).one() == (1, 0, 0)
+
+
+async def test_0024_copies_the_keys_of_statements_named_by_statement_ref(
+    scratch_engine: AsyncEngine,
+) -> None:
+    """Statements stored before 0024 that name another are found by its filters after it."""
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection, "0022")
+        for pk, verb, registration, ref in (
+            (1, "attempted", "ec531277-b57b-4c15-8d91-d292c5b2b8f7", None),
+            (2, "completed", None, "00000000-0000-4000-8000-000000000001"),
+            (3, "completed", None, "00000000-0000-4000-8000-000000000009"),  # never stored
+        ):
+            await connection.execute(
+                text(
+                    "INSERT INTO xapi_statements (id, statement_id, client_id, stored_at, "
+                    "verb_id, registration, voided, statement_ref, content_hash, statement) "
+                    "VALUES (:pk, :sid, 'lms', CURRENT_TIMESTAMP, :verb, :registration, false, "
+                    ":ref, 'h', :document)"
+                ),
+                {"pk": pk, "sid": f"00000000-0000-4000-8000-00000000000{pk}", "verb": verb,
+                 "registration": registration, "ref": ref, "document": "{}"},
+            )  # fmt: skip
+        await connection.execute(
+            text(
+                "INSERT INTO xapi_statement_links (statement_pk, kind, key, direct) VALUES "
+                "(1, 'agent', 'mbox:mailto:a@example.org', true), "
+                "(1, 'activity', 'http://example.com/parent', false), "
+                "(2, 'agent', 'mbox:mailto:b@example.org', true)"
+            )
+        )
+    async with scratch_engine.begin() as connection:
+        await connection.run_sync(upgrade_on_connection)
+        rows = await connection.execute(
+            text(
+                "SELECT statement_pk, kind, key, direct FROM xapi_statement_ref_keys "
+                "ORDER BY statement_pk, kind"
+            )
+        )
+        assert [tuple(row) for row in rows] == [
+            (2, "activity", "http://example.com/parent", False),
+            (2, "agent", "mbox:mailto:a@example.org", True),
+            (2, "registration", "ec531277-b57b-4c15-8d91-d292c5b2b8f7", True),
+            (2, "verb", "attempted", True),
+        ]

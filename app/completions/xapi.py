@@ -83,8 +83,10 @@ async def _store(
 ) -> set[str]:
     """Stores the statements not stored before; the ids of those. A repeat with other content
     is a 409 (and nothing is stored)."""
-    targets = [s.voids for s in statements if s.voids]
-    voiding = await xapi_repository.voiding_statements(session, targets)
+    named = await xapi_repository.named_statements(
+        session, sorted({s.statement_ref for s in statements if s.statement_ref})
+    )
+    voiding = {statement_id for statement_id, is_voiding in named.items() if is_voiding}
     voiding |= {s.id for s in statements if s.voids}
     for statement in statements:
         if statement.voids in voiding:
@@ -108,6 +110,7 @@ async def _store(
         }
         for s in statements
     ]
+    await _lock_references(session, statements, named)
     inserted = await xapi_repository.insert_statements(session, rows)
     repeats = [s for s in statements if s.id not in inserted]
     stored = await xapi_repository.content_hashes(session, [s.id for s in repeats])
@@ -129,7 +132,25 @@ async def _store(
             for key, direct in links.items()
         ],
     )
+    await xapi_repository.copy_reference_keys(
+        session, inserted, {s.id for s in statements if s.statement_ref and s.id in inserted}
+    )
     return set(inserted)
+
+
+async def _lock_references(
+    session: AsyncSession, statements: Sequence[Statement], stored: Mapping[str, bool]
+) -> None:
+    """So that a statement and the one naming it by StatementRef, stored by two requests at
+    the same moment, are linked all the same (``xapi_repository.lock_references``); ``stored``:
+    the named statements found stored."""
+    ids = {s.id for s in statements}
+    missing = {
+        s.statement_ref
+        for s in statements
+        if s.statement_ref and s.statement_ref not in ids and s.statement_ref not in stored
+    }
+    await xapi_repository.lock_references(session, [s.id for s in statements], sorted(missing))
 
 
 def as_stored(

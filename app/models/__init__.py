@@ -29,7 +29,7 @@ from app.models.uptake import (
 )
 from app.models.xapi_attachment import XapiAttachment
 from app.models.xapi_document import XapiDocument
-from app.models.xapi_statement import XapiStatement, XapiStatementLink
+from app.models.xapi_statement import XapiStatement, XapiStatementLink, XapiStatementRefKey
 
 __all__ = [
     "ApiClient",
@@ -67,4 +67,5 @@ __all__ = [
     "XapiDocument",
     "XapiStatement",
     "XapiStatementLink",
+    "XapiStatementRefKey",
 ]

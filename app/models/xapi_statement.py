@@ -31,11 +31,11 @@ class XapiStatement(Base):
         Index("ix_xapi_statements_verb_id_id", "verb_id", "id"),
         Index("ix_xapi_statements_registration_id", "registration", "id"),
         Index("ix_xapi_statements_client_id_id", "client_id", "id"),
-        Index("ix_xapi_statements_statement_ref", "statement_ref"),
-        # The statements that name another, newest first: the StatementRef branch of a query.
+        # The statements naming one just stored (xapi_repository.copy_reference_keys): only
+        # those that name another (a few percent) are in it.
         Index(
-            "ix_xapi_statements_referring_id",
-            "id",
+            "ix_xapi_statements_statement_ref",
+            "statement_ref",
             postgresql_where=_REFERRING,
             sqlite_where=_REFERRING,
         ),
@@ -71,5 +71,25 @@ class XapiStatementLink(Base):
         BigIntegerId, ForeignKey("xapi_statements.id"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "agent" or "activity"
+    key: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    direct: Mapped[bool] = mapped_column(Boolean)
+
+
+class XapiStatementRefKey(Base):
+    """A filter key of the statement a statement names by StatementRef (its target), copied
+    when both are stored: a query answers the statements whose target matches it, and reads
+    them here in order rather than checking each statement that names another.
+
+    ``kind`` is "agent" or "activity" (the target's links, ``direct`` as there), "verb" or
+    "registration" (``direct``)."""
+
+    __tablename__ = "xapi_statement_ref_keys"
+    __table_args__ = (Index("ix_xapi_statement_ref_keys_kind_key", "kind", "key", "statement_pk"),)
+
+    # The statement that names the target.
+    statement_pk: Mapped[int] = mapped_column(
+        BigIntegerId, ForeignKey("xapi_statements.id"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
     key: Mapped[str] = mapped_column(String(2000), primary_key=True)
     direct: Mapped[bool] = mapped_column(Boolean)

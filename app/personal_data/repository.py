@@ -32,6 +32,7 @@ from app.models import (
     XapiDocument,
     XapiStatement,
     XapiStatementLink,
+    XapiStatementRefKey,
 )
 from app.staff.fields import FIELDS, PersonalData
 
@@ -505,13 +506,23 @@ async def rewrite_statements(
         )
     if not footprint.xapi_statement_ids:
         return
+    # The keys a statement names itself, and those copied from the statement its
+    # StatementRef names (which may be theirs when the statement naming it is not).
+    for table in (XapiStatementLink, XapiStatementRefKey):
+        await _replace_agent_keys(session, table, footprint, replaced_keys, key)
+
+
+async def _replace_agent_keys(
+    session: AsyncSession,
+    table: type[XapiStatementLink] | type[XapiStatementRefKey],
+    footprint: Footprint,
+    replaced_keys: frozenset[str],
+    key: str,
+) -> None:
     links = await session.execute(
-        select(XapiStatementLink.statement_pk, XapiStatementLink.key, XapiStatementLink.direct)
-        .where(
-            XapiStatementLink.statement_pk.in_(footprint.xapi_statement_ids),
-            XapiStatementLink.kind == "agent",
-        )
-        .order_by(XapiStatementLink.statement_pk)
+        select(table.statement_pk, table.key, table.direct)
+        .where(table.statement_pk.in_(footprint.xapi_statement_ids), table.kind == "agent")
+        .order_by(table.statement_pk)
     )
     theirs: dict[int, list[tuple[str, bool]]] = {}
     for pk, old, direct in links.all():
@@ -521,14 +532,14 @@ async def rewrite_statements(
         return
     # Any link of these statements to one of these keys is one of theirs: one statement.
     await session.execute(
-        delete(XapiStatementLink).where(
-            XapiStatementLink.statement_pk.in_(list(theirs)),
-            XapiStatementLink.kind == "agent",
-            XapiStatementLink.key.in_(sorted({old for held in theirs.values() for old, _ in held})),
+        delete(table).where(
+            table.statement_pk.in_(list(theirs)),
+            table.kind == "agent",
+            table.key.in_(sorted({old for held in theirs.values() for old, _ in held})),
         )
     )
     await session.execute(
-        insert(XapiStatementLink),
+        insert(table),
         [
             {
                 "statement_pk": pk,

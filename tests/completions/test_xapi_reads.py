@@ -1,11 +1,14 @@
 """Reading xAPI statements: by id, by query with more paging, HEAD, about; a restricted
 client reads only what it sent or whose completion it can see."""
 
+import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
+from app.completions import xapi_repository
 from tests.completions.factories import COMPLETION_SCOPES
 from tests.completions.xapi_examples import ACCOUNT, MBOX, V, send, statement
 from tests.conftest import ClientFactory, auth
@@ -228,3 +231,95 @@ async def test_a_filtered_query_pages_through_matches_and_statements_referring_t
         seen += ids_of(page)
     expected = ["1", "2", "3", "5"]
     assert [i[-1] for i in seen] == (expected if ascending else expected[::-1])
+
+
+def _numbered(i: int, **overrides: Any) -> dict[str, Any]:
+    return statement(MBOX, id=f"00000000-0000-4000-8000-00000000000{i}", **overrides)
+
+
+def _naming(i: int) -> dict[str, Any]:
+    return {"objectType": "StatementRef", "id": f"00000000-0000-4000-8000-00000000000{i}"}
+
+
+async def _query(client: httpx.AsyncClient, creds: dict[str, str], **params: str) -> list[str]:
+    found = await client.get("/xapi/statements", params=params, headers=bearer(creds))
+    return [i[-1] for i in ids_of(found)]
+
+
+OTHER = {"mbox": "mailto:someone.else@example.com"}
+REGISTRATION = "ec531277-b57b-4c15-8d91-d292c5b2b8f7"
+
+
+async def test_a_statement_naming_one_not_yet_stored_is_found_once_that_one_arrives(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    parent = {"contextActivities": {"parent": [{"id": "http://example.com/parent"}]}}
+    naming = statement(OTHER, id="00000000-0000-4000-8000-000000000002", object=_naming(1))
+    assert (await send(client, lms, naming)).status_code == 200
+    assert await _query(client, lms, verb=ATTEMPTED["id"]) == []
+    target = _numbered(1, verb=ATTEMPTED, context={**parent, "registration": REGISTRATION})
+    assert (await send(client, lms, target)).status_code == 200  # stored after the one naming it
+    assert await _query(client, lms, verb=ATTEMPTED["id"]) == ["1", "2"]
+    assert await _query(client, lms, agent=json.dumps(MBOX)) == ["1", "2"]
+    assert await _query(client, lms, activity=target["object"]["id"]) == ["1", "2"]
+    assert await _query(client, lms, registration=REGISTRATION) == ["1", "2"]
+    related = {"activity": "http://example.com/parent", "related_activities": "true"}
+    assert await _query(client, lms, activity="http://example.com/parent") == []
+    assert await _query(client, lms, **related) == ["1", "2"]
+
+
+async def test_every_filter_holds_of_the_statement_itself_or_of_the_one_it_names(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    """A statement naming another matches when that one meets all the filters, not when it
+    meets some and the statement naming it the rest."""
+    bodies = [
+        _numbered(1, verb=ATTEMPTED),
+        statement(OTHER, id="00000000-0000-4000-8000-000000000002", object=_naming(1)),
+    ]
+    assert (await send(client, lms, bodies)).status_code == 200
+    assert await _query(client, lms, agent=json.dumps(MBOX), verb=ATTEMPTED["id"]) == ["2", "1"]
+    assert await _query(client, lms, agent=json.dumps(OTHER), verb=ATTEMPTED["id"]) == []
+    completed = "http://adlnet.gov/expapi/verbs/completed"
+    assert await _query(client, lms, agent=json.dumps(OTHER), verb=completed) == ["2"]
+    assert await _query(client, lms, agent=json.dumps(OTHER)) == ["2"]
+
+
+async def test_a_voided_statement_is_left_out_and_those_naming_it_found(
+    client: httpx.AsyncClient, lms: dict[str, str]
+) -> None:
+    """As the ADL suite checks (XAPI-00162): the voiding statement and another naming the
+    voided one are answered, the voided one only by voidedStatementId."""
+    voided = {"id": "http://adlnet.gov/expapi/verbs/voided"}
+    bodies = [
+        _numbered(1, verb=ATTEMPTED),
+        _numbered(2, verb=voided, object=_naming(1)),
+        _numbered(3, verb=ATTEMPTED, object=_naming(1)),
+        _numbered(4, object=_naming(1)),
+    ]
+    assert (await send(client, lms, bodies)).status_code == 200
+    assert await _query(client, lms, verb=ATTEMPTED["id"]) == ["4", "3", "2"]
+    assert await _query(client, lms, verb=voided["id"]) == ["2"]
+
+
+def test_a_query_is_built_once_for_each_shape_and_run_with_its_values() -> None:
+    """Building the query cost a quarter of a page's CPU: one of each shape is kept, and a
+    query of the same shape with other values (or another restricted reader) reuses it."""
+    cardiff = xapi_repository.Reader("a", frozenset({"7A4"}))
+    gwent = xapi_repository.Reader("b", frozenset({"7A6"}))
+    attempted = xapi_repository.StatementFilter(verb=ATTEMPTED["id"], after=10)
+    completed = xapi_repository.StatementFilter(verb="http://adlnet.gov/expapi/verbs/completed")
+    first, first_values = xapi_repository._statements_query_of_shape(cardiff, attempted, 5)
+    again, again_values = xapi_repository._statements_query_of_shape(
+        gwent, replace(attempted, after=3), 9
+    )
+    other, _ = xapi_repository._statements_query_of_shape(cardiff, completed, 5)
+    assert again is first and other is not first
+    assert first_values["verb"] == ATTEMPTED["id"]
+    assert (first_values["reader_client_id"], again_values["reader_client_id"]) == ("a", "b")
+    assert (first_values["reader_organisations"], again_values["reader_organisations"]) == (
+        ["7A4"],
+        ["7A6"],
+    )
+    assert (first_values["after"], again_values["after"]) == (10, 3)
+    assert (first_values["page_size"], again_values["page_size"]) == (6, 10)

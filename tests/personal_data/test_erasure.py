@@ -230,3 +230,40 @@ async def test_erasure_deletes_the_xapi_documents_about_them_and_keeps_others(
     assert erased.status_code == 201, erased.text
     assert (await bookmark(THEIR_AGENT), await preferences()) == (404, 404)
     assert await bookmark(SOMEONE_ELSE) == 200
+
+
+async def test_erasure_pseudonymises_them_in_statements_naming_theirs_by_statement_ref(
+    client: httpx.AsyncClient, make_client: ClientFactory, engine: AsyncEngine, subject: Subject
+) -> None:
+    """Someone else's statement naming theirs by StatementRef is found by their agent (its
+    keys copied from theirs) until they are erased, then by the pseudonym only."""
+    ig = await make_client(scopes=IG_SCOPES, name="information governance")
+    lms = {**auth(subject.lms), **V}
+    naming = {
+        "id": "5a1c2c1e-0000-4000-8000-000000000005",
+        "actor": {"objectType": "Agent", "mbox": "mailto:someone.else@wales.nhs.uk"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/commented"},
+        "object": {"objectType": "StatementRef", "id": COMPLETED_BY_MBOX},
+    }
+    sent = await client.post("/xapi/statements", json=naming, headers=lms)
+    assert sent.status_code == 200, sent.text
+    theirs = {"agent": json.dumps({"mbox": f"mailto:{WORK_EMAIL}"})}
+    before = await client.get("/xapi/statements", params=theirs, headers=lms)
+    assert naming["id"] in {s["id"] for s in before.json()["statements"]}
+
+    erased = await client.post(
+        f"/staff/{subject.employee_number}/erasureRequests", json=OVERRIDE, headers=auth(ig)
+    )
+
+    assert erased.status_code == 201, erased.text
+    assert await texts_holding(engine, [*IDENTIFYING, EMAIL_SHA1]) == []
+    after = await client.get("/xapi/statements", params=theirs, headers=lms)
+    assert after.json()["statements"] == []
+    got = await client.get(
+        "/xapi/statements", params={"statementId": COMPLETED_BY_MBOX}, headers=lms
+    )
+    pseudonym = got.json()["actor"]
+    by_pseudonym = await client.get(
+        "/xapi/statements", params={"agent": json.dumps(pseudonym)}, headers=lms
+    )
+    assert naming["id"] in {s["id"] for s in by_pseudonym.json()["statements"]}

@@ -38,6 +38,8 @@ SECTION_OF_TABLE = {
     "xapi_statements": "xapiStatements",
     # The agents and activities a statement names, derived from it: shown as the statements.
     "xapi_statement_links": "xapiStatements",
+    # The same, copied from the statement a statement names by StatementRef.
+    "xapi_statement_ref_keys": "xapiStatements",
     "issued_credentials": "credentials",
     "xapi_documents": "xapiDocuments",
 }
