@@ -53,7 +53,8 @@ async def authenticate(
     session: SessionDep,
     authorization: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Caller:
-    if "access_token" in request.query_params:
+    # Parsed only when there is one (most writes have none); any spelling of the name counts.
+    if request.scope.get("query_string") and "access_token" in request.query_params:
         raise BadRequest(
             "Access tokens are not accepted in the query string; "
             "send them in the Authorization header.",
