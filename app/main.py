@@ -16,6 +16,8 @@ from app.bootstrap import bootstrap
 from app.completions import service as completions
 from app.completions.router import router as completions_router
 from app.completions.xapi_alternate import XapiAlternateSyntaxMiddleware
+from app.completions.xapi_document_router import router as xapi_document_router
+from app.completions.xapi_router import router as xapi_router
 from app.completions.xapi_versions import XapiVersionMiddleware
 from app.core.clock import set_clock_skew
 from app.core.collector import settle_after_startup
@@ -34,6 +36,7 @@ from app.core.openapi import build_openapi, operation_id
 from app.core.problem_handlers import install_problem_handlers
 from app.core.security_headers import SecurityHeadersMiddleware
 from app.core.settings import Settings, get_settings
+from app.courses.router import router as courses_router
 from app.credentials.router import router as credentials_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
@@ -187,6 +190,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # document lists paths in the order of TAGS whatever this order is.
     for router in (
         completions_router,
+        xapi_router,
+        xapi_document_router,
+        courses_router,
         auth_router,
         organisations_router,
         staff_router,

@@ -19,8 +19,6 @@ from app.completions.schemas import (
     MatchStatus,
     RetractionIn,
 )
-from app.completions.xapi_document_router import router as xapi_document_router
-from app.completions.xapi_router import router as xapi_router
 from app.core.batch_bodies import batch_format, batch_request_body
 from app.core.collector import collections_paused
 from app.core.database import SessionDep
@@ -29,10 +27,9 @@ from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
 from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDateTime
-from app.courses.router import router as courses_router
 from app.courses.schemas import COURSE_CODE_PATTERN
 
-completions_router = APIRouter(tags=["Completions"])
+router = APIRouter(tags=["Completions"])
 EXTRA_SCHEMAS.append(CompletionBatch)
 
 CompletionId = Annotated[
@@ -73,7 +70,7 @@ def completion_url(request: Request) -> Callable[[int], str]:
     return lambda completion_id: f"{base}completions/{completion_id}"
 
 
-@completions_router.post(
+@router.post(
     "/completions",
     summary="Record a course completion",
     response_model=CompletionRead,
@@ -113,7 +110,7 @@ async def record_completion(
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
-@completions_router.get(
+@router.get(
     "/completions",
     summary="List completions",
     response_model=CompletionPage,
@@ -161,7 +158,7 @@ async def list_completions(
     )
 
 
-@completions_router.get(
+@router.get(
     "/completions/{completionId}",
     summary="Get a completion",
     response_model=CompletionRead,
@@ -176,7 +173,7 @@ async def get_completion(
     return service.to_read(await service.get_completion(session, caller, completion_id))
 
 
-@completions_router.delete(
+@router.delete(
     "/completions/{completionId}",
     summary="Retract a completion",
     response_model=CompletionRead,
@@ -213,7 +210,7 @@ _CSV_DESCRIPTION = (
 )
 
 
-@completions_router.post(
+@router.post(
     "/completionBatches",
     summary="Send a batch of completions",
     response_model=CompletionBatchResult,
@@ -252,9 +249,3 @@ async def post_completion_batch(
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return result
-
-
-router = APIRouter()
-# The busiest routes first (see create_app).
-for _router in (completions_router, xapi_router, xapi_document_router, courses_router):
-    router.include_router(_router)

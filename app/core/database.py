@@ -119,17 +119,29 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     lost may have been stored: the problem's detail tells the client how to resend safely.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async with sessionmaker() as session:
-        try:
-            yield session
-            for write_noted in _noted_writers(request):
-                await write_noted(session, request, None)
-            if session.in_transaction() or session.new or session.dirty or session.deleted:
-                await session.commit()
-        except Exception as exc:
-            await _roll_back(session, request)
-            await _write_failure_audit(sessionmaker, request, exc)
-            raise
+    session = sessionmaker()
+    try:
+        yield session
+        for write_noted in _noted_writers(request):
+            await write_noted(session, request, None)
+        if session.in_transaction() or session.new or session.dirty or session.deleted:
+            await session.commit()
+    except Exception as exc:
+        await _roll_back(session, request)
+        await _write_failure_audit(sessionmaker, request, exc)
+        raise
+    finally:
+        if _holds_anything(session):
+            async with session:  # closes it as ``async with sessionmaker()`` does
+                pass
+
+
+def _holds_anything(session: AsyncSession) -> bool:
+    """Whether closing the session has anything to do: a transaction (and so a connection)
+    or objects to let go of. A request whose session was never used (a completion written
+    by a group commit, its client known) skips the close, which ``async with`` runs in a task
+    of its own: a task per request for nothing."""
+    return bool(session.in_transaction() or session.identity_map or session.new or session.deleted)
 
 
 async def _roll_back(session: AsyncSession, request: Request) -> None:

@@ -189,6 +189,20 @@ async def test_token_in_the_query_string_is_refused(
     assert response.json()["invalidParams"][0]["name"] == "access_token"
 
 
+async def test_token_in_the_query_string_is_refused_however_its_name_is_encoded(
+    client: httpx.AsyncClient, make_client: ClientFactory
+) -> None:
+    """The query string is parsed only when there is one: any spelling of the name that
+    parses to access_token is refused, not only the literal bytes."""
+    creds = await make_client()
+    token = creds["Authorization"].removeprefix("Bearer ")
+    for name in ("access%5Ftoken", "%61ccess_token", "access_token"):
+        response = await client.get(f"/organisations?x=1&{name}={token}", headers=auth(creds))
+        assert response.status_code == 400, name
+        assert response.json()["invalidParams"][0]["name"] == "access_token"
+    assert (await client.get("/organisations", headers=auth(creds))).status_code == 200
+
+
 async def test_token_in_the_query_string_is_refused_even_with_a_valid_header(
     client: httpx.AsyncClient, make_client: ClientFactory
 ) -> None:
