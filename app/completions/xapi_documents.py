@@ -22,11 +22,15 @@ from app.completions.xapi_statements import agent_key, parse_timestamp, statemen
 from app.completions.xapi_validation import IRI, Malformed, validate_agent
 from app.core.clock import utcnow
 from app.core.problems import BadRequest, ConcurrentChange, Conflict, NotFound, PreconditionFailed
+from app.core.schemas import text_problem
 
 JSON_MEDIA_TYPE = "application/json"
 # Stored for a document sent without a Content-Type.
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 RESOURCE = "xapiDocument"
+# The longest activity id, agent identifier or document id stored (the columns' size), as the
+# contract says; the alternate request syntax carries parameters in its body, past the URL limit.
+MAX_PARAMETER = 2000
 
 
 @dataclass(frozen=True)
@@ -74,27 +78,55 @@ def refused(name: str, reason: str) -> BadRequest:
     return BadRequest(f"{name}: {reason}", invalid_params=[(name, reason)])
 
 
+def _storable(value: Any, name: str) -> None:
+    """400 for text no database column stores (NUL, unpaired surrogates), anywhere in it."""
+    if problem := text_problem(value, name):
+        raise refused(*problem)
+
+
 def _required(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
     if value is None or value == "":
         raise refused(name, "Required.")
+    if len(value) > MAX_PARAMETER:
+        raise refused(name, f"At most {MAX_PARAMETER} characters.")
+    _storable(value, name)
     return value
+
+
+def _json(text: str | bytes) -> Any:
+    """JSON as xAPI sends it (no NaN or Infinity); ValueError when it is not, or nests deeper
+    than the parser can follow."""
+
+    def not_json(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        return json.loads(text, parse_constant=not_json)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 def agent_parameter(params: Mapping[str, str], version: str, name: str = "agent") -> Any:
     """The Agent (or identified Group) a parameter names, as sent; 400 naming what is wrong."""
-    text = _required(params, name)
+    text = params.get(name)
+    if text is None or text == "":
+        raise refused(name, "Required.")
     try:
-        agent = json.loads(text)
+        agent = _json(text)
     except ValueError:
         raise refused(name, "An Agent as JSON.") from None
+    _storable(agent, name)
     try:
         validate_agent(agent, name, version)
     except Malformed as exc:
         where, reason = exc.invalid_params[0] if exc.invalid_params else (name, "An Agent.")
         raise refused(where, reason) from None
-    if agent_key(agent) is None:
+    key = agent_key(agent)
+    if key is None:
         raise refused(name, "An Agent or identified Group (mbox, mbox_sha1sum, openid or account).")
+    if len(key) > MAX_PARAMETER:
+        raise refused(name, f"Its identifier is longer than {MAX_PARAMETER} characters.")
     return agent
 
 
@@ -169,11 +201,12 @@ def media_type(content_type: str | None) -> str:
 
 def _json_object(content: bytes, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(content)
+        value = _json(content)
     except ValueError:
         value = None
     if not isinstance(value, dict):
         raise refused(name, "A JSON object, to merge with the stored one.")
+    _storable(value, name)
     return value
 
 

@@ -18,6 +18,7 @@ from app.completions.xapi_repository import Reader, StatementFilter, StoredState
 from app.completions.xapi_statements import agent_key, parse_timestamp, statement_uuid
 from app.completions.xapi_validation import Malformed
 from app.core.problems import BadRequest, NotFound
+from app.core.schemas import text_problem
 
 # Statements per page when the client asks for none or more (limit=0 or above).
 MAX_PAGE = 500
@@ -149,10 +150,12 @@ def _filter(params: Mapping[str, str]) -> StatementFilter:
     if "agent" in params:
         try:
             agent = agent_key(json.loads(params["agent"]))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             agent = None
         if agent is None:
             raise _refused("agent", "An Agent or identified Group as JSON.")
+        if problem := text_problem(agent, "agent"):
+            raise _refused(*problem)
     registration = None
     if "registration" in params:
         registration = statement_uuid(params["registration"], "", "registration")

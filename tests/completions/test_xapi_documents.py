@@ -324,3 +324,92 @@ async def test_an_over_long_precondition_is_400_naming_it(
     response = await client.put(STATE, params=state(), json={}, headers=too_long)
     assert response.status_code == 400
     assert response.json()["invalidParams"][0]["name"] == "If-None-Match"
+
+
+DEEP = "[" * 1000
+HOSTILE_PARAMETERS = [
+    ("agent", '{"account": {"homePage": "http://x.org", "name": "\\ud800"}}', "agent"),
+    ("agent", '{"account": {"homePage": "http://x.org", "name": "a\\u0000b"}}', "agent"),
+    ("agent", json.dumps({"openid": "http://x.org/" + "o" * 2500}), "agent"),
+    ("stateId", "s" * 2500, "stateId"),
+    ("activityId", "http://x.org/" + "a" * 2500, "activityId"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "named"), HOSTILE_PARAMETERS)
+async def test_a_hostile_parameter_is_400_naming_it_on_every_method(
+    client: httpx.AsyncClient, lrs_client: dict[str, str], name: str, value: str, named: str
+) -> None:
+    params = state(**{name: value})
+    answers = [
+        await client.get(STATE, params=params, headers=headers(lrs_client)),
+        await client.put(STATE, params=params, json={"a": 1}, headers=headers(lrs_client)),
+        await client.post(STATE, params=params, json={"a": 1}, headers=headers(lrs_client)),
+        await client.delete(STATE, params=params, headers=headers(lrs_client)),
+    ]
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        names = [p["name"] for p in answer.json()["invalidParams"]]
+        assert any(n == named or n.startswith(f"{named}.") for n in names), answer.text
+
+
+async def test_an_agent_nested_past_the_parsers_depth_is_400(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    """As long as the URL limit allows (1,000 brackets): deeper than Python's JSON parser."""
+    for path in ("/xapi/agents", "/xapi/statements"):
+        answer = await client.get(path, params={"agent": DEEP}, headers=headers(lrs_client))
+        assert answer.status_code == 400, answer.text
+        assert "agent" in {p["name"] for p in answer.json()["invalidParams"]}
+
+
+async def test_a_parameter_too_long_for_a_url_is_refused_in_the_alternate_syntax_too(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    form = {
+        **state(stateId="s" * 5000),
+        "Authorization": auth(lrs_client)["Authorization"],
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+        "content": '{"a": 1}',
+    }
+    answer = await client.post(
+        STATE,
+        params={"method": "PUT"},
+        content=urlencode(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert "stateId" in {p["name"] for p in answer.json()["invalidParams"]}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP.encode(), b'{"a": NaN}', b'{"a": "\\ud800"}', b'{"a": "\\u0000"}'],
+    ids=["deep", "nan", "surrogate", "nul"],
+)
+async def test_a_merge_of_what_cannot_be_stored_as_json_is_400_and_keeps_the_document(
+    client: httpx.AsyncClient, lrs_client: dict[str, str], body: bytes
+) -> None:
+    kept = await client.put(STATE, params=state(), json={"a": 1}, headers=headers(lrs_client))
+    assert kept.status_code == 204, kept.text
+    merged = await client.post(
+        STATE,
+        params=state(),
+        content=body,
+        headers=headers(lrs_client, **{"Content-Type": "application/json"}),
+    )
+    assert merged.status_code == 400, merged.text
+    got = await client.get(STATE, params=state(), headers=headers(lrs_client))
+    assert got.json() == {"a": 1}
+
+
+async def test_a_statement_query_by_an_agent_with_a_nul_is_400(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    for agent in ('{"mbox": "mailto:a\\u0000@example.org"}',):
+        answer = await client.get(
+            "/xapi/statements", params={"agent": agent}, headers=headers(lrs_client)
+        )
+        assert answer.status_code == 400, answer.text
+        assert "agent" in {p["name"] for p in answer.json()["invalidParams"]}
