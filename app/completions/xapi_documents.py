@@ -255,7 +255,9 @@ async def store_document(
     document_id = _required(params, kind.id_parameter)
     sent_type = content_type or DEFAULT_MEDIA_TYPE
     posted: dict[str, Any] = {}
-    if merge and media_type(sent_type) == JSON_MEDIA_TYPE:
+    if merge:  # xAPI: a posted document is a JSON object, whether one is stored or not
+        if media_type(sent_type) != JSON_MEDIA_TYPE:
+            raise refused("Content-Type", "application/json: POST merges a JSON object.")
         posted = _json_object(content, "document")
     caller.note_audit("update", RESOURCE, None, None)
     current = await repository.get_document(session, scope, document_id)
@@ -263,8 +265,6 @@ async def store_document(
     if not merge and not preconditions.sent:
         _refuse_unguarded(kind, version, current)
     if merge and current is not None:
-        if media_type(sent_type) != JSON_MEDIA_TYPE:
-            raise refused("Content-Type", "application/json, to merge with the stored document.")
         if media_type(current.content_type) != JSON_MEDIA_TYPE:
             raise refused("document", "The stored document is not JSON: PUT it instead.")
         merged = {**_json_object(current.content, "document"), **posted}

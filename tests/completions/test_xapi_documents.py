@@ -413,3 +413,19 @@ async def test_a_statement_query_by_an_agent_with_a_nul_is_400(
         )
         assert answer.status_code == 400, answer.text
         assert "agent" in {p["name"] for p in answer.json()["invalidParams"]}
+
+
+async def test_a_post_of_anything_but_a_json_object_is_400_even_with_nothing_stored(
+    client: httpx.AsyncClient, lrs_client: dict[str, str]
+) -> None:
+    """xAPI 1.0.3 Communication 2.2: a posted document is JSON, to be merged."""
+    posted = await client.post(
+        STATE,
+        params=state(stateId="fresh"),
+        content=b"plain words",
+        headers=headers(lrs_client, **{"Content-Type": "text/plain"}),
+    )
+    assert posted.status_code == 400, posted.text
+    assert "Content-Type" in {p["name"] for p in posted.json()["invalidParams"]}
+    got = await client.get(STATE, params=state(stateId="fresh"), headers=headers(lrs_client))
+    assert got.status_code == 404
