@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.bulk import BuiltOnce, dialect_insert
@@ -31,6 +31,18 @@ class DocumentScope:
         return _hash(
             [self.kind, self.client_id, self.activity_id, self.agent_key, self.registration]
         )
+
+    @property
+    def family_hash(self) -> str:
+        """The scope whatever the registration: a GET of state ids or a DELETE of states
+        without ``registration`` takes the states of every registration (xAPI 1.0.3
+        Communication 2.3: "registration, if specified")."""
+        return _hash([self.kind, self.client_id, self.activity_id, self.agent_key])
+
+    def matching(self, *, any_registration: bool) -> "ColumnElement[bool]":
+        if any_registration:
+            return XapiDocument.family_hash == self.family_hash
+        return XapiDocument.scope_hash == self.scope_hash
 
     def key_hash(self, document_id: str) -> str:
         return _hash([self.scope_hash, document_id])
@@ -72,12 +84,16 @@ async def get_document(
 
 
 async def document_ids(
-    session: AsyncSession, scope: DocumentScope, since: datetime | None
+    session: AsyncSession,
+    scope: DocumentScope,
+    since: datetime | None,
+    *,
+    any_registration: bool = False,
 ) -> list[tuple[str, datetime]]:
     """The ids of the documents in the scope (changed after ``since``), oldest change first,
     with when each changed."""
     query = select(XapiDocument.document_id, XapiDocument.updated_at).where(
-        XapiDocument.scope_hash == scope.scope_hash
+        scope.matching(any_registration=any_registration)
     )
     if since is not None:
         query = query.where(XapiDocument.updated_at > since)
@@ -107,6 +123,7 @@ async def insert_document(
     row = {
         "key_hash": scope.key_hash(document_id),
         "scope_hash": scope.scope_hash,
+        "family_hash": scope.family_hash,
         "kind": scope.kind,
         "client_id": scope.client_id,
         "activity_id": scope.activity_id,
@@ -160,6 +177,10 @@ async def delete_document(
     return result.first() is not None
 
 
-async def delete_documents(session: AsyncSession, scope: DocumentScope) -> None:
+async def delete_documents(
+    session: AsyncSession, scope: DocumentScope, *, any_registration: bool = False
+) -> None:
     """Deletes every document in the scope."""
-    await session.execute(delete(XapiDocument).where(XapiDocument.scope_hash == scope.scope_hash))
+    await session.execute(
+        delete(XapiDocument).where(scope.matching(any_registration=any_registration))
+    )

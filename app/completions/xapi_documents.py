@@ -146,6 +146,11 @@ def _registration(params: Mapping[str, str]) -> str | None:
         raise refused("registration", "A UUID in standard string form.") from None
 
 
+def _any_registration(kind: Kind, params: Mapping[str, str]) -> bool:
+    """A set of states named without ``registration`` holds those of every registration."""
+    return kind.registration and "registration" not in params
+
+
 def _since(params: Mapping[str, str]) -> datetime | None:
     if "since" not in params:
         return None
@@ -230,7 +235,9 @@ async def read_document_ids(
     scope = _scope(kind, caller, params, version)
     since = _since(params)
     caller.note_audit("list", RESOURCE, None, None)
-    rows = await repository.document_ids(session, scope, since)
+    rows = await repository.document_ids(
+        session, scope, since, any_registration=_any_registration(kind, params)
+    )
     return DocumentIds(
         ids=[document_id for document_id, _ in rows],
         last_modified=max((at for _, at in rows), default=None),
@@ -307,7 +314,9 @@ async def delete_document(
     scope = _scope(kind, caller, params, version)
     caller.note_audit("delete", RESOURCE, None, None)
     if kind is STATE and kind.id_parameter not in params:
-        await repository.delete_documents(session, scope)
+        await repository.delete_documents(
+            session, scope, any_registration=_any_registration(kind, params)
+        )
         return
     document_id = _required(params, kind.id_parameter)
     current = await repository.get_document(session, scope, document_id)

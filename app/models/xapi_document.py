@@ -18,11 +18,16 @@ class XapiDocument(Base):
     """
 
     __tablename__ = "xapi_documents"
-    __table_args__ = (Index("ix_xapi_documents_scope_hash_updated_at", "scope_hash", "updated_at"),)
+    __table_args__ = (
+        Index("ix_xapi_documents_scope_hash_updated_at", "scope_hash", "updated_at"),
+        Index("ix_xapi_documents_family_hash_updated_at", "family_hash", "updated_at"),
+    )
 
     id: Mapped[IdPk]
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scope_hash: Mapped[str] = mapped_column(String(64))
+    # The same without the registration: the states of an activity and agent, any registration.
+    family_hash: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     # The client that wrote it (no foreign key, as for statements: clients are never deleted).
     client_id: Mapped[str] = mapped_column(String(64))

@@ -75,23 +75,38 @@ async def test_state_ids_are_listed_since_a_time_and_deleted_all_at_once(
             STATE, params=state(stateId=state_id), json={"n": 1}, headers=headers(lrs_client)
         )
         assert response.status_code == 204
-    registered = state(stateId="c", registration="3d1bc5f2-9e8a-4b0e-9a8e-0f4a0c8f3f61")
+    registration = "3d1bc5f2-9e8a-4b0e-9a8e-0f4a0c8f3f61"
+    registered = state(stateId="c", registration=registration)
     await client.put(STATE, params=registered, json={}, headers=headers(lrs_client))
     scope = {k: v for k, v in state().items() if k != "stateId"}
+    # Activity + Agent [+ registration if specified] (xAPI 1.0.3 Communication 2.3).
     listed = await client.get(STATE, params=scope, headers=headers(lrs_client))
     assert listed.status_code == 200
-    assert sorted(listed.json()) == ["a", "b"]
+    assert sorted(listed.json()) == ["a", "b", "c"]
+    of_registration = await client.get(
+        STATE, params={**scope, "registration": registration}, headers=headers(lrs_client)
+    )
+    assert of_registration.json() == ["c"]
     later = await client.get(
         STATE,
         params={**scope, "since": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
         headers=headers(lrs_client),
     )
     assert later.json() == []
+    deleted = await client.delete(
+        STATE, params={**scope, "registration": registration}, headers=headers(lrs_client)
+    )
+    assert deleted.status_code == 204
+    assert sorted((await client.get(STATE, params=scope, headers=headers(lrs_client))).json()) == [
+        "a",
+        "b",
+    ]
+    await client.put(STATE, params=registered, json={}, headers=headers(lrs_client))
     deleted = await client.delete(STATE, params=scope, headers=headers(lrs_client))
     assert deleted.status_code == 204
     assert (await client.get(STATE, params=scope, headers=headers(lrs_client))).json() == []
-    still = await client.get(STATE, params=registered, headers=headers(lrs_client))
-    assert still.status_code == 200
+    gone = await client.get(STATE, params=registered, headers=headers(lrs_client))
+    assert gone.status_code == 404
 
 
 async def test_post_merges_json_objects_one_level_deep(
