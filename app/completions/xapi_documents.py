@@ -287,6 +287,9 @@ async def store_document(
             session, scope, document_id, current.etag, sent_type, content, now
         )
     if not stored:
+        if current is None and preconditions.if_none_match is not None:
+            # "Only if there is none", and another request has just stored one.
+            raise PreconditionFailed("If-None-Match: the document exists (stored meanwhile).")
         raise ConcurrentChange("The document changed while this request was stored: retry.")
 
 

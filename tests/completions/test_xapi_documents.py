@@ -444,3 +444,23 @@ async def test_a_post_of_anything_but_a_json_object_is_400_even_with_nothing_sto
     assert "Content-Type" in {p["name"] for p in posted.json()["invalidParams"]}
     got = await client.get(STATE, params=state(stateId="fresh"), headers=headers(lrs_client))
     assert got.status_code == 404
+
+
+async def test_a_create_that_loses_to_a_concurrent_one_is_412_under_if_none_match(
+    client: httpx.AsyncClient, lrs_client: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If-None-Match: * asks "only if there is none": when another request stored one between
+    this one's read and its write, that precondition failed (412), not a retry (409)."""
+    stored = await client.put(STATE, params=state(), json={"a": 1}, headers=headers(lrs_client))
+    assert stored.status_code == 204
+
+    async def read_before_the_other_wrote(*args: Any) -> Any:
+        return None
+
+    monkeypatch.setattr(xapi_document_repository, "get_document", read_before_the_other_wrote)
+    guarded = headers(lrs_client, **{"If-None-Match": "*"})
+    lost = await client.put(STATE, params=state(), json={"b": 2}, headers=guarded)
+    assert lost.status_code == 412, lost.text
+    monkeypatch.undo()
+    kept = await client.get(STATE, params=state(), headers=headers(lrs_client))
+    assert kept.json() == {"a": 1}
