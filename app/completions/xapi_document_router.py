@@ -3,8 +3,6 @@ Activities and Agents resources. As on the statement resource, the version heade
 after authentication and named on every answer; the alternate request syntax of 1.0.x is turned
 into the request it stands for by app/completions/xapi_alternate.py."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.utils import format_datetime
 from typing import Annotated, Any
 
@@ -22,12 +20,16 @@ from app.completions.xapi_documents import (
     Kind,
     Preconditions,
 )
-from app.completions.xapi_router import VERSION_HEADER, VersionHeader
+from app.completions.xapi_router import (
+    VERSION_PARAMETER,
+    VERSION_RESPONSE_HEADER,
+    VersionHeader,
+    version_answered,
+    versioned,
+)
 from app.completions.xapi_validation import IRI
-from app.completions.xapi_versions import answered_version, offered_versions
 from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
-from app.core.problems import ProblemError
 
 router = APIRouter(tags=["xAPI"])
 
@@ -86,14 +88,6 @@ _SINCE = _query(
     "2026-11-20T14:03:00Z",
     required=False,
 )
-_VERSION = {
-    "name": VERSION_HEADER,
-    "in": "header",
-    "required": True,
-    "description": "1.0.x or 2.0.x; anything else (or nothing) is a 400.",
-    "schema": {"type": "string", "pattern": r"^(1\.0|2\.0)(\.\d+)?$", "maxLength": 20},
-    "example": "1.0.3",
-}
 MAX_ETAGS_LENGTH = 2000
 _ETAG_SCHEMA = {"type": "string", "maxLength": MAX_ETAGS_LENGTH}
 _IF_MATCH = {
@@ -112,14 +106,8 @@ _IF_NONE_MATCH = {
     "schema": _ETAG_SCHEMA,
     "example": "*",
 }
-_VERSION_HEADER = {
-    VERSION_HEADER: {
-        "description": "The xAPI version answered.",
-        "schema": {"type": "string", "maxLength": 20},
-    }
-}
 _DOCUMENT_HEADERS = {
-    **_VERSION_HEADER,
+    **VERSION_RESPONSE_HEADER,
     "ETag": {
         "description": "The document's SHA-1, quoted: send it as If-Match to change it.",
         "schema": {"type": "string", "maxLength": 42},
@@ -144,21 +132,6 @@ _BODY = {
 }
 _WRITE_PROBLEMS = problem_responses(*AUTHENTICATED, 409, 412, 413, 422, concurrent_change=True)
 _DELETE_PROBLEMS = problem_responses(*AUTHENTICATED, 412, 422, concurrent_change=True)
-
-
-def _version(request: Request, version: str | None) -> str:
-    return answered_version(offered_versions(request.scope), version)
-
-
-@contextmanager
-def _versioned(answered: str) -> Iterator[dict[str, str]]:
-    """The headers of the answer, naming the version answered; a refusal names it too."""
-    headers = {VERSION_HEADER: answered}
-    try:
-        yield headers
-    except ProblemError as exc:
-        exc.headers.setdefault(VERSION_HEADER, answered)
-        raise
 
 
 def _preconditions(request: Request) -> Preconditions:
@@ -188,9 +161,9 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
         caller: Annotated[Caller, requires(Scope.COMPLETIONS_READ)],
         version: VersionHeader = None,
     ) -> Response:
-        answered = _version(request, version)
+        answered = version_answered(request, version)
         params = dict(request.query_params)
-        with _versioned(answered) as headers:
+        with versioned(answered) as headers:
             if kind.id_parameter in params:
                 found = await xapi_documents.read_document(session, caller, kind, params, answered)
                 headers["ETag"] = f'"{found.etag}"'
@@ -216,8 +189,8 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
         caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
         version: VersionHeader = None,
     ) -> Response:
-        answered = _version(request, version)
-        with _versioned(answered) as headers:
+        answered = version_answered(request, version)
+        with versioned(answered) as headers:
             await xapi_documents.store_document(
                 session,
                 caller,
@@ -237,8 +210,8 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
         caller: Annotated[Caller, requires(Scope.COMPLETIONS_WRITE)],
         version: VersionHeader = None,
     ) -> Response:
-        answered = _version(request, version)
-        with _versioned(answered) as headers:
+        answered = version_answered(request, version)
+        with versioned(answered) as headers:
             await xapi_documents.delete_document(
                 session, caller, kind, dict(request.query_params), answered, _preconditions(request)
             )
@@ -265,9 +238,9 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
         "properties replace theirs, one level deep), or stores it when there is none; 400 when "
         "either is not a JSON object."
     )
-    readable = [_VERSION, *parameters, id_parameter, *([_SINCE])]
-    writable = [_VERSION, *parameters, one, _IF_MATCH, _IF_NONE_MATCH]
-    removable = [_VERSION, *parameters, id_parameter if kind is STATE else one, _IF_MATCH]
+    readable = [VERSION_PARAMETER, *parameters, id_parameter, *([_SINCE])]
+    writable = [VERSION_PARAMETER, *parameters, one, _IF_MATCH, _IF_NONE_MATCH]
+    removable = [VERSION_PARAMETER, *parameters, id_parameter if kind is STATE else one, _IF_MATCH]
     read_responses: dict[int | str, Any] = {
         200: {
             "description": f"The document (with `{kind.id_parameter}`), or the ids.",
@@ -312,7 +285,7 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
             summary=summary,
             description=doc,
             responses={
-                204: {"description": "Stored.", "headers": _VERSION_HEADER},
+                204: {"description": "Stored.", "headers": VERSION_RESPONSE_HEADER},
                 **_WRITE_PROBLEMS,
             },
             openapi_extra={"parameters": writable, "requestBody": _BODY},
@@ -325,7 +298,7 @@ def _add_document_resource(path: str, kind: Kind, title: str, parameters: list[A
         name=f"delete_xapi_{name}",
         summary=f"Delete xAPI {title.lower()} documents",
         responses={
-            204: {"description": "Deleted.", "headers": _VERSION_HEADER},
+            204: {"description": "Deleted.", "headers": VERSION_RESPONSE_HEADER},
             **_DELETE_PROBLEMS,
         },
         openapi_extra={"parameters": removable},
@@ -348,7 +321,7 @@ _add_document_resource("/xapi/agents/profile", AGENT_PROFILE, "Agent Profile", [
     responses={
         200: {
             "description": "The Activity, its definition as the statements define it.",
-            "headers": _VERSION_HEADER,
+            "headers": VERSION_RESPONSE_HEADER,
             "content": {
                 "application/json": {
                     "schema": {"type": "object"},
@@ -362,7 +335,7 @@ _add_document_resource("/xapi/agents/profile", AGENT_PROFILE, "Agent Profile", [
         },
         **problem_responses(*AUTHENTICATED, 422),
     },
-    openapi_extra={"parameters": [_VERSION, _activity()]},
+    openapi_extra={"parameters": [VERSION_PARAMETER, _activity()]},
 )
 async def get_xapi_activity(
     request: Request,
@@ -373,7 +346,7 @@ async def get_xapi_activity(
     """xAPI Activities Resource: the Activity `activityId` names, its definition merged from
     the latest statements (this client may read) that name it: a later value wins; name,
     description and extensions gather every language and key. Just its id when none does."""
-    with _versioned(_version(request, version)) as headers:
+    with versioned(version_answered(request, version)) as headers:
         activity = await xapi_activities.read_activity(session, caller, dict(request.query_params))
     if request.method == "HEAD":
         return Response(headers=headers, media_type="application/json")
@@ -387,7 +360,7 @@ async def get_xapi_activity(
     responses={
         200: {
             "description": "The Person: the agent's name and identifier, each in an array.",
-            "headers": _VERSION_HEADER,
+            "headers": VERSION_RESPONSE_HEADER,
             "content": {
                 "application/json": {
                     "schema": {"type": "object"},
@@ -400,7 +373,7 @@ async def get_xapi_activity(
         },
         **problem_responses(*AUTHENTICATED, 422),
     },
-    openapi_extra={"parameters": [_VERSION, _agent()]},
+    openapi_extra={"parameters": [VERSION_PARAMETER, _agent()]},
 )
 async def get_xapi_agent(
     request: Request,
@@ -409,8 +382,8 @@ async def get_xapi_agent(
 ) -> Response:
     """xAPI Agents Resource: the Person the `agent` parameter names (its name and identifier,
     each as an array: this LRS does not join one person's several identifiers)."""
-    answered = _version(request, version)
-    with _versioned(answered) as headers:
+    answered = version_answered(request, version)
+    with versioned(answered) as headers:
         person = xapi_activities.read_agent(caller, dict(request.query_params), answered)
     if request.method == "HEAD":
         return Response(headers=headers, media_type="application/json")

@@ -1,4 +1,6 @@
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Annotated, Any
@@ -147,7 +149,7 @@ def _post_body(max_statements: int) -> dict[str, Any]:
     }
 
 
-_VERSION_RESPONSE_HEADER = {
+VERSION_RESPONSE_HEADER = {
     VERSION_HEADER: {
         "description": "The xAPI version answered.",
         "schema": {"type": "string", "maxLength": 20},
@@ -156,7 +158,7 @@ _VERSION_RESPONSE_HEADER = {
 # Read by hand, so that a missing or unknown version is the 400 xAPI requires (not a 422), and
 # documented below as the required parameter it is.
 VersionHeader = Annotated[str | None, Header(alias=VERSION_HEADER, include_in_schema=False)]
-_VERSION_PARAMETER = {
+VERSION_PARAMETER = {
     "name": VERSION_HEADER,
     "in": "header",
     "required": True,
@@ -183,8 +185,22 @@ def _offered(request: Request) -> list[str]:
     return offered_versions(request.scope)
 
 
-def _answered_version(request: Request, requested: str | None) -> str:
+def version_answered(request: Request, requested: str | None) -> str:
+    """The version this request is answered in (400 when it asks for none this LRS speaks)."""
     return answered_version(_offered(request), requested)
+
+
+@contextmanager
+def versioned(answered: str, **more: str) -> Iterator[dict[str, str]]:
+    """The headers of an answer, naming the version answered (and ``more``), for the caller to
+    add to; a refusal raised inside carries them too."""
+    headers = {VERSION_HEADER: answered, **more}
+    try:
+        yield headers
+    except ProblemError as exc:
+        for name, value in headers.items():
+            exc.headers.setdefault(name, value)
+        raise
 
 
 def _home_page(request: Request) -> str:
@@ -212,7 +228,7 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, AttachmentP
     responses={
         200: {
             "description": "The statement ids, in the order sent.",
-            "headers": _VERSION_RESPONSE_HEADER,
+            "headers": VERSION_RESPONSE_HEADER,
             "content": {
                 "application/json": {
                     "schema": {
@@ -227,7 +243,7 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, AttachmentP
         204: {
             "description": "xAPI 1.0.x alternate request syntax (`?method=PUT`): the statement "
             "was stored, as `PUT /xapi/statements` answers.",
-            "headers": _VERSION_RESPONSE_HEADER,
+            "headers": VERSION_RESPONSE_HEADER,
         },
         **_WRITE_PROBLEMS,
         # The alternate request syntax may name a method the resource does not take.
@@ -235,7 +251,7 @@ async def _statements_body(request: Request) -> tuple[Any, dict[str, AttachmentP
     },
     openapi_extra={
         "requestBody": _post_body(MAX_BATCH_RECORDS),
-        "parameters": [_VERSION_PARAMETER, _METHOD_PARAMETER],
+        "parameters": [VERSION_PARAMETER, _METHOD_PARAMETER],
     },
 )
 async def post_xapi_statements(
@@ -247,8 +263,8 @@ async def post_xapi_statements(
     """xAPI Statement Resource: one statement or an array, stored all or none; answers the
     statement ids (generated for statements sent without one). The actor names a person only
     among the staff of the client's organisations when it is limited to some."""
-    answered = _answered_version(request, version)
-    try:
+    answered = version_answered(request, version)
+    with versioned(answered) as headers:
         statements, parts = await _statements_body(request)
         ids = await xapi.receive_statements(
             session,
@@ -258,10 +274,7 @@ async def post_xapi_statements(
             authority_home_page=_home_page(request),
             parts=parts,
         )
-    except ProblemError as exc:
-        exc.headers.setdefault(VERSION_HEADER, answered)
-        raise
-    return JSONResponse(ids, headers={VERSION_HEADER: answered})
+    return JSONResponse(ids, headers=headers)
 
 
 @router.put(
@@ -269,12 +282,12 @@ async def post_xapi_statements(
     summary="Send one xAPI statement with its id",
     status_code=204,
     responses={
-        204: {"description": "Stored, or acknowledged.", "headers": _VERSION_RESPONSE_HEADER},
+        204: {"description": "Stored, or acknowledged.", "headers": VERSION_RESPONSE_HEADER},
         **_WRITE_PROBLEMS,
     },
     openapi_extra={
         "requestBody": _BODY,
-        "parameters": [_VERSION_PARAMETER, _STATEMENT_ID_PARAMETER],
+        "parameters": [VERSION_PARAMETER, _STATEMENT_ID_PARAMETER],
     },
 )
 async def put_xapi_statement(
@@ -286,8 +299,8 @@ async def put_xapi_statement(
 ) -> Response:
     """xAPI Statement Resource: stores one statement under `statementId` (a repeat with the
     same content is 204 again; other content is 409)."""
-    answered = _answered_version(request, version)
-    try:
+    answered = version_answered(request, version)
+    with versioned(answered) as headers:
         if statement_id is None:
             raise BadRequest(
                 "statementId is required.", invalid_params=[("statementId", "Required (UUID).")]
@@ -304,10 +317,7 @@ async def put_xapi_statement(
             statement_id=statement_uuid(statement_id, "", "statementId"),
             parts=parts,
         )
-    except ProblemError as exc:
-        exc.headers.setdefault(VERSION_HEADER, answered)
-        raise
-    return Response(status_code=204, headers={VERSION_HEADER: answered})
+    return Response(status_code=204, headers=headers)
 
 
 _UUID_SCHEMA = {"type": "string", "format": "uuid", "maxLength": 36}
@@ -375,7 +385,7 @@ _STATEMENT_RESULT = {
         200: {
             "description": "One statement (statementId, voidedStatementId) or a page of them.",
             "headers": {
-                **_VERSION_RESPONSE_HEADER,
+                **VERSION_RESPONSE_HEADER,
                 CONSISTENT_THROUGH: {
                     "description": "Statements stored up to this time are all in the answer.",
                     "schema": {"type": "string", "maxLength": 40},
@@ -399,7 +409,7 @@ _STATEMENT_RESULT = {
         },
         **problem_responses(*AUTHENTICATED, 404, 422),
     },
-    openapi_extra={"parameters": [_VERSION_PARAMETER, *_READ_PARAMETERS]},
+    openapi_extra={"parameters": [VERSION_PARAMETER, *_READ_PARAMETERS]},
 )
 async def get_xapi_statements(
     request: Request,
@@ -410,10 +420,9 @@ async def get_xapi_statements(
     """xAPI Statement Resource: a statement by `statementId` or `voidedStatementId`, or the
     statements a query matches (newest stored first), with a `more` link to the next page.
     HEAD answers the same status and headers without the body."""
-    answered = _answered_version(request, version)
+    answered = version_answered(request, version)
     params = dict(request.query_params)
-    headers = {VERSION_HEADER: answered, CONSISTENT_THROUGH: _instant(utcnow())}
-    try:
+    with versioned(answered, **{CONSISTENT_THROUGH: _instant(utcnow())}) as headers:
         how = params.get("format", "exact")
         languages = xapi_reads.preferred_languages(request.headers.get("accept-language"))
         if "statementId" in params or "voidedStatementId" in params:
@@ -435,10 +444,6 @@ async def get_xapi_statements(
             parts = await xapi_reads.attachments_of(session, answered_statements)
             content, media_type = write_multipart(bytes(response.body), parts)
             response = Response(content, headers=headers, media_type=media_type)
-    except ProblemError as exc:
-        for name, value in headers.items():
-            exc.headers.setdefault(name, value)
-        raise
     if request.method == "HEAD":
         return Response(status_code=200, headers=headers, media_type=response.media_type)
     return response
