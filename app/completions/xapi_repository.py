@@ -105,8 +105,8 @@ async def insert_statements(
     stored (or being stored by a concurrent transaction) is skipped: read it back to compare."""
     if not rows:
         return {}
-    # One INSERT ... SELECT unnest on PostgreSQL: for 100 statements 0.7 ms less CPU than
-    # multi-row VALUES, and for their 300 links 0.9 ms less than executemany (bench/README.md).
+    # One INSERT ... SELECT unnest on PostgreSQL: less CPU than multi-row VALUES or
+    # executemany (measured in bench/README.md).
     result = await insert_rows(
         session, XapiStatement.__table__, rows, statement=_INSERT_NEW(session)
     )
