@@ -163,6 +163,7 @@ def settings(database_url: str) -> Settings:
         # High enough that only the tests of tests/ratelimits meet a rate limit.
         rate_limit="1000000/minute",
         token_rate_limit="1000000/minute",
+        public_rate_limit="1000000/minute",
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -78,7 +78,8 @@ _PROBLEMS: dict[int, tuple[str, str, str, str]] = {
         "Send If-Match with the ETag you last read.",
     ),
     429: (
-        "Over this client's rate limit (`RateLimit-Policy` gives the quota); retry after "
+        "Over this client's (or, unauthenticated, this address's) rate limit "
+        "(`RateLimit-Policy` gives the quota); retry after "
         "`Retry-After` seconds.",
         "rate-limited",
         "Too many requests",

@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         default="30/minute",
         description="POST /oauth2/token requests per client id, and per address.",
     )
+    public_rate_limit: str = Field(
+        default="300/minute",
+        description="Unauthenticated requests that make the service work (POST "
+        "/credentials/verify, the credential status lists), per client address.",
+    )
     rate_limit_flush_seconds: float = Field(
         default=0.2,
         ge=0,
@@ -235,7 +240,7 @@ class Settings(BaseSettings):
             )
         return keys
 
-    @field_validator("rate_limit", "token_rate_limit")
+    @field_validator("rate_limit", "token_rate_limit", "public_rate_limit")
     @classmethod
     def _one_rate_limit(cls, value: str) -> str:
         parse_quota("setting", value)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.caller import Caller
@@ -14,6 +14,7 @@ from app.core.database import SessionDep
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.credentials import schemas, service
 from app.credentials.achievements import CredentialUrls
+from app.ratelimits.service import enforce_public_rate_limit
 
 router = APIRouter(tags=["Open Badges"])
 
@@ -142,8 +143,9 @@ async def get_award_credential(
                 }
             },
         },
-        **problem_responses(400, 404, 422, 500, 503),
+        **problem_responses(400, 404, 422, 429, 500, 503),
     },
+    dependencies=[Depends(enforce_public_rate_limit)],
 )
 async def get_status_list(number: NumberPath, request: Request, session: SessionDep) -> Response:
     """A W3C Bitstring Status List (statusPurpose `revocation`) as a signed VC-JWT: each
@@ -160,7 +162,8 @@ async def get_status_list(number: NumberPath, request: Request, session: Session
     "/credentials/verify",
     summary="Verify an IQT credential",
     response_model=schemas.VerificationResult,
-    responses=problem_responses(400, 413, 415, 422, 500, 503),
+    responses=problem_responses(400, 413, 415, 422, 429, 500, 503),
+    dependencies=[Depends(enforce_public_rate_limit)],
 )
 async def verify_credential(
     body: schemas.VerificationRequest, request: Request, session: SessionDep

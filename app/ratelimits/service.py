@@ -1,8 +1,12 @@
-"""Rate limiting of API requests: one quota per client, a stricter one for token requests.
+"""Rate limiting of API requests: one quota per client, a stricter one for token requests,
+and one per address for the public requests that make the service work.
 
 ``enforce_rate_limit`` counts an authenticated request against its client's quota (its own
 override, else ``IQT_RATE_LIMIT``); ``enforce_token_rate_limit`` counts a token request against
-``IQT_TOKEN_RATE_LIMIT`` twice, by client id and by address, the credential-guessing surface.
+``IQT_TOKEN_RATE_LIMIT`` twice, by client id and by address, the credential-guessing surface;
+``enforce_public_rate_limit`` counts an unauthenticated request (a credential verified, a status
+list built) against ``IQT_PUBLIC_RATE_LIMIT`` by address, so that no one can keep the service
+checking signatures for free.
 Over a quota the request is refused with a 429 problem. What was counted is left on
 ``request.state.rate_limit`` for the middleware to answer with the RateLimit headers. When the
 store cannot be reached (Redis down) requests are served uncounted, and a warning is logged.
@@ -29,6 +33,7 @@ log = get_logger("iqt.ratelimits")
 
 CLIENT_POLICY = "default"
 TOKEN_POLICY = "token"  # noqa: S105 - a policy name
+PUBLIC_POLICY = "public"
 
 
 class RateLimited(ProblemError):
@@ -65,11 +70,13 @@ class RateLimiter:
         store: RateLimitStore,
         client_quota: Quota,
         token_quota: Quota,
+        public_quota: Quota,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.client_quota = client_quota
         self.token_quota = token_quota
+        self.public_quota = public_quota
         self.clock = clock
 
     def quota_for(self, client: RateLimitedClient) -> Quota:
@@ -112,6 +119,7 @@ def create_rate_limiter(settings: Settings, engine: AsyncEngine) -> RateLimiter:
         store,
         client_quota=parse_quota(CLIENT_POLICY, settings.rate_limit),
         token_quota=parse_quota(TOKEN_POLICY, settings.token_rate_limit),
+        public_quota=parse_quota(PUBLIC_POLICY, settings.public_rate_limit),
     )
 
 
@@ -124,14 +132,25 @@ async def enforce_rate_limit(request: Request, client: RateLimitedClient) -> Non
 async def enforce_token_rate_limit(request: Request, client_id: str) -> None:
     """Counts a token request by client id and by address; 429 when either is used up."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    address = request.client.host if request.client else "unknown"
     await limiter.count(
         request,
         [
             (f"token-client:{_bounded(client_id)}", limiter.token_quota),
-            (f"token-address:{address}", limiter.token_quota),
+            (f"token-address:{_address(request)}", limiter.token_quota),
         ],
     )
+
+
+async def enforce_public_rate_limit(request: Request) -> None:
+    """Counts an unauthenticated request that makes the service work, by address; 429 when
+    the address has used its quota up."""
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.count(request, [(f"public-address:{_address(request)}", limiter.public_quota)])
+
+
+def _address(request: Request) -> str:
+    """The TCP peer, or the address a trusted proxy names (IQT_FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _bounded(identifier: str) -> str:

@@ -63,6 +63,7 @@ async def make_limited_app(
         values: dict[str, Any] = {
             "rate_limit": "1000/minute",
             "token_rate_limit": "1000/minute",
+            "public_rate_limit": "1000/minute",
             "rate_limit_flush_seconds": 0,
             "redis_url": REDIS_URL if store == "redis" else None,
             **overrides,

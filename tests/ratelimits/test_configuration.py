@@ -15,7 +15,7 @@ from tests.test_cli import _rows, database, iqt
 __all__ = ["database"]
 
 
-@pytest.mark.parametrize("name", ["rate_limit", "token_rate_limit"])
+@pytest.mark.parametrize("name", ["rate_limit", "token_rate_limit", "public_rate_limit"])
 @pytest.mark.parametrize("value", ["lots", "0/minute", "1/second;100/minute"])
 def test_a_setting_that_is_not_one_rate_limit_is_refused(name: str, value: str) -> None:
     with pytest.raises(ValidationError):

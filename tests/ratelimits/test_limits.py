@@ -198,3 +198,24 @@ async def test_a_request_that_authenticates_twice_is_counted_once(
     creds = await new_client(app, settings)
     async with http(app) as client:
         assert await statuses(client, creds, 3, path="/twice") == [200, 200, 429]
+
+
+@pytest.mark.parametrize("store", STORES)
+async def test_public_credential_checks_have_a_limit_per_address(
+    store: str, make_limited_app: AppFactory
+) -> None:
+    """Verifying a credential costs the service a signature check, and needs no token: without
+    a count of its own, one address could keep the service checking forever."""
+    app = make_limited_app(public_rate_limit="2/minute")
+    forged = {"credential": "eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl"}
+    async with http(app, random_address()) as verifier, http(app, random_address()) as other:
+        answers = [await verifier.post("/credentials/verify", json=forged) for _ in range(3)]
+        status_list = await verifier.get("/credentials/statusLists/1")
+        elsewhere = await other.post("/credentials/verify", json=forged)
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].json()["verified"] is False
+    assert answers[0].headers["RateLimit-Policy"] == '"public";q=2;w=60'
+    assert answers[2].json()["type"] == RATE_LIMITED
+    assert int(answers[2].headers["Retry-After"]) >= 1
+    assert status_list.status_code == 429  # the same address's count
+    assert elsewhere.status_code == 200
