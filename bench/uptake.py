@@ -2,25 +2,38 @@
 
 Staff, their dated history (10% movers) and awards (~30% Bronze, 5% Silver, 1% Gold, some
 revoked, some leavers) are generated straight into PostgreSQL with COPY; the uptake summary is
-then built by ``rebuild_uptake``, the same code the projection runs after every change. The service
-runs with 2 uvicorn workers and wrk loads it with 64 connections for 10 s. Completions are not
-generated: uptake reads never touch them (awards carry what they decided).
+then built by ``rebuild_uptake``, the same code the projection runs after every change. Leavers
+past their retention period are generated as already pseudonymised, as a service in steady state
+has them: otherwise each API process's retention sweep works through thousands of them (tens of
+thousands at 1,000,000) during the measurement. The load is vacuumed, analysed and checkpointed
+before the service starts, so that no checkpoint of the load writes during the measurement.
+The summary read is EXPLAINed (bucket rows summed, execution time): what a refresh of the
+answer costs PostgreSQL at each scale. The service runs with 2 uvicorn workers and wrk loads it
+with 64 connections for 10 s. Completions are not generated: uptake reads never touch them
+(awards carry what they decided).
 
 Run: .venv/bin/python -m bench.uptake [--scales 100000,1000000]   (needs PostgreSQL and wrk)
 """
 
 import argparse
 import asyncio
+import json
 import random
 import re
+import statistics
 import subprocess
 import time
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
+from sqlalchemy.dialects import postgresql
 
+from app.core.clock import today
 from app.core.database import create_engine, create_sessionmaker
 from app.core.settings import Settings
+from app.personal_data.jobs import retention_cutoff
+from app.uptake.repository import CellFilter, totals_query
 from app.uptake.summary import rebuild_uptake
 from bench.common import create_client, fresh_database, psql, running_server, token, verdict
 from bench.staff_import import ORGANISATION_WEIGHTS, STAFF_GROUP_WEIGHTS
@@ -34,7 +47,8 @@ async def generate(database_url: str, count: int, seed: int = 11) -> None:
     orgs = rng.choices(list(ORGANISATION_WEIGHTS), list(ORGANISATION_WEIGHTS.values()), k=count)
     groups = rng.choices(list(STAFF_GROUP_WEIGHTS), list(STAFF_GROUP_WEIGHTS.values()), k=count)
     now = datetime.now(UTC)
-    staff, history, awards = [], [], []
+    cutoff = retention_cutoff(today(), Settings(_env_file=None).personal_data_retention_years)  # type: ignore[call-arg]
+    staff, history, awards, pseudonymised = [], [], [], []
     for i in range(count):
         staff_id = i + 1
         start = date(1990, 1, 1) + timedelta(days=rng.randrange(12_500))
@@ -42,6 +56,8 @@ async def generate(database_url: str, count: int, seed: int = 11) -> None:
         board = rng.random() < 0.01
         staff.append((staff_id, f"{20_000_000 + i}", "Siân", "Jones", None, None, orgs[i],
                       groups[i], None, board, start, end, 1, now, now))  # fmt: skip
+        if end is not None and end <= cutoff:
+            pseudonymised.append((staff_id, now, "retention"))
         if rng.random() < 0.1:  # a mover
             moved = start + timedelta(days=rng.randrange(1, 3000))
             other = rng.choice(list(ORGANISATION_WEIGHTS))
@@ -75,6 +91,11 @@ async def generate(database_url: str, count: int, seed: int = 11) -> None:
             columns=["staff_id", "valid_from", "valid_to", "organisation_ods_code",
                      "staff_group_code", "board_member"],
         )  # fmt: skip
+        await connection.copy_records_to_table(
+            "staff_pseudonymisations",
+            records=pseudonymised,
+            columns=["staff_id", "pseudonymised_at", "cause"],
+        )
         rows = [
             (sid, lvl, at, at, None, "{}", "revoked" if rev else "active", rev,
              "bench" if rev else None, "administrator" if rev else None, now, now)
@@ -104,6 +125,31 @@ async def build_summary(database_url: str) -> int:
         await engine.dispose()
 
 
+async def explain_summary_read(database_url: str) -> str:
+    """EXPLAIN ANALYZE of the summary read behind ``GET /uptake`` (today, every cell): the
+    bucket rows it sums and its execution time."""
+    sql = totals_query(today(), CellFilter()).compile(
+        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    connection = await asyncpg.connect(database_url)
+    try:
+        plans = [
+            json.loads(
+                await connection.fetchval(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql}")
+            )[0]
+            for _ in range(9)
+        ]
+    finally:
+        await connection.close()
+
+    def scanned(node: dict[str, Any]) -> int:
+        own = node["Actual Rows"] if node.get("Relation Name") == "uptake_buckets" else 0
+        return own + sum(scanned(child) for child in node.get("Plans", []))
+
+    took = statistics.median(plan["Execution Time"] for plan in plans)
+    return f"{scanned(plans[0]['Plan']):,} bucket rows summed in {took:.2f} ms (median of 9)"
+
+
 def load(base_url: str, bearer: str) -> tuple[float, float]:
     """wrk, 64 connections, 10 s: requests/s and p99 in ms."""
     out = subprocess.run(
@@ -129,8 +175,10 @@ def run(count: int, database: str = "iqt_bench_uptake") -> None:
         built = time.perf_counter() - started
         # The rebuild rewrites each bucket row once per chunk: vacuum as autovacuum would.
         psql(url.rsplit("/", 1)[1], "VACUUM ANALYZE")
+        psql(url.rsplit("/", 1)[1], "CHECKPOINT")
         print(f"{count:,} staff: generated in {generated:.1f} s; summary for {people:,} people "
               f"built by rebuild_uptake in {built:.1f} s")  # fmt: skip
+        print(f"  summary read: {asyncio.run(explain_summary_read(url))}")
         client_id, secret = create_client(url, "uptake:read")
         with running_server(url, workers=2) as server:
             bearer = token(server.base_url, client_id, secret)

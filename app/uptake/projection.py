@@ -42,9 +42,12 @@ class Freshness:
         return max(0.0, round((now - self.up_to).total_seconds(), 3))
 
 
+_OLDEST_PENDING = select(func.min(UptakePending.noted_at))  # built once: read per refresh
+
+
 async def read_freshness(session: AsyncSession) -> Freshness:
     """The summary's freshness, read before the figures (so that they are at least as
     fresh): the time of the oldest change still pending, else now."""
     now = utcnow()
-    oldest = await session.scalar(select(func.min(UptakePending.noted_at)))
+    oldest = await session.scalar(_OLDEST_PENDING)
     return Freshness(min(oldest, now) if oldest is not None else now)
