@@ -92,8 +92,8 @@ async def get_board_uptake(
         caller,
         session,
         ("board", interval, first, last, organisation),
-        lambda freshness: board.board_report(
-            session,
+        lambda own_session, freshness: board.board_report(
+            own_session,
             caller,
             request.app.state.settings,
             interval=interval,
@@ -140,9 +140,10 @@ async def get_project_uptake(
     report = await cached(
         request,
         caller,
+        session,
         ("projects", organisation, interval, from_, to),
-        lambda: projects.projects_report(
-            session, caller, organisation=organisation, interval=interval, first=from_, last=to
+        lambda own_session: projects.projects_report(
+            own_session, caller, organisation=organisation, interval=interval, first=from_, last=to
         ),
     )
     return csv_response(ProjectsRow, report.data) if wants_csv(request) else report

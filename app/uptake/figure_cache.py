@@ -2,17 +2,19 @@
 how fresh its figures are.
 
 Dashboards ask the same questions many times a minute; each process answers a question from the
-summary at most once per period. The key holds everything that shapes an answer: the question,
-the day it is asked on (for the default "today"), and what the caller may see (its
-organisations, and exact or controlled counts). The freshness is read with the figures and kept
-with them; the lag is worked out again each time the answer is served.
+summary at most once per period, renewing a kept answer in the background before it expires. The
+key holds everything that shapes an answer: the question, the day it is asked on (for the
+default "today"), and what the caller may see (its organisations, and exact or controlled
+counts). The freshness is read with the figures and kept with them; the lag is worked out again
+each time the answer is served. An answer is computed in a session of its own: it may outlive
+the request that asked for it.
 """
 
 from collections.abc import Awaitable, Callable, Hashable
 from typing import TypeVar
 
 from fastapi import Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.caller import Caller
 from app.core.clock import today, utcnow
@@ -55,12 +57,25 @@ def install(state: object, seconds: float) -> None:
 async def cached(
     request: Request,
     caller: Caller,
+    session: AsyncSession,
     question: tuple[Hashable, ...],
-    compute: Callable[[], Awaitable[T]],
+    compute: Callable[[AsyncSession], Awaitable[T]],
 ) -> T:
+    """The kept answer to ``question`` for what ``caller`` may see, or ``compute``'s, handed a
+    session of its own. The request's ``session`` has only read who the caller is: its
+    transaction ends first, or it would hold, while waiting, a connection it no longer needs
+    (and on SQLite the write lock every transaction takes, which the computation waits for)."""
+    if session.in_transaction():
+        await session.commit()
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+
+    async def in_own_session() -> T:
+        async with sessionmaker() as session:
+            return await compute(session)
+
     view = (caller.organisations, Disclosure.for_caller(caller))
     cache: ShortCache = request.app.state.uptake_figures
-    return await cache.get((question, today(), view), compute)
+    return await cache.get((question, today(), view), in_own_session)
 
 
 async def cached_figures(
@@ -68,16 +83,16 @@ async def cached_figures(
     caller: Caller,
     session: AsyncSession,
     question: tuple[Hashable, ...],
-    compute: Callable[[UptakeFreshness], Awaitable[T]],
+    compute: Callable[[AsyncSession, UptakeFreshness], Awaitable[T]],
 ) -> tuple[T, UptakeFreshness]:
     """An answer from the summary (kept as ``cached`` keeps it) and its freshness as of now.
-    ``compute`` is handed the freshness read just before the figures."""
+    ``compute`` is handed the session and the freshness read just before the figures."""
 
-    async def read() -> tuple[T, Freshness]:
+    async def read(session: AsyncSession) -> tuple[T, Freshness]:
         freshness = await read_freshness(session)
-        return await compute(served(freshness)), freshness
+        return await compute(session, served(freshness)), freshness
 
-    answer, freshness = await cached(request, caller, question, read)
+    answer, freshness = await cached(request, caller, session, question, read)
     return answer, served(freshness)
 
 

@@ -120,8 +120,8 @@ async def get_uptake(
         caller,
         session,
         ("uptake", tuple(dimensions), organisation, staff_group, as_of),
-        lambda freshness: service.uptake_as_of(
-            session,
+        lambda own_session, freshness: service.uptake_as_of(
+            own_session,
             caller,
             request.app.state.settings,
             group_by=dimensions,
@@ -170,8 +170,8 @@ async def get_uptake_time_series(
         caller,
         session,
         ("timeSeries", interval, first, last, tuple(dimensions), organisation),
-        lambda _: service.uptake_series(
-            session,
+        lambda own_session, _: service.uptake_series(
+            own_session,
             caller,
             request.app.state.settings,
             interval=interval,

@@ -59,3 +59,57 @@ async def test_zero_seconds_computes_every_time() -> None:
 
     cache = ShortCache(0)
     assert [await cache.get("k", compute) for _ in range(3)] == [1, 2, 3]
+
+
+async def test_an_entry_is_renewed_ahead_and_askers_never_wait_for_it() -> None:
+    clock, calls, release = Clock(), [], asyncio.Event()
+
+    async def compute() -> int:
+        calls.append(1)
+        if len(calls) > 1:
+            await release.wait()  # the renewal at work
+        return len(calls)
+
+    cache = ShortCache(2, timer=clock)
+    assert await cache.get("k", compute) == 1
+    clock.now = 1.4
+    assert await cache.get("k", compute) == 1
+    await asyncio.sleep(0)
+    assert len(calls) == 1  # not yet in its last quarter
+    clock.now = 1.6
+    assert await asyncio.wait_for(cache.get("k", compute), 1) == 1  # answered at once
+    assert await cache.get("k", compute) == 1  # one renewal at a time
+    await asyncio.sleep(0)
+    assert len(calls) == 2
+    clock.now = 2.1  # expired with its renewal still at work: askers wait for that renewal
+    waiting = [asyncio.create_task(cache.get("k", compute)) for _ in range(3)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [2, 2, 2]
+    clock.now = 3.5  # the renewal started at 1.6: good until 3.6
+    assert await cache.get("k", compute) == 2
+    assert len(calls) == 2
+
+
+async def test_a_failed_renewal_leaves_the_entry_until_it_expires() -> None:
+    clock, calls = Clock(), []
+
+    async def compute() -> int:
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("the renewal failed")
+        return len(calls)
+
+    cache = ShortCache(2, timer=clock)
+    assert await cache.get("k", compute) == 1
+    clock.now = 1.8
+    assert await cache.get("k", compute) == 1
+    for _ in range(3):
+        await asyncio.sleep(0)  # the renewal fails in the background
+    assert len(calls) == 2
+    assert await cache.get("k", compute) == 1  # still kept; a renewal is tried again
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert len(calls) == 3
+    clock.now = 2.1
+    assert await cache.get("k", compute) == 3
