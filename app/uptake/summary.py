@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.bulk import (
     BuiltOnce,
-    column_in,
     dialect_insert,
     execute_columns,
     in_parameter,
@@ -80,15 +79,10 @@ async def refresh_uptake(session: AsyncSession, staff_ids: Iterable[int]) -> Non
 
 
 async def _refresh_chunk(session: AsyncSession, ids: Sequence[int]) -> None:
-    if is_postgresql(session):
-        # Their staff rows cannot be deleted (erased) while they are refreshed; ids in
-        # order, so that two refreshes never deadlock.
-        await session.execute(
-            select(StaffMember.id)
-            .where(column_in(session, StaffMember.id, ids))
-            .order_by(StaffMember.id)
-            .with_for_update(key_share=True)
-        )
+    # No staff row is locked: refreshes take turns on the projection row (the worker by its
+    # lease, a rebuild FOR UPDATE), so each applies new - old to what the one before stored,
+    # and staff rows are never deleted. A change committed after the facts are read has its
+    # own pending row, refreshed by the next step.
     refresh = await read_refresh(session, ids)
     refresh.work_out()
     await refresh.store(session)
