@@ -29,6 +29,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -65,6 +66,29 @@ def column_in(session: AsyncSession, column: Any, values: Sequence[Any]) -> Colu
         array = bindparam(None, list(values), type_=ARRAY(element))
         return column == any_(array)  # type: ignore[no-any-return]
     return column.in_(list(values))  # type: ignore[no-any-return]
+
+
+def rows_by_unique_key(
+    session: AsyncSession, columns: Sequence[Any], key: Any, values: Sequence[Any]
+) -> Select[Any]:
+    """``SELECT columns WHERE key IN values``, for a ``key`` column with a unique index.
+
+    On PostgreSQL each value is looked up in the key's index (a LATERAL subquery with LIMIT 1
+    per value): written as ``key = ANY(...)``, a lookup of thousands of values is planned as a
+    scan of the whole table while the table's statistics are stale, as they are while a new
+    table is loaded (bench/README.md)."""
+    if not is_postgresql(session):
+        return select(*columns).where(key.in_(list(values)))
+    element = _array_element_type(key.type)
+    text = _joined(list(values)) if isinstance(element, String) and values else None
+    array: Any = (
+        _split(bindparam(None, text, type_=Text()))
+        if text is not None
+        else bindparam(None, list(values), type_=ARRAY(element))
+    )
+    keys = func.unnest(array, type_=element).table_valued("value").render_derived("keys")
+    found = select(*columns).where(key == keys.c.value).limit(1).lateral("found")
+    return select(found).select_from(keys.join(found, true()))
 
 
 def in_parameter(dialect: str, column: Any, name: str) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows, rows_by_unique_key
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.core.problems import ConcurrentChange
@@ -58,12 +58,17 @@ async def existing_by_employee_number(
     nothing is locked: the upsert writes a row only if its version is still the one read here."""
     if not employee_numbers:
         return {}
-    query = select(
-        *(getattr(StaffMember, column) for column in HR_COLUMNS),
-        StaffMember.id,
+    query = rows_by_unique_key(
+        session,
+        [
+            *(getattr(StaffMember, column) for column in HR_COLUMNS),
+            StaffMember.id,
+            StaffMember.employee_number,
+            StaffMember.version,
+        ],
         StaffMember.employee_number,
-        StaffMember.version,
-    ).where(column_in(session, StaffMember.employee_number, employee_numbers))
+        employee_numbers,
+    )
     result: Result[Any] = await session.execute(query)
     return {row.employee_number: row for row in result}
 

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.bulk import (
     BuiltOnce,
-    column_in,
     dialect_insert,
     execute_columns,
     in_parameter,
@@ -80,15 +79,10 @@ async def refresh_uptake(session: AsyncSession, staff_ids: Iterable[int]) -> Non
 
 
 async def _refresh_chunk(session: AsyncSession, ids: Sequence[int]) -> None:
-    if is_postgresql(session):
-        # Their staff rows cannot be deleted (erased) while they are refreshed; ids in
-        # order, so that two refreshes never deadlock.
-        await session.execute(
-            select(StaffMember.id)
-            .where(column_in(session, StaffMember.id, ids))
-            .order_by(StaffMember.id)
-            .with_for_update(key_share=True)
-        )
+    # No staff row is locked: refreshes take turns on the projection row (the worker by its
+    # lease, a rebuild FOR UPDATE), so each applies new - old to what the one before stored,
+    # and staff rows are never deleted. A change committed after the facts are read has its
+    # own pending row, refreshed by the next step.
     refresh = await read_refresh(session, ids)
     refresh.work_out()
     await refresh.store(session)
@@ -133,12 +127,12 @@ class UptakeRefresh:
                 continue
             # Only the stored rows that differ are rewritten: a grant adds a row to the
             # person's few, a move or a leaving date two; the others are left alone.
-            outdated = [_person_key(staff_id, *key) for key in change if key in stored]
-            rows = [
-                _person_row(staff_id, day, cell, new[(day, cell)])
-                for day, cell in change
-                if (day, cell) in new
-            ]
+            if stored:
+                outdated = [_person_key(staff_id, *key) for key in change if key in stored]
+                rows = [_person_row(staff_id, *key, new[key]) for key in change if key in new]
+            else:  # someone new to the summary: every row is new
+                outdated = []
+                rows = [_person_row(staff_id, *key, counts) for key, counts in change.items()]
             changes.append((staff_id, outdated, rows, change))
 
     async def store(self, session: AsyncSession) -> None:
@@ -187,14 +181,17 @@ async def _delete_person_rows(session: AsyncSession, keys: Sequence[dict[str, An
 
 
 def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
-    return dict(zip(_PERSON_ROW, (staff_id, day, *cell, *counts), strict=True))
-
-
-def _cell_values(cell: Cell) -> dict[str, Any]:
+    """A stored row (``_PERSON_ROW``'s columns)."""
     return {
+        "staff_id": staff_id,
+        "day": day,
         "organisation_ods_code": cell.organisation,
         "staff_group_code": cell.staff_group,
         "board_member": cell.board_member,
+        "headcount": counts[0],
+        "bronze": counts[1],
+        "silver": counts[2],
+        "gold": counts[3],
     }
 
 
@@ -227,17 +224,31 @@ def bucket_upsert(session: Session, deltas: Deltas) -> tuple[Any, Any]:
     """The statement adding these (day, cell) deltas to the day, month and year buckets (None
     when they cancel out). Rows in key order, so that concurrent commits never deadlock."""
     buckets: dict[tuple[str, date, Cell], list[int]] = {}
+    starts: dict[date, tuple[tuple[str, date], ...]] = {}  # the days of a batch repeat
     for (day, cell), counts in deltas.items():
-        for grain, start in bucket_starts(day):
-            sums = buckets.setdefault((grain, start, cell), [0, 0, 0, 0])
-            for index, value in enumerate(counts):
-                sums[index] += value
+        grains = starts.get(day)
+        if grains is None:
+            grains = starts[day] = bucket_starts(day)
+        for grain, start in grains:
+            sums = buckets.get((grain, start, cell))
+            if sums is None:
+                buckets[(grain, start, cell)] = list(counts)
+            else:
+                sums[0] += counts[0]
+                sums[1] += counts[1]
+                sums[2] += counts[2]
+                sums[3] += counts[3]
     rows = [
         {
             "grain": grain,
             "period_start": start,
-            **_cell_values(cell),
-            **dict(zip(MEASURES, sums, strict=True)),
+            "organisation_ods_code": cell.organisation,
+            "staff_group_code": cell.staff_group,
+            "board_member": cell.board_member,
+            "headcount": sums[0],
+            "bronze": sums[1],
+            "silver": sums[2],
+            "gold": sums[3],
         }
         for (grain, start, cell), sums in sorted(buckets.items())
         if any(sums)

@@ -15,10 +15,11 @@ from app.core.bulk import (
     _joined,
     column_in,
     insert_rows,
+    rows_by_unique_key,
     unnest_parameters,
 )
 from app.events.repository import current_transaction_id
-from app.models import Event
+from app.models import Event, StaffGroup
 
 ROWS = 3 * UNNEST_FROM_ROWS  # enough for the unnest path on PostgreSQL
 
@@ -153,3 +154,18 @@ async def test_column_in_finds_exactly_the_values_asked_for(
     )
 
     assert sorted(found) == sorted(3 * wanted)
+
+
+async def test_rows_by_unique_key_finds_each_value_asked_for_once(session: AsyncSession) -> None:
+    await _insert(session, [_event(i, f"r{i}", "7A4") for i in range(ROWS)])
+    ids = sorted(await session.scalars(select(Event.id)))
+    wanted = [ids[0], ids[-1], ids[len(ids) // 2]]
+
+    query = rows_by_unique_key(session, [Event.id, Event.resource_id], Event.id, [*wanted, -1])
+    found = (await session.execute(query)).all()
+
+    assert sorted(found) == sorted((i, f"r{ids.index(i)}") for i in wanted)
+    groups = rows_by_unique_key(session, [StaffGroup.code], StaffGroup.code, ["03", "08", "zz"])
+    assert sorted(await session.scalars(groups)) == ["03", "08"]
+    nothing = rows_by_unique_key(session, [Event.id], Event.id, [])
+    assert (await session.execute(nothing)).all() == []
