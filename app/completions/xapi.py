@@ -15,6 +15,7 @@ from app.auth.caller import Caller
 from app.completions import repository as completions_repository
 from app.completions import service, xapi_attachments, xapi_repository
 from app.completions.records import completion_row
+from app.completions.rows import CompletionRow
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
 from app.completions.xapi_multipart import AttachmentPart
 from app.completions.xapi_statements import Statement, parse_statement
@@ -218,7 +219,7 @@ async def _record_completions(
     ]
     recorded = await service.record_completions(session, caller, rows)
     if recorded.conflicts:
-        ids = [row["external_id"] for row, _, _ in recorded.conflicts]
+        ids = [row.external_id for row, _, _ in recorded.conflicts]
         raise Conflict(
             f"Statement {ids[0]} was received before with other content.",
             invalid_params=[("id", f"{i} was received before with other content.") for i in ids],
@@ -238,7 +239,7 @@ async def _void(session: AsyncSession, caller: Caller, voiding: Sequence[Stateme
             continue
         try:
             await service.retract_completion(
-                session, caller, view["id"], f"Voided by xAPI statement {by_target[target]}."
+                session, caller, view.id, f"Voided by xAPI statement {by_target[target]}."
             )
         except NotFound:
             continue  # a completion the caller cannot read stays as it is
@@ -250,7 +251,7 @@ def _completion(
     home_page: str | None,
     client_id: str,
     now: datetime,
-) -> dict[str, Any] | None:
+) -> CompletionRow | None:
     """The completion row a statement makes, or None when its actor is not one this service
     identifies people by (openid, an account of another homePage or not an employee number)."""
     actor = statement.actor
