@@ -18,6 +18,7 @@ from app.completions.records import completion_row
 from app.completions.rows import CompletionRow
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
 from app.completions.xapi_multipart import AttachmentPart
+from app.completions.xapi_repository import StatementLink, StatementRow
 from app.completions.xapi_statements import Statement, parse_statement
 from app.completions.xapi_validation import Malformed
 from app.core.clock import clock_skew, utcnow
@@ -97,18 +98,18 @@ async def _store(
         "account": {"homePage": authority_home_page, "name": caller.client_id},
     }
     rows = [
-        {
-            "statement_id": s.id,
-            "client_id": caller.client_id,
-            "stored_at": now,
-            "verb_id": s.verb_id,
-            "registration": s.registration,
-            "voided": False,
-            "voids": s.voids,
-            "statement_ref": s.statement_ref,
-            "content_hash": s.content_hash,
-            "statement": as_stored(s, now, version, authority),
-        }
+        StatementRow(
+            statement_id=s.id,
+            client_id=caller.client_id,
+            stored_at=now,
+            verb_id=s.verb_id,
+            registration=s.registration,
+            voided=False,
+            voids=s.voids,
+            statement_ref=s.statement_ref,
+            content_hash=s.content_hash,
+            statement=as_stored(s, now, version, authority),
+        )
         for s in statements
     ]
     await _lock_references(session, statements, named)
@@ -126,7 +127,7 @@ async def _store(
     await xapi_repository.insert_links(
         session,
         [
-            {"statement_pk": inserted[s.id], "kind": kind, "key": key, "direct": direct}
+            StatementLink(inserted[s.id], kind, key, direct)
             for s in statements
             if s.id in inserted
             for kind, links in (("agent", s.agents), ("activity", s.activities))

@@ -1,5 +1,6 @@
 """A completion's rows are typed and immutable (app/completions/rows.py): what a platform
-sent, checked; who it is about; a stored completion as read. No database here."""
+sent, checked; who it is about; a stored completion as read. So are the xAPI statements and
+links the repository stores. No database here."""
 
 from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta, timezone
@@ -8,7 +9,8 @@ import pytest
 
 from app.completions.records import differing_fields, validate_batch_records
 from app.completions.rows import VIEW_EXTRAS, CompletionRow, CompletionView, Identification
-from app.models import Completion
+from app.completions.xapi_repository import StatementLink, StatementRow
+from app.models import Completion, XapiStatement, XapiStatementLink
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 RECORD = {
@@ -77,3 +79,9 @@ def test_a_repeat_differs_by_the_wire_names_of_what_it_changes() -> None:
     assert differing_fields(stored, sent) == ["scoreScaled"]
     statement = _row()._replace(content_hash="a" * 64)
     assert differing_fields(stored, statement) == ["statement"]
+
+
+def test_a_statement_is_stored_as_a_row_of_its_table_and_links_of_theirs() -> None:
+    columns = [column.name for column in XapiStatement.__table__.c]
+    assert ["id", *StatementRow._fields] == columns
+    assert list(StatementLink._fields) == [c.name for c in XapiStatementLink.__table__.c]
