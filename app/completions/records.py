@@ -55,21 +55,21 @@ def completion_row(
     content_hash: str | None = None,
 ) -> CompletionRow:
     """The completions row (matching says who it is about)."""
-    return CompletionRow(
-        client_id=client_id,
-        external_id=external_id,
-        channel=channel.value,
-        course_id=course_id,
-        employee_number=employee_number,
-        work_email=work_email,
-        work_email_key=work_email.casefold() if work_email else None,
-        email_sha1=email_sha1,
-        completed_at=completed_at.astimezone(UTC),
-        passed=passed,
-        score_scaled=score_scaled,
-        content_hash=content_hash,
-        created_at=now,
-        course_code=course_code,
+    return CompletionRow(  # by position, as CompletionView.recorded explains
+        client_id,
+        external_id,
+        channel.value,
+        course_id,
+        employee_number,
+        work_email,
+        work_email.casefold() if work_email else None,  # work_email_key
+        email_sha1,
+        completed_at.astimezone(UTC),
+        passed,
+        score_scaled,
+        content_hash,
+        now,  # created_at
+        course_code,
     )
 
 

@@ -57,27 +57,44 @@ async def insert_completions(
 
 def _parameters(row: CompletionRow, found: Identification) -> dict[str, Any]:
     """The completions row's values, by column: the one place rows become SQL parameters
-    (the retraction's columns start empty)."""
+    (the retraction's columns start empty). Unpacked as ``CompletionView.recorded`` does."""
+    (
+        client_id,
+        external_id,
+        channel,
+        course_id,
+        employee_number,
+        work_email,
+        work_email_key,
+        email_sha1,
+        completed_at,
+        passed,
+        score_scaled,
+        content_hash,
+        created_at,
+        _course_code,
+    ) = row
+    sender_organisations, staff_id, match_status, match_reason, matched_at, _, _ = found
     return {
-        "client_id": row.client_id,
-        "external_id": row.external_id,
-        "channel": row.channel,
-        "course_id": row.course_id,
-        "employee_number": row.employee_number,
-        "work_email": row.work_email,
-        "work_email_key": row.work_email_key,
-        "email_sha1": row.email_sha1,
-        "completed_at": row.completed_at,
-        "passed": row.passed,
-        "score_scaled": row.score_scaled,
-        "content_hash": row.content_hash,
-        "staff_id": found.staff_id,
-        "match_status": found.match_status,
-        "match_reason": found.match_reason,
-        "matched_at": found.matched_at,
-        "sender_organisations": found.sender_organisations,
-        "created_at": row.created_at,
-        "updated_at": row.created_at,
+        "client_id": client_id,
+        "external_id": external_id,
+        "channel": channel,
+        "course_id": course_id,
+        "employee_number": employee_number,
+        "work_email": work_email,
+        "work_email_key": work_email_key,
+        "email_sha1": email_sha1,
+        "completed_at": completed_at,
+        "passed": passed,
+        "score_scaled": score_scaled,
+        "content_hash": content_hash,
+        "staff_id": staff_id,
+        "match_status": match_status,
+        "match_reason": match_reason,
+        "matched_at": matched_at,
+        "sender_organisations": sender_organisations,
+        "created_at": created_at,
+        "updated_at": created_at,
     }
 
 

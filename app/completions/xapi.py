@@ -98,17 +98,17 @@ async def _store(
         "account": {"homePage": authority_home_page, "name": caller.client_id},
     }
     rows = [
-        StatementRow(
-            statement_id=s.id,
-            client_id=caller.client_id,
-            stored_at=now,
-            verb_id=s.verb_id,
-            registration=s.registration,
-            voided=False,
-            voids=s.voids,
-            statement_ref=s.statement_ref,
-            content_hash=s.content_hash,
-            statement=as_stored(s, now, version, authority),
+        StatementRow(  # by position (CompletionView.recorded says why)
+            s.id,
+            caller.client_id,
+            now,  # stored_at
+            s.verb_id,
+            s.registration,
+            False,  # voided
+            s.voids,
+            s.statement_ref,
+            s.content_hash,
+            as_stored(s, now, version, authority),
         )
         for s in statements
     ]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.completions.records import differing_fields, validate_batch_records
+from app.completions.records import completion_row, differing_fields, validate_batch_records
 from app.completions.rows import VIEW_EXTRAS, CompletionRow, CompletionView, Identification
+from app.completions.schemas import Channel
 from app.completions.xapi_repository import StatementLink, StatementRow
 from app.models import Completion, XapiStatement, XapiStatementLink
 
@@ -22,7 +23,8 @@ RECORD = {
     "scoreScaled": 0.9,
     "externalId": "x-1",
 }
-FOUND = Identification("7A4", 42, "matched", None, NOW, "7A4", "100001")
+# Every value apart, so that a value put in another's place shows.
+FOUND = Identification("7A4 7A6", 42, "matched", "Why not.", NOW - timedelta(1), "7A4", "100009")
 
 
 def _row() -> CompletionRow:
@@ -53,12 +55,22 @@ def test_a_checked_record_is_a_typed_row_in_completions_columns() -> None:
         row.passed = False  # type: ignore[misc]
 
 
+def test_a_row_from_a_statement_keeps_its_hashes_apart() -> None:
+    row = completion_row(
+        client_id="lms", external_id="s-1", channel=Channel.XAPI, course_id=7,
+        course_code="IQT-BRONZE", employee_number=None, work_email=None, email_sha1="e" * 40,
+        completed_at=NOW, passed=None, score_scaled=None, now=NOW, content_hash="c" * 64,
+    )  # fmt: skip
+    assert (row.channel, row.email_sha1, row.content_hash) == ("xapi", "e" * 40, "c" * 64)
+    assert (row.employee_number, row.work_email, row.work_email_key) == (None, None, None)
+
+
 def test_a_completion_just_recorded_is_viewed_as_it_is_read_back() -> None:
-    row = _row()
+    row = _row()._replace(email_sha1="e" * 40, content_hash="c" * 64)
     view = CompletionView.recorded(5, row, FOUND)
-    assert (view.id, view.external_id, view.course_code) == (5, "x-1", "IQT-BRONZE")
-    assert (view.staff_id, view.match_status, view.organisation) == (42, "matched", "7A4")
-    assert view.matched_employee_number == "100001"
+    assert [getattr(view, name) for name in CompletionRow._fields] == list(row)
+    assert [getattr(view, name) for name in Identification._fields] == list(FOUND)
+    assert view.id == 5
     assert (view.retracted_at, view.retraction_reason, view.retracted_by) == (None, None, None)
     assert view.created_at == view.updated_at == NOW
     assert differing_fields(view, row) == []
