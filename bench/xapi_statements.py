@@ -41,7 +41,13 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from app.completions import xapi_repository
-from app.completions.xapi_repository import Reader, StatementFilter, statements_query
+from app.completions.xapi_repository import (
+    Reader,
+    StatementFilter,
+    StatementLink,
+    StatementRow,
+    statements_query,
+)
 from app.completions.xapi_statements import agent_key
 from app.core.database import create_engine, create_sessionmaker
 from app.core.settings import Settings
@@ -124,7 +130,7 @@ class Statements:
         return [self.one() for _ in range(size)]
 
 
-def rows(statements: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str, Any]], Any]:
+def rows(statements: list[dict[str, Any]], now: datetime) -> tuple[list[StatementRow], Any]:
     """The rows the service's write path stores for these statements (``xapi._store``):
     built here without validating each one, which would make the load take hours."""
     stored = now.isoformat().replace("+00:00", "Z")
@@ -132,17 +138,18 @@ def rows(statements: list[dict[str, Any]], now: datetime) -> tuple[list[dict[str
         "objectType": "Agent",
         "account": {"homePage": "http://127.0.0.1", "name": "bench"},
     }
-    statement_rows, links = [], []
+    statement_rows: list[StatementRow] = []
+    links = []
     for raw in statements:
         target = raw["object"]
         ref = target["id"] if target.get("objectType") == "StatementRef" else None
-        statement_rows.append({
-            "statement_id": raw["id"], "client_id": "bench", "stored_at": now,
-            "verb_id": raw["verb"]["id"], "registration": raw["context"]["registration"],
-            "voided": False, "voids": None, "statement_ref": ref,
-            "content_hash": hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest(),
-            "statement": {**raw, "stored": stored, "authority": authority, "version": "1.0.0"},
-        })  # fmt: skip
+        statement_rows.append(StatementRow(
+            statement_id=raw["id"], client_id="bench", stored_at=now,
+            verb_id=raw["verb"]["id"], registration=raw["context"]["registration"],
+            voided=False, voids=None, statement_ref=ref,
+            content_hash=hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest(),
+            statement={**raw, "stored": stored, "authority": authority, "version": "1.0.0"},
+        ))  # fmt: skip
         named = {("agent", agent_key(raw["actor"])): True}
         if ref is None:
             named[("activity", target["id"])] = True
@@ -169,12 +176,12 @@ async def load(database_url: str, count: int, statements: Statements) -> datetim
                 await xapi_repository.insert_links(
                     session,
                     [
-                        {"statement_pk": inserted[sid], "kind": kind, "key": key, "direct": direct}
+                        StatementLink(inserted[sid], kind, key, direct)
                         for sid, links in named
                         for (kind, key), direct in links.items()
                     ],
                 )
-                naming = {row["statement_id"] for row in statement_rows if row["statement_ref"]}
+                naming = {row.statement_id for row in statement_rows if row.statement_ref}
                 await xapi_repository.copy_reference_keys(session, inserted, naming & set(inserted))
                 await session.commit()
     finally:

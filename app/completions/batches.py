@@ -81,19 +81,19 @@ async def apply_completion_batch(
     )
     recorded = await service.record_completions(session, caller, validated.rows)
     row_of = {
-        row["external_id"]: number
+        row.external_id: number
         for row, number in zip(validated.rows, validated.row_numbers, strict=True)
     }
     rejections = validated.rejections + [
         Rejection(
-            row_of[row["external_id"]],
-            row["external_id"],
+            row_of[row.external_id],
+            row.external_id,
             [(name, "Differs from the completion recorded with this externalId.") for name in diff],
         )
         for row, _, diff in recorded.conflicts
     ]
     rejections.sort(key=lambda r: r.row)
-    matched = sum(1 for row in recorded.created if row["match_status"] == MatchStatus.MATCHED)
+    matched = sum(1 for view in recorded.created if view.match_status == MatchStatus.MATCHED)
     count_on_commit(session, BATCH_RECORDS_RECEIVED.labels("completions"), len(records))
     count_on_commit(session, BATCH_RECORDS_REJECTED.labels("completions"), len(rejections))
     return CompletionBatchResult(

@@ -15,9 +15,9 @@ so one always waits for the other and then sees it.
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.caller import Caller
 from app.completions.events import CompletionMatched
 from app.completions.repository import MATCHED, UNMATCHED, is_postgresql
+from app.completions.rows import CompletionRow, Identification
 from app.core.bulk import column_in
 from app.core.clock import utcnow
 from app.core.metrics import COMPLETIONS_MATCHED, count_on_commit
@@ -67,26 +68,12 @@ class Identified(Protocol):
     def previous_work_email_key(self) -> str | None: ...
 
 
-class Identification(NamedTuple):
-    """Who a completion row is about, as ``identify`` found them, by the completions column
-    each goes in (``organisation`` and ``matched_employee_number`` are for the answer and
-    the events)."""
-
-    sender_organisations: str | None
-    staff_id: int | None
-    match_status: str
-    match_reason: str | None
-    matched_at: datetime | None
-    organisation: str | None
-    matched_employee_number: str | None
-
-
 async def identify(
-    session: AsyncSession, caller: Caller, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession, caller: Caller, rows: Sequence[CompletionRow]
 ) -> list[Identification]:
     """Who each row is about, among the staff of the sender's organisations only (in the
     rows' order); ``sender_organisations`` keeps those, so that a completion left unmatched
-    is matched later within them too. The rows are left as they are."""
+    is matched later within them too."""
     within = caller.organisations
     decisions = await _find(session, within, rows)
     if is_postgresql(session) and any(person is None for person, _ in decisions):
@@ -113,31 +100,28 @@ async def identify(
 
 
 async def _find(
-    session: AsyncSession, within: Within, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession, within: Within, rows: Sequence[CompletionRow]
 ) -> list[Resolution]:
     return await resolve_people(
         session,
         within,
         [
             PersonReference(
-                r["employee_number"],
-                r["work_email_key"],
-                r["email_sha1"],
-                day_of(r["completed_at"]),
+                r.employee_number, r.work_email_key, r.email_sha1, day_of(r.completed_at)
             )
             for r in rows
         ],
     )
 
 
-def _identifiers(rows: Iterable[Mapping[str, Any]]) -> set[str]:
+def _identifiers(rows: Iterable[CompletionRow]) -> set[str]:
     found: set[str] = set()
     for row in rows:
-        found.update(v for v in (row["employee_number"], row["work_email_key"]) if v)
-        if row["email_sha1"]:
-            found.add(row["email_sha1"])
-        if row["work_email_key"]:
-            found.add(mbox_sha1sum(row["work_email_key"]))
+        found.update(v for v in (row.employee_number, row.work_email_key) if v)
+        if row.email_sha1:
+            found.add(row.email_sha1)
+        if row.work_email_key:
+            found.add(mbox_sha1sum(row.work_email_key))
     return found
 
 

@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from app.completions.rows import CompletionRow, CompletionView
 from app.completions.schemas import Channel, CompletionFields
 from app.core.clock import clock_skew
 from app.core.problem_handlers import error_location
 
-# Column → wire name of what a platform sends: the content compared on a repeat.
+# Column (of CompletionRow and CompletionView) → wire name of what a platform sends: the
+# content compared on a repeat.
 CONTENT_FIELDS = {
     "employee_number": "employeeNumber",
     "work_email_key": "workEmail",
@@ -31,7 +33,7 @@ class Rejection:
 
 @dataclass
 class Validated:
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[CompletionRow] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
@@ -51,28 +53,24 @@ def completion_row(
     score_scaled: float | None,
     now: datetime,
     content_hash: str | None = None,
-) -> dict[str, Any]:
-    """The completions row (matching fills in who it is about)."""
-    return {
-        "client_id": client_id,
-        "external_id": external_id,
-        "channel": channel.value,
-        "course_id": course_id,
-        "course_code": course_code,
-        "employee_number": employee_number,
-        "work_email": work_email,
-        "work_email_key": work_email.casefold() if work_email else None,
-        "email_sha1": email_sha1,
-        "completed_at": completed_at.astimezone(UTC),
-        "passed": passed,
-        "score_scaled": score_scaled,
-        "content_hash": content_hash,
-        "retracted_at": None,
-        "retraction_reason": None,
-        "retracted_by": None,
-        "created_at": now,
-        "updated_at": now,
-    }
+) -> CompletionRow:
+    """The completions row (matching says who it is about)."""
+    return CompletionRow(  # by position, as CompletionView.recorded explains
+        client_id,
+        external_id,
+        channel.value,
+        course_id,
+        employee_number,
+        work_email,
+        work_email.casefold() if work_email else None,  # work_email_key
+        email_sha1,
+        completed_at.astimezone(UTC),
+        passed,
+        score_scaled,
+        content_hash,
+        now,  # created_at
+        course_code,
+    )
 
 
 def refusals(
@@ -99,7 +97,7 @@ def to_row(
     client_id: str,
     channel: Channel,
     now: datetime,
-) -> dict[str, Any]:
+) -> CompletionRow:
     return completion_row(
         client_id=client_id,
         external_id=record.external_id,
@@ -116,11 +114,15 @@ def to_row(
     )
 
 
-def differing_fields(stored: Mapping[str, Any], sent: Mapping[str, Any]) -> list[str]:
+def differing_fields(stored: CompletionView, sent: CompletionRow) -> list[str]:
     """The wire names of what differs between a stored completion and a repeat of it."""
-    if stored["content_hash"] is not None or sent["content_hash"] is not None:
-        return [] if stored["content_hash"] == sent["content_hash"] else ["statement"]
-    return [wire for column, wire in CONTENT_FIELDS.items() if stored[column] != sent[column]]
+    if stored.content_hash is not None or sent.content_hash is not None:
+        return [] if stored.content_hash == sent.content_hash else ["statement"]
+    return [
+        wire
+        for column, wire in CONTENT_FIELDS.items()
+        if getattr(stored, column) != getattr(sent, column)
+    ]
 
 
 def validate_batch_records(

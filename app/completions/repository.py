@@ -1,12 +1,13 @@
 """Completion writes and reads: one statement per step for a whole batch."""
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Sequence, Set
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.completions.rows import CompletionRow, CompletionView, Identification
 from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.models import Completion, Course, StaffMember
@@ -22,7 +23,8 @@ def is_postgresql(session: AsyncSession) -> bool:
 
 
 def _view_query() -> Select[Any]:
-    """A completion with its course code and the staff member it matched (if any)."""
+    """A completion with its course code and the staff member it matched (if any): the
+    columns of ``CompletionView``, in order."""
     return (
         select(
             *Completion.__table__.c,
@@ -36,24 +38,64 @@ def _view_query() -> Select[Any]:
 
 
 async def insert_completions(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession, rows: Sequence[CompletionRow], identified: Sequence[Identification]
 ) -> dict[str, int]:
-    """Inserts the rows whose (client, external id) is new, in one statement; returns their
-    ids by external id. A row already stored, or being stored by a concurrent transaction,
-    is skipped by the unique constraint: the caller reads it back and compares."""
+    """Inserts the rows whose (client, external id) is new, as identified, in one statement;
+    returns their ids by external id. A row already stored, or being stored by a concurrent
+    transaction, is skipped by the unique constraint: the caller reads it back and compares."""
     if not rows:
         return {}
     statement = _INSERT_NEW(session)
-    columns = [column.name for column in Completion.__table__.c if column.name in rows[0]]
+    params = [_parameters(row, found) for row, found in zip(rows, identified, strict=True)]
     if len(rows) <= _PLAIN_INSERT_ROWS:
         # One multi-row VALUES statement: building the unnest form costs more than it saves.
-        params = [{name: row[name] for name in columns} for row in rows]
         result = await session.execute(statement, params)
     else:
-        result = await insert_rows(
-            session, Completion.__table__, rows, statement=statement, columns=columns
-        )
+        result = await insert_rows(session, Completion.__table__, params, statement=statement)
     return {external_id: completion_id for completion_id, external_id in result.all()}
+
+
+def _parameters(row: CompletionRow, found: Identification) -> dict[str, Any]:
+    """The completions row's values, by column: the one place rows become SQL parameters
+    (the retraction's columns start empty). Unpacked as ``CompletionView.recorded`` does."""
+    (
+        client_id,
+        external_id,
+        channel,
+        course_id,
+        employee_number,
+        work_email,
+        work_email_key,
+        email_sha1,
+        completed_at,
+        passed,
+        score_scaled,
+        content_hash,
+        created_at,
+        _course_code,
+    ) = row
+    sender_organisations, staff_id, match_status, match_reason, matched_at, _, _ = found
+    return {
+        "client_id": client_id,
+        "external_id": external_id,
+        "channel": channel,
+        "course_id": course_id,
+        "employee_number": employee_number,
+        "work_email": work_email,
+        "work_email_key": work_email_key,
+        "email_sha1": email_sha1,
+        "completed_at": completed_at,
+        "passed": passed,
+        "score_scaled": score_scaled,
+        "content_hash": content_hash,
+        "staff_id": staff_id,
+        "match_status": match_status,
+        "match_reason": match_reason,
+        "matched_at": matched_at,
+        "sender_organisations": sender_organisations,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
 
 
 _INSERT_NEW = BuiltOnce(
@@ -67,7 +109,7 @@ _INSERT_NEW = BuiltOnce(
 
 async def views_by_external_id(
     session: AsyncSession, client_id: str, external_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, CompletionView]:
     if not external_ids:
         return {}
     rows = await session.execute(
@@ -76,13 +118,14 @@ async def views_by_external_id(
             column_in(session, Completion.external_id, external_ids),
         )
     )
-    return {row["external_id"]: dict(row) for row in rows.mappings()}
+    views = map(CompletionView._make, rows)
+    return {view.external_id: view for view in views}
 
 
-async def get_view(session: AsyncSession, completion_id: int) -> dict[str, Any] | None:
+async def get_view(session: AsyncSession, completion_id: int) -> CompletionView | None:
     rows = await session.execute(_view_query().where(Completion.id == completion_id))
-    row = rows.mappings().first()
-    return dict(row) if row is not None else None
+    row = rows.first()
+    return CompletionView._make(row) if row is not None else None
 
 
 async def retract(
@@ -110,7 +153,7 @@ async def list_views(
     match_status: str | None,
     retracted: bool | None,
     since: datetime | None,
-) -> PageResult[dict[str, Any]]:
+) -> PageResult[CompletionView]:
     query = _view_query()
     if visible_to is not None:
         # Restricted clients: their organisations' matched completions, and the unmatched
@@ -141,8 +184,8 @@ async def list_views(
         )
     if since is not None:
         query = query.where(Completion.updated_at >= since)
-    rows = (await session.execute(keyset(query, [Completion.id], page))).mappings().all()
-    return page_of([dict(row) for row in rows], page, key=lambda row: [row["id"]])
+    rows = await session.execute(keyset(query, [Completion.id], page))
+    return page_of(list(map(CompletionView._make, rows)), page, key=lambda view: [view.id])
 
 
 async def staff_id_of(session: AsyncSession, employee_number: str) -> int | None:

@@ -12,6 +12,7 @@ from app.auth.caller import AuditNote, Caller
 from app.completions import idempotency, matching, repository
 from app.completions.events import CompletionRecorded, CompletionRetracted
 from app.completions.records import differing_fields, refusals, to_row
+from app.completions.rows import CompletionRow, CompletionView
 from app.completions.schemas import Channel, CompletionIn, CompletionRead, MatchStatus
 from app.core.clock import utcnow
 from app.core.group_commit import GroupCommit
@@ -31,10 +32,10 @@ from app.events.bus import publish
 class Recorded:
     """What recording a set of completion rows did."""
 
-    created: list[dict[str, Any]] = field(default_factory=list)
-    unchanged: list[dict[str, Any]] = field(default_factory=list)
+    created: list[CompletionView] = field(default_factory=list)
+    unchanged: list[CompletionView] = field(default_factory=list)
     # (the row sent, the completion stored with its external id, the fields that differ)
-    conflicts: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = field(default_factory=list)
+    conflicts: list[tuple[CompletionRow, CompletionView, list[str]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -46,32 +47,32 @@ class Answer:
     organisation: str | None = None  # the person's, for the audit record
 
 
-def to_read(values: Mapping[str, Any]) -> CompletionRead:
+def to_read(view: CompletionView) -> CompletionRead:
     return CompletionRead(
-        id=values["id"],
-        employee_number=values["employee_number"],
-        work_email=values["work_email"],
-        course_code=values["course_code"],
-        completed_at=values["completed_at"],
-        passed=values["passed"],
-        score_scaled=values["score_scaled"],
-        external_id=values["external_id"],
-        source=values["client_id"],
-        channel=values["channel"],
-        match_status=values["match_status"],
-        match_reason=values["match_reason"],
-        matched_employee_number=values["matched_employee_number"],
-        matched_at=values["matched_at"],
-        status="retracted" if values["retracted_at"] is not None else "recorded",
-        retracted_at=values["retracted_at"],
-        retraction_reason=values["retraction_reason"],
-        created_at=values["created_at"],
-        updated_at=values["updated_at"],
+        id=view.id,
+        employee_number=view.employee_number,
+        work_email=view.work_email,
+        course_code=view.course_code,
+        completed_at=view.completed_at,
+        passed=view.passed,
+        score_scaled=view.score_scaled,
+        external_id=view.external_id,
+        source=view.client_id,
+        channel=view.channel,
+        match_status=view.match_status,
+        match_reason=view.match_reason,
+        matched_employee_number=view.matched_employee_number,
+        matched_at=view.matched_at,
+        status="retracted" if view.retracted_at is not None else "recorded",
+        retracted_at=view.retracted_at,
+        retraction_reason=view.retraction_reason,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
     )
 
 
 async def record_completions(
-    session: AsyncSession, caller: Caller, rows: Sequence[dict[str, Any]]
+    session: AsyncSession, caller: Caller, rows: Sequence[CompletionRow]
 ) -> Recorded:
     """Matches and stores new completions, one statement per step for all rows. A row whose
     external id this client used before is compared with what is stored: the same content
@@ -80,18 +81,15 @@ async def record_completions(
     if not rows:
         return recorded
     identified = await matching.identify(session, caller, rows)
-    rows = [{**row, **found._asdict()} for row, found in zip(rows, identified, strict=True)]
-    ids = await repository.insert_completions(session, rows)
-    repeats = [row for row in rows if row["external_id"] not in ids]
-    stored = await repository.views_by_external_id(
-        session, caller.client_id, [row["external_id"] for row in repeats]
-    )
-    for row in rows:
-        if row["external_id"] in ids:
-            row["id"] = ids[row["external_id"]]
-            recorded.created.append(row)
+    ids = await repository.insert_completions(session, rows, identified)
+    repeats = [row.external_id for row in rows if row.external_id not in ids]
+    stored = await repository.views_by_external_id(session, caller.client_id, repeats)
+    for row, found in zip(rows, identified, strict=True):
+        completion_id = ids.get(row.external_id)
+        if completion_id is not None:
+            recorded.created.append(CompletionView.recorded(completion_id, row, found))
             continue
-        existing = stored[row["external_id"]]
+        existing = stored[row.external_id]
         differing = differing_fields(existing, row)
         if differing:
             recorded.conflicts.append((row, existing, differing))
@@ -100,23 +98,23 @@ async def record_completions(
     count_each_on_commit(
         session,
         COMPLETIONS_RECORDED,
-        ((str(row["channel"]), str(row["match_status"])) for row in recorded.created),
+        ((view.channel, view.match_status) for view in recorded.created),
     )
-    await publish(session, [_recorded_event(row) for row in recorded.created], caller=caller)
+    await publish(session, [_recorded_event(view) for view in recorded.created], caller=caller)
     return recorded
 
 
-def _recorded_event(row: Mapping[str, Any]) -> CompletionRecorded:
+def _recorded_event(view: CompletionView) -> CompletionRecorded:
     return CompletionRecorded(
-        completion_id=row["id"],
-        organisation=row["organisation"],
-        staff_id=row["staff_id"],
-        course_code=row["course_code"],
-        completed_at=row["completed_at"],
-        passed=row["passed"],
-        score_scaled=row["score_scaled"],
-        match_status=row["match_status"],
-        employee_number=row["matched_employee_number"],
+        completion_id=view.id,
+        organisation=view.organisation,
+        staff_id=view.staff_id,
+        course_code=view.course_code,
+        completed_at=view.completed_at,
+        passed=view.passed,
+        score_scaled=view.score_scaled,
+        match_status=view.match_status,
+        employee_number=view.matched_employee_number,
     )
 
 
@@ -247,28 +245,28 @@ async def record_submissions(
         for i in accepted
     ]
     recorded = await record_completions(session, caller, rows)
-    created = {row["external_id"]: row for row in recorded.created}
-    unchanged = {view["external_id"]: view for view in recorded.unchanged}
-    conflicts = {row["external_id"]: (view, fields) for row, view, fields in recorded.conflicts}
+    created = {view.external_id: view for view in recorded.created}
+    unchanged = {view.external_id: view for view in recorded.unchanged}
+    conflicts = {row.external_id: (view, fields) for row, view, fields in recorded.conflicts}
     for i in accepted:
         submission = submissions[i]
         external_id = submission.body.external_id
         if external_id in conflicts:
             outcomes[i] = _conflict(external_id, *conflicts[external_id])
             continue
-        status, values = (
+        status, view = (
             (201, created[external_id]) if external_id in created else (200, unchanged[external_id])
         )
         outcomes[i] = Answer(
             status,
-            to_read(values).model_dump(mode="json", by_alias=True),
-            submission.location_of(values["id"]),
-            organisation=values["organisation"],
+            to_read(view).model_dump(mode="json", by_alias=True),
+            submission.location_of(view.id),
+            organisation=view.organisation,
         )
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _conflict(external_id: str, existing: Mapping[str, Any], differing: list[str]) -> Conflict:
+def _conflict(external_id: str, existing: CompletionView, differing: list[str]) -> Conflict:
     return Conflict(
         f"externalId {external_id} was recorded before with other content: "
         f"{', '.join(differing)} differ. Send a new externalId for a new completion.",
@@ -276,26 +274,26 @@ def _conflict(external_id: str, existing: Mapping[str, Any], differing: list[str
             (name, "Differs from the completion recorded with this externalId.")
             for name in differing
         ],
-        extensions={"completionId": existing["id"]},
+        extensions={"completionId": existing.id},
     )
 
 
-def _visible(caller: Caller, view: Mapping[str, Any]) -> bool:
+def _visible(caller: Caller, view: CompletionView) -> bool:
     """Restricted clients see their organisations' matched completions, and the unmatched
     ones they sent themselves."""
     if caller.organisations is None:
         return True
-    if view["match_status"] == MatchStatus.MATCHED:
-        return caller.may_access(view["organisation"])
-    return bool(view["client_id"] == caller.client_id)
+    if view.match_status == MatchStatus.MATCHED:
+        return caller.may_access(view.organisation)
+    return view.client_id == caller.client_id
 
 
 async def get_completion(
     session: AsyncSession, caller: Caller, completion_id: int
-) -> dict[str, Any]:
+) -> CompletionView:
     view = await repository.get_view(session, completion_id)
     visible = view is not None and _visible(caller, view)
-    organisation = view["organisation"] if view is not None and visible else None
+    organisation = view.organisation if view is not None and visible else None
     caller.note_audit("read", "completion", str(completion_id), organisation)
     if view is None or not visible:
         raise NotFound(f"No completion {completion_id}.")
@@ -312,7 +310,7 @@ async def list_completions(
     match_status: MatchStatus | None,
     retracted: bool | None,
     since: datetime | None,
-) -> PageResult[dict[str, Any]]:
+) -> PageResult[CompletionView]:
     caller.note_audit("list", "completion", None, None)
     staff_id = None
     if employee_number is not None:
@@ -333,7 +331,7 @@ async def list_completions(
 
 async def retract_completion(
     session: AsyncSession, caller: Caller, completion_id: int, reason: str
-) -> dict[str, Any]:
+) -> CompletionView:
     """Marks a completion retracted (it stays readable), by the client that sent it or an
     unrestricted one; writes completionRetracted and re-evaluates the person's awards. A
     completion the caller cannot read is not found, even one it sent."""
@@ -341,9 +339,9 @@ async def retract_completion(
     allowed = (
         view is not None
         and _visible(caller, view)
-        and (view["client_id"] == caller.client_id or caller.organisations is None)
+        and (view.client_id == caller.client_id or caller.organisations is None)
     )
-    organisation = view["organisation"] if view is not None and allowed else None
+    organisation = view.organisation if view is not None and allowed else None
     caller.note_audit("retract", "completion", str(completion_id), organisation)
     if view is None or not allowed:
         raise NotFound(f"No completion {completion_id}.")
@@ -356,9 +354,9 @@ async def retract_completion(
     retraction = CompletionRetracted(
         completion_id=completion_id,
         organisation=organisation,
-        staff_id=view["staff_id"],
-        course_code=view["course_code"],
-        employee_number=view["matched_employee_number"],
+        staff_id=view.staff_id,
+        course_code=view.course_code,
+        employee_number=view.matched_employee_number,
         reason=reason,
     )
     await publish(session, [retraction], caller=caller)

@@ -15,8 +15,10 @@ from app.auth.caller import Caller
 from app.completions import repository as completions_repository
 from app.completions import service, xapi_attachments, xapi_repository
 from app.completions.records import completion_row
+from app.completions.rows import CompletionRow
 from app.completions.schemas import MAX_BATCH_RECORDS, Channel
 from app.completions.xapi_multipart import AttachmentPart
+from app.completions.xapi_repository import StatementLink, StatementRow
 from app.completions.xapi_statements import Statement, parse_statement
 from app.completions.xapi_validation import Malformed
 from app.core.clock import clock_skew, utcnow
@@ -96,18 +98,18 @@ async def _store(
         "account": {"homePage": authority_home_page, "name": caller.client_id},
     }
     rows = [
-        {
-            "statement_id": s.id,
-            "client_id": caller.client_id,
-            "stored_at": now,
-            "verb_id": s.verb_id,
-            "registration": s.registration,
-            "voided": False,
-            "voids": s.voids,
-            "statement_ref": s.statement_ref,
-            "content_hash": s.content_hash,
-            "statement": as_stored(s, now, version, authority),
-        }
+        StatementRow(  # by position (CompletionView.recorded says why)
+            s.id,
+            caller.client_id,
+            now,  # stored_at
+            s.verb_id,
+            s.registration,
+            False,  # voided
+            s.voids,
+            s.statement_ref,
+            s.content_hash,
+            as_stored(s, now, version, authority),
+        )
         for s in statements
     ]
     await _lock_references(session, statements, named)
@@ -125,7 +127,7 @@ async def _store(
     await xapi_repository.insert_links(
         session,
         [
-            {"statement_pk": inserted[s.id], "kind": kind, "key": key, "direct": direct}
+            StatementLink(inserted[s.id], kind, key, direct)
             for s in statements
             if s.id in inserted
             for kind, links in (("agent", s.agents), ("activity", s.activities))
@@ -218,7 +220,7 @@ async def _record_completions(
     ]
     recorded = await service.record_completions(session, caller, rows)
     if recorded.conflicts:
-        ids = [row["external_id"] for row, _, _ in recorded.conflicts]
+        ids = [row.external_id for row, _, _ in recorded.conflicts]
         raise Conflict(
             f"Statement {ids[0]} was received before with other content.",
             invalid_params=[("id", f"{i} was received before with other content.") for i in ids],
@@ -238,7 +240,7 @@ async def _void(session: AsyncSession, caller: Caller, voiding: Sequence[Stateme
             continue
         try:
             await service.retract_completion(
-                session, caller, view["id"], f"Voided by xAPI statement {by_target[target]}."
+                session, caller, view.id, f"Voided by xAPI statement {by_target[target]}."
             )
         except NotFound:
             continue  # a completion the caller cannot read stays as it is
@@ -250,7 +252,7 @@ def _completion(
     home_page: str | None,
     client_id: str,
     now: datetime,
-) -> dict[str, Any] | None:
+) -> CompletionRow | None:
     """The completion row a statement makes, or None when its actor is not one this service
     identifies people by (openid, an account of another homePage or not an employee number)."""
     actor = statement.actor

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -82,6 +82,32 @@ class StatementFilter:
     after: int | None = None  # the last row of the previous page (``more``)
 
 
+class StatementRow(NamedTuple):
+    """A statement to store: xapi_statements' columns (``statement`` is the document as this
+    LRS answers it)."""
+
+    statement_id: str
+    client_id: str
+    stored_at: datetime
+    verb_id: str
+    registration: str | None
+    voided: bool
+    voids: str | None
+    statement_ref: str | None
+    content_hash: str
+    statement: dict[str, Any]
+
+
+class StatementLink(NamedTuple):
+    """An agent or activity a stored statement names (``direct``: not only in its context or
+    a SubStatement), for the statement API's filters."""
+
+    statement_pk: int
+    kind: str  # "agent" or "activity"
+    key: str
+    direct: bool
+
+
 @dataclass(frozen=True)
 class StoredStatement:
     pk: int
@@ -98,9 +124,7 @@ _INSERT_NEW = BuiltOnce(
 )
 
 
-async def insert_statements(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
-) -> dict[str, int]:
+async def insert_statements(session: AsyncSession, rows: Sequence[StatementRow]) -> dict[str, int]:
     """Inserts the statements whose id is new; their row ids by statement id. One already
     stored (or being stored by a concurrent transaction) is skipped: read it back to compare."""
     if not rows:
@@ -108,13 +132,16 @@ async def insert_statements(
     # One INSERT ... SELECT unnest on PostgreSQL: less CPU than multi-row VALUES or
     # executemany (measured in bench/README.md).
     result = await insert_rows(
-        session, XapiStatement.__table__, rows, statement=_INSERT_NEW(session)
+        session,
+        XapiStatement.__table__,
+        [row._asdict() for row in rows],
+        statement=_INSERT_NEW(session),
     )
     return {statement_id: pk for pk, statement_id in result.all()}
 
 
-async def insert_links(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    await insert_rows(session, XapiStatementLink.__table__, rows)
+async def insert_links(session: AsyncSession, links: Sequence[StatementLink]) -> None:
+    await insert_rows(session, XapiStatementLink.__table__, [link._asdict() for link in links])
 
 
 def _reference_bucket(statement_id: str) -> int:
@@ -502,6 +529,8 @@ async def last_stored(session: AsyncSession) -> datetime | None:
 __all__ = [
     "Reader",
     "StatementFilter",
+    "StatementLink",
+    "StatementRow",
     "StoredStatement",
     "attachments",
     "content_hashes",

@@ -14,6 +14,7 @@ from app.auth.caller import Caller
 from app.completions import service
 from app.completions.matching import match_unmatched_completions
 from app.completions.records import completion_row
+from app.completions.rows import CompletionRow
 from app.completions.schemas import Channel
 from app.core.clock import utcnow
 from app.models import Completion, Course, StaffMember
@@ -81,11 +82,11 @@ async def _person_not_yet_committed(session: AsyncSession, number: str) -> Staff
     return StaffIdentified(staff_id, number, None)
 
 
-async def _completion_row(session: AsyncSession, number: str) -> dict[str, Any]:
+async def _completion_row(session: AsyncSession, client_id: str, number: str) -> CompletionRow:
     course_id = await session.scalar(select(Course.id).where(Course.code == BRONZE))
     now = utcnow()
     return completion_row(
-        client_id=CALLER.client_id,
+        client_id=client_id,
         external_id=f"race-{number}",
         channel=Channel.API,
         course_id=course_id,
@@ -118,10 +119,9 @@ async def test_a_completion_recorded_while_hr_sends_the_person_is_matched_by_the
     async with app.state.sessionmaker() as hr, app.state.sessionmaker() as lms:
         person = await _person_not_yet_committed(hr, "400001")
         hr_pid = await backend_pid(hr)
-        row = await _completion_row(lms, "400001")
-        row["client_id"] = caller.client_id
+        row = await _completion_row(lms, caller.client_id, "400001")
         recorded = await service.record_completions(lms, caller, [row])
-        assert recorded.created[0]["match_status"] == "unmatched"
+        assert recorded.created[0].match_status == "unmatched"
         hook = asyncio.create_task(match_unmatched_completions(hr, [person], None))
         await until_waiting_for_a_lock(app.state.engine, hr_pid, hook)
         await lms.commit()
@@ -139,13 +139,12 @@ async def test_a_completion_recorded_after_the_hook_ran_finds_the_person(
     async with app.state.sessionmaker() as hr, app.state.sessionmaker() as lms:
         person = await _person_not_yet_committed(hr, "400002")
         await match_unmatched_completions(hr, [person], None)
-        row = await _completion_row(lms, "400002")
-        row["client_id"] = caller.client_id
+        row = await _completion_row(lms, caller.client_id, "400002")
         lms_pid = await backend_pid(lms)
         recording = asyncio.create_task(service.record_completions(lms, caller, [row]))
         await until_waiting_for_a_lock(app.state.engine, lms_pid, recording)
         await hr.commit()
         recorded = await recording
         await lms.commit()
-    assert recorded.created[0]["match_status"] == "matched"
+    assert recorded.created[0].match_status == "matched"
     assert await _match_status(app, "400002") == "matched"
