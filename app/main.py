@@ -21,7 +21,7 @@ from app.completions.xapi_router import router as xapi_router
 from app.completions.xapi_versions import XapiVersionMiddleware
 from app.core.clock import set_clock_skew
 from app.core.collector import settle_after_startup
-from app.core.database import create_engine, create_sessionmaker
+from app.core.database import SessionRoute, create_engine, create_sessionmaker
 from app.core.docs import install_docs
 from app.core.group_commit import GroupCommit
 from app.core.hosts import TrustedHostMiddleware
@@ -137,6 +137,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    # Routes added to the application itself (rather than to a domain's router) end their
+    # request sessions as every other route does.
+    app.router.route_class = SessionRoute
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)

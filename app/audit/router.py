@@ -7,12 +7,12 @@ from app.audit.schemas import AuditRecordPage, AuditRecordRead
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageRequest, build_page, page_request
 from app.core.schemas import IsoDateTime
 
-router = APIRouter(tags=["Audit"])
+router = APIRouter(route_class=SessionRoute, tags=["Audit"])
 
 
 @router.get(

@@ -7,12 +7,12 @@ from starlette.requests import HTTPConnection
 from app.auth import service
 from app.auth.schemas import TokenResponse
 from app.auth.service import OAuthError
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import problem_responses
 from app.core.schemas import Text, text_problem
 from app.ratelimits.service import enforce_token_rate_limit
 
-router = APIRouter(tags=["Authentication"])
+router = APIRouter(route_class=SessionRoute, tags=["Authentication"])
 
 
 class ClientBasicAuth(HTTPBasic):

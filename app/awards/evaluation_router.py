@@ -23,12 +23,12 @@ from app.awards.facts import Level
 from app.awards.jobs import background_runner
 from app.awards.rules import Decision
 from app.awards.rules_document import AwardRulesDocument
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.staff.parameters import EmployeeNumberPath
 
 # Tagged "Awards" by the awards router that includes it.
-router = APIRouter(lifespan=background_runner)
+router = APIRouter(route_class=SessionRoute, lifespan=background_runner)
 
 VersionPath = Annotated[
     int, Path(alias="version", ge=1, le=2**31 - 1, description="Rules version.", examples=[2])

@@ -21,7 +21,7 @@ from app.awards.schemas import (
     StaffAwards,
 )
 from app.awards.service import AwardView
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
@@ -29,7 +29,7 @@ from app.core.schemas import IsoDateTime
 from app.models import AwardRules
 from app.staff.parameters import EmployeeNumberPath
 
-router = APIRouter(tags=["Awards"])
+router = APIRouter(route_class=SessionRoute, tags=["Awards"])
 
 VersionPath = Annotated[
     int, Path(alias="version", ge=1, le=2**31 - 1, description="Rules version.", examples=[1])

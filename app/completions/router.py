@@ -21,7 +21,7 @@ from app.completions.schemas import (
 )
 from app.core.batch_bodies import batch_format, batch_request_body
 from app.core.collector import collections_paused
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
@@ -29,7 +29,7 @@ from app.core.problems import ValidationFailed
 from app.core.schemas import IsoDateTime
 from app.courses.schemas import COURSE_CODE_PATTERN
 
-router = APIRouter(tags=["Completions"])
+router = APIRouter(route_class=SessionRoute, tags=["Completions"])
 EXTRA_SCHEMAS.append(CompletionBatch)
 
 CompletionId = Annotated[

@@ -28,10 +28,10 @@ from app.completions.xapi_router import (
     versioned,
 )
 from app.completions.xapi_validation import IRI
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 
-router = APIRouter(tags=["xAPI"])
+router = APIRouter(route_class=SessionRoute, tags=["xAPI"])
 
 _ACTIVITY_ID = "http://www.example.com/activityId/hashset"
 _AGENT = (

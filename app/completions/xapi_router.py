@@ -24,11 +24,11 @@ from app.completions.xapi_statements import statement_uuid
 from app.completions.xapi_versions import answered_version, offered_versions
 from app.core.batch_bodies import read_json
 from app.core.clock import utcnow
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import BadRequest, ProblemError
 
-router = APIRouter(tags=["xAPI"])
+router = APIRouter(route_class=SessionRoute, tags=["xAPI"])
 
 VERSION_HEADER = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"

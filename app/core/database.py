@@ -1,9 +1,10 @@
 """The async engine, one session per request, and the SQLite settings the service relies on."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError
@@ -106,8 +107,29 @@ def _noted_writers(request: Request) -> Sequence[NotedWriter]:
     return writers
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session: committed once when the endpoint returns, rolled back on error.
+# Where a request's session is kept in its ASGI scope: absent outside a SessionRoute, None
+# until a dependency asks for the session.
+_SESSION = "iqt.session"
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session: one per request, however many dependencies ask for it, made when
+    the first does. ``SessionRoute`` commits it once the endpoint returns, or rolls it back."""
+    if _SESSION not in request.scope:
+        raise RuntimeError(
+            f"{request.url.path} uses the database session but is not a SessionRoute: "
+            "create its router with APIRouter(route_class=SessionRoute)."
+        )
+    session: AsyncSession | None = request.scope[_SESSION]
+    if session is None:
+        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+        session = request.scope[_SESSION] = sessionmaker()
+    return session
+
+
+class SessionRoute(APIRoute):
+    """A route whose request session (``SessionDep``) is committed once when the endpoint
+    returns and rolled back on error, before the response is sent.
 
     Services never commit. Entries noted during the request (``NotedWriter``: the audit
     trail) are written here, in the same transaction on success, or in a transaction of their
@@ -117,23 +139,39 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     discards the dead connection and the original error goes on to become a 503: the whole
     transaction is then either stored or not, never a part of it. A COMMIT whose answer was
     lost may have been stored: the problem's detail tells the client how to resend safely.
+
+    The session's end is seen to here, around the endpoint, rather than by a dependency with
+    ``yield``: FastAPI enters and leaves such a dependency through context managers and a
+    cancel scope of their own on every request, a cost the busiest writes paid for nothing.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    session = sessionmaker()
-    try:
-        yield session
-        for write_noted in _noted_writers(request):
-            await write_noted(session, request, None)
-        if session.in_transaction() or session.new or session.dirty or session.deleted:
-            await session.commit()
-    except Exception as exc:
-        await _roll_back(session, request)
-        await _write_failure_audit(sessionmaker, request, exc)
-        raise
-    finally:
-        if _holds_anything(session):
-            async with session:  # closes it as ``async with sessionmaker()`` does
-                pass
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_in_session(request: Request) -> Response:
+            request.scope[_SESSION] = None
+            try:
+                response = await handle(request)
+                session = request.scope[_SESSION]
+                if session is not None:
+                    for write_noted in _noted_writers(request):
+                        await write_noted(session, request, None)
+                    if session.in_transaction() or session.new or session.dirty or session.deleted:
+                        await session.commit()
+                return response
+            except Exception as exc:
+                session = request.scope[_SESSION]
+                if session is not None:
+                    await _roll_back(session, request)
+                    await _write_failure_audit(request.app.state.sessionmaker, request, exc)
+                raise
+            finally:
+                session = request.scope[_SESSION]
+                if session is not None and _holds_anything(session):
+                    async with session:  # closes it as ``async with sessionmaker()`` does
+                        pass
+
+        return handle_in_session
 
 
 def _holds_anything(session: AsyncSession) -> bool:
@@ -165,4 +203,4 @@ async def _write_failure_audit(
         request.app.state.logger.warning("audit.failure_record_not_written")
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -50,9 +50,10 @@ class GroupCommit(Generic[Item, Outcome]):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """``write`` stores a group in the session it is given (it does not commit) and
-        returns one outcome per item, in order. After a group, when fewer than three quarters
-        as many items are waiting, the writer waits ``linger`` seconds for more (never when
-        the first item of a quiet spell arrives), by awaiting ``sleep`` (tests pass their own)."""
+        returns one outcome per item, in order. After a group, when fewer items are waiting
+        than three quarters of that group and those that waited while it was written, the
+        writer waits ``linger`` seconds for more (never when the first item of a quiet spell
+        arrives), by awaiting ``sleep`` (tests pass their own)."""
         self._sessionmaker = sessionmaker
         self._write = write
         self._key = key
@@ -77,16 +78,19 @@ class GroupCommit(Generic[Item, Outcome]):
 
     async def _write_groups(self) -> None:
         try:
-            last_size = 0
+            expected = 0
             while self._waiting:
-                if len(self._waiting) < last_size * 3 // 4:
+                if len(self._waiting) < expected * 3 // 4:
                     # Under load, the requests just answered are followed by their clients'
                     # next ones: a moment's wait lets those join this group, rather than a group
                     # of a few paying for the same statements as a full one.
                     await self._sleep(self._linger)
                 group = self._next_group()
-                last_size = len(group)
                 await self._write_group(group)
+                # The clients of this group and those already waiting for the next: without
+                # counting the latter, half the clients written while the other half waits
+                # stayed two half groups for good.
+                expected = min(self._max_items, len(group) + len(self._waiting))
         except BaseException:  # cancelled (the event loop closing): the waiting write alone
             _answer(self._waiting, None)
             self._waiting = []

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
@@ -13,7 +13,7 @@ from app.courses import service
 from app.courses.schemas import COURSE_CODE_PATTERN, CoursePage, CoursePut, CourseRead
 from app.models import Course
 
-router = APIRouter(tags=["Courses"])
+router = APIRouter(route_class=SessionRoute, tags=["Courses"])
 
 CourseCodePath = Annotated[
     str,

@@ -10,13 +10,13 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.awards.facts import Level
 from app.awards.router import AwardIdPath
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.credentials import schemas, service
 from app.credentials.achievements import CredentialUrls
 from app.ratelimits.service import enforce_public_rate_limit
 
-router = APIRouter(tags=["Open Badges"])
+router = APIRouter(route_class=SessionRoute, tags=["Open Badges"])
 
 KidPath = Annotated[
     str,

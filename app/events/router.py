@@ -5,14 +5,14 @@ from fastapi import APIRouter, Query, Request
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.pagination import Link
 from app.events import service
 from app.events.schemas import EventFeed, EventFeedMeta, EventRead
 from app.events.service import FeedPosition
 
-router = APIRouter(tags=["Events"])
+router = APIRouter(route_class=SessionRoute, tags=["Events"])
 
 
 @router.get(

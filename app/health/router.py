@@ -4,13 +4,14 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from app import __version__
+from app.core.database import SessionRoute
 from app.core.openapi import problem_responses
 from app.core.problem_handlers import database_unavailable
 from app.core.problems import ServiceUnavailable
 from app.core.schemas import ApiModel
 from app.health import service
 
-router = APIRouter(tags=["Health"])
+router = APIRouter(route_class=SessionRoute, tags=["Health"])
 
 
 class Ping(ApiModel):

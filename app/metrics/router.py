@@ -8,12 +8,13 @@ from fastapi.security import SecurityScopes
 from app.auth.dependencies import oauth2_scheme
 from app.auth.scopes import Scope
 from app.auth.tokens import InvalidToken, read_token
+from app.core.database import SessionRoute
 from app.core.metrics import EVENT_FEED_HOLDBACK, METRICS_MEDIA_TYPE, exposition, gauges_read_now
 from app.core.openapi import problem_responses
 from app.core.problems import BadRequest, Forbidden, Unauthorised
 from app.events.service import feed_holdback_seconds
 
-router = APIRouter(tags=["Metrics"])
+router = APIRouter(route_class=SessionRoute, tags=["Metrics"])
 
 EXAMPLE = """\
 # HELP iqt_http_requests_total HTTP requests answered, by method, route template and status.

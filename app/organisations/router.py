@@ -5,7 +5,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
@@ -18,7 +18,7 @@ from app.organisations.schemas import (
     OrganisationRead,
 )
 
-router = APIRouter(tags=["Organisations"])
+router = APIRouter(route_class=SessionRoute, tags=["Organisations"])
 
 OdsCode = Annotated[
     str,

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.personal_data import service
 from app.personal_data.jobs import background_runner
@@ -18,7 +18,7 @@ from app.personal_data.schemas import (
 from app.staff.parameters import EmployeeNumberPath
 
 # Its lifespan runs the retention sweeps in the background (app/personal_data/jobs.py).
-router = APIRouter(tags=["Staff"], lifespan=background_runner)
+router = APIRouter(route_class=SessionRoute, tags=["Staff"], lifespan=background_runner)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.etag import IfMatch
 from app.core.openapi import AUTHENTICATED
 from app.core.pagination import PageMeta, PageRequest, page_links, page_request
@@ -17,7 +17,7 @@ from app.projects.reviews import ReviewView
 from app.projects.schemas import ReviewIn, ReviewPage, ReviewRead
 
 # Included by app.projects.router, whose tag its routes take.
-router = APIRouter()
+router = APIRouter(route_class=SessionRoute)
 
 
 def _review(view: ReviewView) -> ReviewRead:

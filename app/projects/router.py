@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.etag import REQUIRED_IF_MATCH, IfMatch, RequiredIfMatch, etag_for
 from app.core.identifiers import EMPLOYEE_NUMBER_PATTERN, ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED
@@ -26,7 +26,7 @@ from app.projects.review_router import router as review_router
 from app.projects.schemas import ProjectFields, ProjectPage, ProjectPatch, ProjectRead
 from app.projects.service import ProjectView
 
-router = APIRouter(tags=["Improvement projects"])
+router = APIRouter(route_class=SessionRoute, tags=["Improvement projects"])
 
 
 def _read(view: ProjectView) -> ProjectRead:

@@ -10,7 +10,7 @@ from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.batch_bodies import batch_format, batch_request_body, read_json_batch
 from app.core.collector import collections_paused
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, EXTRA_SCHEMAS, problem_responses
 from app.core.problems import ValidationFailed
@@ -26,7 +26,7 @@ from app.staff.schemas import (
     StaffBatchResult,
 )
 
-router = APIRouter()  # tagged "Staff" by the staff router that includes it
+router = APIRouter(route_class=SessionRoute)  # tagged "Staff" by the staff router that includes it
 EXTRA_SCHEMAS.append(StaffBatch)
 
 

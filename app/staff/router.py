@@ -7,7 +7,7 @@ from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
 from app.core.clock import today
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
@@ -31,7 +31,7 @@ from app.staff.schemas import (
 from app.staff.service import StaffView
 from app.staff.snapshot_router import router as snapshot_router
 
-router = APIRouter(tags=["Staff"])
+router = APIRouter(route_class=SessionRoute, tags=["Staff"])
 
 ETAG_HEADER = etag_header("the record")
 CorrectionReason = Annotated[

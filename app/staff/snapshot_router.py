@@ -7,13 +7,13 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.models import StaffSnapshot
 from app.staff import snapshots
 from app.staff.schemas import StaffSnapshotIn, StaffSnapshotRead
 
-router = APIRouter()  # tagged "Staff" by the staff router that includes it
+router = APIRouter(route_class=SessionRoute)  # tagged "Staff" by the staff router that includes it
 
 SnapshotId = Annotated[
     int, Path(alias="snapshotId", ge=1, le=2**63 - 1, description="Snapshot id.", examples=[12])

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.etag import IfMatch, etag_for, etag_header
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
@@ -36,7 +36,9 @@ from app.uptake.schemas import (
     ProjectsRow,
 )
 
-router = APIRouter()  # tagged "Uptake" by the uptake router that includes it
+router = APIRouter(
+    route_class=SessionRoute
+)  # tagged "Uptake" by the uptake router that includes it
 ETAG_HEADER = etag_header("the meeting")
 Organisation = Annotated[
     str | None, Query(pattern=ODS_CODE_PATTERN, description="ODS code.", examples=["7A4"])

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth.caller import Caller
 from app.auth.dependencies import requires
 from app.auth.scopes import Scope
-from app.core.database import SessionDep
+from app.core.database import SessionDep, SessionRoute
 from app.core.identifiers import ODS_CODE_PATTERN
 from app.core.openapi import AUTHENTICATED, problem_responses
 from app.core.problems import ValidationFailed
@@ -26,7 +26,7 @@ from app.uptake.schemas import (
 )
 
 # Every API process runs the projection worker (app/uptake/projection_jobs.py).
-router = APIRouter(tags=["Uptake"], lifespan=background_runner)
+router = APIRouter(route_class=SessionRoute, tags=["Uptake"], lifespan=background_runner)
 
 _CSV = (
     " Send `Accept: text/csv` for the same rows as CSV (a header line of the JSON names; "

@@ -265,3 +265,28 @@ async def test_a_lone_item_after_a_quiet_spell_does_not_linger() -> None:
         assert await group_commit_.submit(("a", "a")) == "stored a"
         assert await group_commit_.submit(("b", "b")) == "stored b"
     assert linger.asked == []
+
+
+async def test_clients_in_two_halves_are_gathered_into_one_group() -> None:
+    """Four items written while four more wait: once the four are answered, the next group
+    lingers for their clients' next requests instead of going out with the four that waited.
+    Counting only the last group's size, the clients stayed two half groups for good, each
+    paying for every statement of a full one."""
+    writer, linger = Writer(), Linger()
+    group_commit_ = group_commit(writer, linger=0.1, sleep=linger)
+    writer.answering.clear()
+    first = [asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "abcd"]
+    await writer.writing.wait()  # a, b, c, d are being written
+    waiting = [asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "efgh"]
+    await queued()
+    writer.answering.set()
+    await asyncio.gather(*first)
+    answered_clients_again = [
+        asyncio.create_task(group_commit_.submit((key, "x" + key))) for key in "ijkl"
+    ]
+    await queued()
+    assert linger.asked == [0.1]
+    linger.gate.set()
+    await asyncio.gather(*waiting, *answered_clients_again)
+
+    assert [len(group) for group in writer.groups] == [4, 8]
