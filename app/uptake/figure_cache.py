@@ -2,12 +2,12 @@
 how fresh its figures are.
 
 Dashboards ask the same questions many times a minute; each process answers a question from the
-summary at most once per period, renewing a kept answer in the background before it expires. The
-key holds everything that shapes an answer: the question, the day it is asked on (for the
-default "today"), and what the caller may see (its organisations, and exact or controlled
-counts). The freshness is read with the figures and kept with them; the lag is worked out again
-each time the answer is served. An answer is computed in a session of its own: it may outlive
-the request that asked for it.
+summary at most once per period. The key holds everything that shapes an answer: the question,
+the day it is asked on (for the default "today"), and what the caller may see (its
+organisations, and exact or controlled counts). The freshness is read with the figures and kept
+with them; the lag is worked out again each time the answer is served. An answer is computed in
+a session of its own: it is shared by every request waiting for it, and outlives the one that
+asked first if that one is cancelled.
 """
 
 from collections.abc import Awaitable, Callable, Hashable

@@ -1,7 +1,6 @@
 """Uptake answers kept for a few seconds: a change shows once they expire, and an answer is
 never handed to a caller who may see less (suppressed counts, fewer organisations)."""
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,29 +70,3 @@ async def test_an_unrestricted_answer_is_not_handed_to_a_restricted_client(
 
     assert set(everyone) == {"7A4", "7A6"}
     assert set(theirs) == {"7A6"}
-
-
-async def test_a_kept_answer_is_renewed_in_the_background_before_it_expires(
-    app: Any,
-    client: httpx.AsyncClient,
-    admin: dict[str, str],
-    analyst: dict[str, str],
-    clock: Clock,
-) -> None:
-    """A dashboard asking in the last quarter of an answer's life is answered from it at once,
-    and its renewal runs meanwhile (in a session of its own: the request that started it has
-    ended), so no one waits for the figures when they expire."""
-    before = headcounts(await client.get("/uptake", params=PARAMS, headers=auth(analyst)))
-    await put_person(client, admin, "N1", startDate="2019-04-01")
-
-    clock.now = 1.6
-    kept = headcounts(await client.get("/uptake", params=PARAMS, headers=auth(analyst)))
-    renewals = list(app.state.uptake_figures._renewing.values())
-    await asyncio.gather(*renewals)  # the renewal this request started, counting N1
-    await put_person(client, admin, "N2", startDate="2019-04-01")
-    clock.now = 2.5
-    renewed = headcounts(await client.get("/uptake", params=PARAMS, headers=auth(analyst)))
-
-    assert len(renewals) == 1
-    assert kept == before
-    assert renewed == {**before, "7A4": before["7A4"] + 1}  # as of 1.6: N1, not N2
