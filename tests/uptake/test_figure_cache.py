@@ -1,6 +1,8 @@
 """Uptake answers kept for a few seconds: a change shows once they expire, and an answer is
 never handed to a caller who may see less (suppressed counts, fewer organisations)."""
 
+import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,7 +10,8 @@ import httpx
 import pytest
 
 from app.core.short_cache import ShortCache
-from tests.conftest import ClientFactory, auth
+from app.uptake import service
+from tests.conftest import CatchUp, ClientFactory, auth
 from tests.uptake.factories import put_person
 
 pytestmark = pytest.mark.usefixtures("figures")
@@ -70,3 +73,44 @@ async def test_an_unrestricted_answer_is_not_handed_to_a_restricted_client(
 
     assert set(everyone) == {"7A4", "7A6"}
     assert set(theirs) == {"7A6"}
+
+
+async def test_a_dashboard_that_hangs_up_leaves_the_others_their_answer_and_no_connection(
+    app: Any,
+    lagging_client: httpx.AsyncClient,
+    analyst: dict[str, str],
+    clock: Clock,
+    caught_up: CatchUp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two dashboards ask at once and share one computation; the first hangs up while it runs.
+    The second still gets its answer, and the computation returns its connection (run in the
+    first request's session, it went on in a session that request's end was closing)."""
+    started, release = asyncio.Event(), asyncio.Event()
+    compute = service.uptake_as_of
+
+    async def slow_uptake_as_of(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        await release.wait()
+        return await compute(*args, **kwargs)
+
+    await caught_up()
+    monkeypatch.setattr(service, "uptake_as_of", slow_uptake_as_of)
+    pool = app.state.engine.pool
+    connections_before = pool.checkedout()
+    ask = lambda: lagging_client.get("/uptake", params=PARAMS, headers=auth(analyst))  # noqa: E731
+
+    async with asyncio.timeout(20):  # in the first request's session, it hung
+        first = asyncio.create_task(ask())
+        await started.wait()
+        second = asyncio.create_task(ask())
+        await asyncio.sleep(0.1)  # the second is waiting for the same computation
+        first.cancel()
+        release.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        answer = await second
+
+    assert pool.checkedout() == connections_before
+    clock.now = 5  # a new computation, undisturbed
+    assert headcounts(answer) == headcounts(await ask()) != {}
