@@ -10,21 +10,19 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.scopes import ALL_SCOPES
 from app.auth.tokens import issue_token
-from app.core.database import get_session
 from app.core.openapi import operation_id
 from app.core.settings import Settings
 from app.main import create_app
 from app.models import Event, StaffMember
 from tests.conftest import ClientFactory, auth
 from tests.core.test_database_faults import assert_database_unavailable
+from tests.routes import api_routes, uses_session
 from tests.staff.factories import person, seed_organisations
 
 
@@ -178,22 +176,8 @@ async def test_a_commit_that_fails_is_503_and_stores_nothing(
     assert again.status_code == 201, again.text
 
 
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
-    found = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):  # an included router
-            found += _api_routes(route.original_router.routes)
-    return found
-
-
-def _uses_session(dependant: Dependant) -> bool:
-    return dependant.call is get_session or any(map(_uses_session, dependant.dependencies))
-
-
 def test_every_operation_that_uses_the_database_documents_503(app: FastAPI) -> None:
-    using = {operation_id(r) for r in _api_routes(app.routes) if _uses_session(r.dependant)}
+    using = {operation_id(r) for r in api_routes(app.routes) if uses_session(r.dependant)}
     operations = {
         operation["operationId"]: operation
         for item in app.openapi()["paths"].values()

@@ -10,14 +10,13 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.database import SessionDep, SessionRoute, create_sessionmaker, get_session
 from app.core.logging import get_logger
 from app.models import Organisation
+from tests.routes import api_routes, uses_session
 
 
 @pytest.fixture
@@ -169,20 +168,6 @@ def test_the_session_dependency_has_no_yield() -> None:
 
 
 def test_every_route_of_the_app_that_uses_the_session_is_a_session_route(app: FastAPI) -> None:
-    using = [r for r in _api_routes(app.routes) if _uses_session(r.dependant)]
+    using = [r for r in api_routes(app.routes) if uses_session(r.dependant)]
     assert len(using) > 50
     assert [r.path for r in using if not isinstance(r, SessionRoute)] == []
-
-
-def _uses_session(dependant: Dependant) -> bool:
-    return dependant.call is get_session or any(map(_uses_session, dependant.dependencies))
-
-
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif hasattr(route, "original_router"):  # an included router
-            found += _api_routes(route.original_router.routes)
-    return found
