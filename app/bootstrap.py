@@ -18,7 +18,7 @@ from app.events import bus
 from app.events.domain import DomainEvent
 from app.projects.events import ProjectApproved
 from app.staff.events import StaffIdentified, StaffPlacementChanged
-from app.uptake.handlers import note_people_changed
+from app.uptake.handlers import note_people_changed, note_people_placed
 
 HANDLERS: Mapping[type[DomainEvent], Sequence[bus.Handler]] = {
     # A person became known or changed e-mail: completions kept for them are matched.
@@ -32,7 +32,7 @@ HANDLERS: Mapping[type[DomainEvent], Sequence[bus.Handler]] = {
     AwardRevoked: [revoke_credentials, note_people_changed],
     # Whoever changed place, period or level is noted for the uptake figures, which the
     # projection worker refreshes off the request path.
-    StaffPlacementChanged: [note_people_changed],
+    StaffPlacementChanged: [note_people_placed],
     AwardGranted: [note_people_changed],
     AwardRedated: [note_people_changed],
 }

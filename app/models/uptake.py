@@ -11,6 +11,7 @@ the number of staff. Both are a projection: writers note the people they changed
 """
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -99,6 +100,10 @@ class UptakePending(Base):
 
     id: Mapped[IdPk]
     staff_ids: Mapped[list[int]] = mapped_column(JSON)
+    # Of those, the people the write created, with where it placed them: [staff id, start
+    # date, end date, organisation, staff group, board member] each, dates in ISO 8601. The
+    # worker takes their facts from here rather than reading them back.
+    placements: Mapped[list[list[Any]] | None] = mapped_column(JSON)
     noted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

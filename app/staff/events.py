@@ -3,7 +3,7 @@ placements changed."""
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from app.events.domain import ENVELOPE, OMITTED_WHEN_NONE, DomainEvent, FeedEvent
 
@@ -65,10 +65,24 @@ class StaffIdentified(DomainEvent):
     previous_work_email_key: str | None = None
 
 
+class Placement(NamedTuple):
+    """Where a person is counted and from when until when, as a new record placed them: their
+    dated history is one open period in this place from the start date. A tuple: a batch
+    makes one for each person it creates."""
+
+    start_date: date
+    end_date: date | None
+    organisation: str
+    staff_group: str
+    board_member: bool
+
+
 @dataclass(frozen=True)
 class StaffPlacementChanged(DomainEvent):
     """A person was created, or where they are counted (their dated history fields) or from
     when until when (start or end date) changed: figures that count people by place and
-    period must look at them again (not on the feed)."""
+    period must look at them again (not on the feed). A person just created comes with their
+    ``first_placement``, so that a listener need not read them back."""
 
     staff_id: int
+    first_placement: Placement | None = None

@@ -20,6 +20,7 @@ from app.events.domain import DomainEvent
 from app.personal_data.corrections import Correction, corrected_fields, record_corrections
 from app.staff import repository
 from app.staff.events import (
+    Placement,
     StaffCreated,
     StaffEndDated,
     StaffIdentified,
@@ -127,7 +128,7 @@ async def apply_staff_rows(
             history.append(StaffPeriod(staff_id, row.start_date, None, row))
             events.append(StaffCreated(row.organisation_ods_code, number))
             identified.append(StaffIdentified(staff_id, number, row.work_email_key))
-            placed.append(StaffPlacementChanged(staff_id))
+            placed.append(StaffPlacementChanged(staff_id, _placement(row)))
             if row.end_date is not None:
                 applied.end_dated += 1
             continue
@@ -165,6 +166,15 @@ async def apply_staff_rows(
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("created"), len(applied.created))
     count_on_commit(session, STAFF_RECORDS_WRITTEN.labels("updated"), len(applied.updated))
     return applied
+
+
+def _placement(row: StaffRow) -> Placement:
+    """Where a new record places the person (their one period, as ``insert_history`` writes
+    it)."""
+    return Placement(
+        row.start_date, row.end_date, row.organisation_ods_code, row.staff_group_code,
+        row.board_member,
+    )  # fmt: skip
 
 
 async def _reopen_history(

@@ -3,7 +3,8 @@
 Any number of processes run ``run_step`` side by side (the API's background task,
 ``iqt uptake catch-up``): a step holds the one ``uptake_projection`` row by its lease
 (app/core/leases.py), then in the same transaction refreshes the people of the oldest pending
-rows (``refresh_uptake``, the same code a full rebuild runs) and deletes those rows. The
+rows (``refresh_uptake``, the same code a full rebuild runs; people a write created come with
+their facts, ``placed_facts``) and deletes those rows. The
 projection row stays locked until the batch commits, so two processes never refresh at once,
 and a batch is either wholly done and its rows gone, or not at all: a crash resumes with the
 rows still pending. Rows are taken once the oldest is ``debounce`` old (a burst of changes to
@@ -27,6 +28,7 @@ from app.core.clock import utcnow
 from app.core.leases import hold, new_owner
 from app.core.logging import get_logger
 from app.models import UptakePending, UptakeProjection
+from app.uptake.projection import placed_facts
 from app.uptake.summary import refresh_uptake
 
 LEASE = timedelta(seconds=60)
@@ -67,14 +69,15 @@ async def run_step(
             return None
         rows = (
             await session.execute(
-                select(UptakePending.id, UptakePending.staff_ids)
+                select(UptakePending.id, UptakePending.staff_ids, UptakePending.placements)
                 .order_by(UptakePending.id)
                 .limit(batch_rows)
             )
         ).all()
-        people = sorted({staff_id for _, ids in rows for staff_id in ids})
-        await refresh_uptake(session, people)
-        taken = [row_id for row_id, _ in rows]
+        people = sorted({staff_id for _, ids, _ in rows for staff_id in ids})
+        placed = placed_facts((ids, placements) for _, ids, placements in rows)
+        await refresh_uptake(session, people, known=placed)
+        taken = [row_id for row_id, _, _ in rows]
         await session.execute(
             delete(UptakePending).where(column_in(session, UptakePending.id, taken))
         )

@@ -71,27 +71,41 @@ def award_span(level: str, attained_at: datetime, revoked_at: datetime | None) -
     return AwardSpan(level, attained_at.astimezone(UK).date(), revoked_on)
 
 
-async def refresh_uptake(session: AsyncSession, staff_ids: Iterable[int]) -> None:
-    """Brings the uptake summary up to date for these people (any number; in chunks)."""
+async def refresh_uptake(
+    session: AsyncSession,
+    staff_ids: Iterable[int],
+    *,
+    known: Mapping[int, PersonFacts] | None = None,
+) -> None:
+    """Brings the uptake summary up to date for these people (any number; in chunks). The
+    facts of those in ``known`` are taken from it rather than read."""
     ids = sorted(set(staff_ids))
     for index in range(0, len(ids), CHUNK):
-        await _refresh_chunk(session, ids[index : index + CHUNK])
+        await _refresh_chunk(session, ids[index : index + CHUNK], known or {})
 
 
-async def _refresh_chunk(session: AsyncSession, ids: Sequence[int]) -> None:
+async def _refresh_chunk(
+    session: AsyncSession, ids: Sequence[int], known: Mapping[int, PersonFacts]
+) -> None:
     # No staff row is locked: refreshes take turns on the projection row (the worker by its
     # lease, a rebuild FOR UPDATE), so each applies new - old to what the one before stored,
     # and staff rows are never deleted. A change committed after the facts are read has its
     # own pending row, refreshed by the next step.
-    refresh = await read_refresh(session, ids)
+    refresh = await read_refresh(session, ids, known)
     refresh.work_out()
     await refresh.store(session)
 
 
-async def read_refresh(session: AsyncSession, ids: Sequence[int]) -> "UptakeRefresh":
-    """The first step of refreshing these people (one chunk): their facts and what is
-    stored for them. Then ``work_out`` (no database) and ``store``."""
-    facts = await load_facts(session, ids)
+async def read_refresh(
+    session: AsyncSession, ids: Sequence[int], known: Mapping[int, PersonFacts] | None = None
+) -> "UptakeRefresh":
+    """The first step of refreshing these people (one chunk): their facts (read, except those
+    ``known``) and what is stored for them. Then ``work_out`` (no database) and ``store``."""
+    if known:
+        facts = await load_facts(session, [i for i in ids if i not in known])
+        facts.update((i, known[i]) for i in ids if i in known)
+    else:
+        facts = await load_facts(session, ids)
     old = await _stored_deltas(session, ids)
     return UptakeRefresh(ids, facts, old, get_settings().uptake_programme_start)
 

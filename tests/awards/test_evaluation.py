@@ -14,6 +14,7 @@ from app.awards import gathering
 from app.awards.evaluation import evaluate_awards
 from app.models import Award, UptakePersonDelta
 from app.uptake.contributions import person_deltas
+from app.uptake.projection import note_changed
 from app.uptake.summary import _stored_deltas, load_facts
 from tests.awards.conftest import staff_id
 from tests.awards.evidence import (
@@ -191,6 +192,7 @@ async def test_a_grant_another_transaction_made_first_is_counted_as_it_was_store
             status="active",
         )
     )
+    await note_changed(session, [person])  # as that transaction's grant announces it
     await session.commit()
     gather = gathering.gather_facts
 
