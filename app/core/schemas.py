@@ -84,6 +84,8 @@ def text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
 
 def plain_text(value: Any) -> Any:
     """Refuses text that ``text_problem`` finds: here, naming the field, not in the database."""
+    if isinstance(value, str) and value.isascii() and "\x00" not in value:
+        return value  # most text, told apart at once: ASCII holds no surrogate
     found = text_problem(value)
     if found is not None:
         raise ValueError(found[1])
