@@ -168,39 +168,47 @@ def unnest_rows(table: Any, columns: Sequence[str], shape: Sequence[str]) -> Sel
 def unnest_parameters(
     table: Any, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The parameters of ``unnest_rows``, and how each column travels (its ``shape``): a value
-    shared by every row once; text joined, but for a column holding a value with the separator
-    or the null mark in it; anything else as an array. At least one column travels per row,
-    so that the rows are counted."""
+    """The parameters of ``unnest_rows`` for these rows' ``columns``, and how each column
+    travels (its ``shape``): see ``unnest_column_parameters``."""
+    return unnest_column_parameters(table, {name: [row[name] for row in rows] for name in columns})
+
+
+def unnest_column_parameters(
+    table: Any, values: Mapping[str, Sequence[Any]]
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The parameters of ``unnest_rows`` for rows given column by column (``values``: each
+    column's values in row order), and how each column travels (its ``shape``): a value
+    shared by every row once; text joined, but for a column holding a value with the
+    separator or the null mark in it; anything else as an array. At least one column travels
+    per row, so that the rows are counted."""
     parameters: dict[str, Any] = {}
     shape = []
-    for name in columns:
-        values = [row[name] for row in rows]
+    for name, column_values in values.items():
         column = table.c[name]
         if _is_json(column):
             # pydantic-core's encoder: a third of the time of json.dumps for these small
             # documents; PostgreSQL parses them again as JSONB, so spacing does not matter.
-            values = [None if v is None else to_json(v).decode() for v in values]
-        if _same_for_all(values):
-            parameters[_UNNEST + name] = values[0]
+            column_values = [None if v is None else to_json(v).decode() for v in column_values]
+        if _same_for_all(column_values):
+            parameters[_UNNEST + name] = column_values[0]
             shape.append(SAME_FOR_ALL)
             continue
         if _is_text(column):
-            text = _joined(values)
+            text = _joined(column_values)
             if text is not None:
                 parameters[_UNNEST + name] = text
                 shape.append(JOINED_TEXT)
                 continue
-        parameters[_UNNEST + name] = values
+        parameters[_UNNEST + name] = list(column_values)
         shape.append(ARRAY_OF_VALUES)
     if all(travels == SAME_FOR_ALL for travels in shape):  # the rows must still be counted
-        first = _UNNEST + columns[0]
-        parameters[first] = [parameters[first]] * len(rows)
+        first = _UNNEST + next(iter(values))
+        parameters[first] = [parameters[first]] * len(next(iter(values.values())))
         shape[0] = ARRAY_OF_VALUES
     return tuple(shape), parameters
 
 
-def _same_for_all(values: list[Any]) -> bool:
+def _same_for_all(values: Sequence[Any]) -> bool:
     """Every value is the first one (the last and the middle are looked at first, so that
     most varying columns are told apart without a pass over all of them)."""
     first = values[0]
@@ -224,7 +232,7 @@ def _split(joined: ColumnElement[str]) -> Any:
     return func.string_to_array(joined, _SEPARATOR_SQL, _NULL_SQL)
 
 
-def _joined(values: list[Any]) -> str | None:
+def _joined(values: Sequence[Any]) -> str | None:
     """The values as one string for ``string_to_array``, or None when they cannot be (a value
     that is not text, or holds the separator or the null mark; a single empty string, which
     PostgreSQL would split into no values at all)."""
@@ -280,6 +288,28 @@ async def insert_rows(
         session, table, rows, statement=statement, constants=constants, columns=columns
     )
     return await session.execute(prepared, parameters)
+
+
+async def insert_columns(
+    session: AsyncSession,
+    table: Any,
+    values: Mapping[str, Sequence[Any]],
+    *,
+    statement: Insert | None = None,
+    constants: dict[str, ColumnElement[Any]] | None = None,
+) -> Any:
+    """``insert_rows`` for rows given column by column (``values``: each column's values, in
+    row order): for a caller holding its rows as tuples or objects, which would otherwise
+    build a dict for each row that the unnest path then takes apart again, column by column."""
+    count = len(next(iter(values.values())))
+    if not count:
+        return None
+    if is_postgresql(session) and count >= UNNEST_FROM_ROWS:
+        shape, parameters = unnest_column_parameters(table, values)
+        prepared = _unnest_insert(table, tuple(values), shape, statement, constants or {})
+        return await session.execute(prepared, parameters)
+    rows = [dict(zip(values, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    return await insert_rows(session, table, rows, statement=statement, constants=constants)
 
 
 def insert_rows_statement(

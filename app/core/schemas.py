@@ -28,8 +28,10 @@ _ISO_DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 def iso_text(value: Any) -> Any:
     """Dates and times arrive as ISO 8601 / RFC 3339 text. Pydantic alone would also read a
     number, or a numeric string, as a Unix timestamp: ``0`` would be 1970-01-01."""
-    if isinstance(value, str) and not _ISO_DATE_START.match(value):
-        raise ValueError("Input should be an ISO 8601 date (YYYY-MM-DD) or RFC 3339 date-time")
+    if isinstance(value, str):
+        if not _ISO_DATE_START.match(value):
+            raise ValueError("Input should be an ISO 8601 date (YYYY-MM-DD) or RFC 3339 date-time")
+        return value
     if isinstance(value, int | float):
         raise ValueError("Input should be an ISO 8601 date or RFC 3339 date-time, as a string")
     return value
@@ -84,6 +86,8 @@ def text_problem(value: Any, path: str = "") -> tuple[str, str] | None:
 
 def plain_text(value: Any) -> Any:
     """Refuses text that ``text_problem`` finds: here, naming the field, not in the database."""
+    if isinstance(value, str) and value.isascii() and "\x00" not in value:
+        return value  # most text, told apart at once: ASCII holds no surrogate
     found = text_problem(value)
     if found is not None:
         raise ValueError(found[1])

@@ -8,7 +8,7 @@ from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_rows, rows_by_unique_key
+from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_columns, rows_by_unique_key
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.core.problems import ConcurrentChange
@@ -87,25 +87,16 @@ async def upsert_staff(
     taking its creation for one of its own.
     """
     now = utcnow()
-    creates: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for row in rows:
-        key = row.work_email_key
-        version = versions.get(row.employee_number)
-        values = row._asdict()
-        values.update(
-            work_email_key=key,
-            work_email_sha1=key and mbox_sha1sum(key),
-            created_at=now,
-            updated_at=now,
-            version=1 if version is None else version,
-        )
-        (creates if version is None else updates).append(values)
+    creates = [row for row in rows if row.employee_number not in versions]
+    updates = [row for row in rows if row.employee_number in versions]
     ids: dict[str, int] = {}
     for statement, chosen in ((_CREATE, creates), (_UPSERT, updates)):
         if chosen:
-            result = await insert_rows(
-                session, StaffMember.__table__, chosen, statement=statement(session)
+            result = await insert_columns(
+                session,
+                StaffMember.__table__,
+                _staff_columns(chosen, versions, now),
+                statement=statement(session),
             )
             ids.update({employee_number: staff_id for staff_id, employee_number in result.all()})
     if len(ids) != len(rows):
@@ -118,6 +109,24 @@ async def upsert_staff(
             extensions={"employeeNumbers": taken[:100]},
         )
     return ids
+
+
+def _staff_columns(
+    rows: Sequence[StaffRow], versions: Mapping[str, int], now: datetime
+) -> dict[str, Sequence[Any]]:
+    """The staff_members columns of these rows (their values column by column): the rows'
+    own, the columns computed from the work e-mail, the times and the version each is written
+    at (1 for a new person)."""
+    columns: dict[str, Sequence[Any]] = dict(
+        zip(StaffRow._fields, zip(*rows, strict=True), strict=True)
+    )
+    keys = [row.work_email_key for row in rows]
+    columns["work_email_key"] = keys
+    columns["work_email_sha1"] = [key and mbox_sha1sum(key) for key in keys]
+    columns["created_at"] = [now] * len(rows)
+    columns["updated_at"] = [now] * len(rows)
+    columns["version"] = [versions.get(row.employee_number, 1) for row in rows]
+    return columns
 
 
 def _create_statement(dialect: str) -> Any:
@@ -178,17 +187,18 @@ async def insert_history(session: AsyncSession, periods: Sequence[StaffPeriod]) 
     """Inserts history periods. The database holds at most one open period per person
     (``uq_staff_history_staff_id_open``): a second, which only a concurrent write of the same
     person could make, is refused as a concurrent change."""
-    rows = [
-        {
-            "staff_id": p.staff_id,
-            "valid_from": p.valid_from,
-            "valid_to": p.valid_to,
-            **{column: getattr(p.row, column) for column in HISTORY_COLUMNS},
-        }
-        for p in periods
-    ]
+    if not periods:
+        return
+    staff_ids, valid_from, valid_to, rows = zip(*periods, strict=True)
+    placements = dict(zip(StaffRow._fields, zip(*rows, strict=True), strict=True))
+    columns = {
+        "staff_id": staff_ids,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        **{column: placements[column] for column in HISTORY_COLUMNS},
+    }
     try:
-        await insert_rows(session, StaffHistory.__table__, rows)
+        await insert_columns(session, StaffHistory.__table__, columns)
     except IntegrityError as error:
         message = str(error.orig)
         # PostgreSQL names the index; SQLite names the column.

@@ -14,6 +14,7 @@ from app.core.bulk import (
     UNNEST_FROM_ROWS,
     _joined,
     column_in,
+    insert_columns,
     insert_rows,
     rows_by_unique_key,
     unnest_parameters,
@@ -81,6 +82,21 @@ async def test_text_with_commas_quotes_diacritics_and_nulls_is_stored_exactly(
     ]
 
     await _insert(session, rows)
+
+    assert await _stored(session) == _expected(rows)
+
+
+@pytest.mark.parametrize("count", [1, ROWS])
+async def test_rows_given_column_by_column_are_stored_as_the_same_rows(
+    session: AsyncSession, count: int
+) -> None:
+    rows = [_event(i, AWKWARD[i % len(AWKWARD)], "7A4") for i in range(count)]
+    rows[-1]["resource_id"] = "tab\x1fseparated"
+    columns = {name: [row[name] for row in rows] for name in rows[0]}
+
+    constants = {"transaction_id": current_transaction_id(session)}
+    await insert_columns(session, Event.__table__, columns, constants=constants)
+    await session.commit()
 
     assert await _stored(session) == _expected(rows)
 
