@@ -22,7 +22,7 @@ from app.core.bulk import (
     dialect_insert,
     execute_columns,
     in_parameter,
-    insert_rows,
+    insert_columns,
     insert_rows_statement,
     is_postgresql,
     unnest_parameters,
@@ -125,7 +125,7 @@ class UptakeRefresh:
         self._old = old
         self._programme_start = programme_start
         # Each person's difference: (person, stored rows to delete, rows to insert, new - old)
-        self._changes: list[tuple[int, list[dict[str, Any]], list[dict[str, Any]], Deltas]] = []
+        self._changes: list[tuple[int, list[dict[str, Any]], list[PersonRow], Deltas]] = []
 
     def work_out(self) -> None:
         """Each person's contribution from their facts, and the stored rows that differ from
@@ -153,7 +153,7 @@ class UptakeRefresh:
         """Rewrites the stored rows that differ, and keeps new - old for the buckets."""
         pending = _pending(session)
         outdated: list[dict[str, Any]] = []
-        new_rows: list[dict[str, Any]] = []
+        new_rows: list[PersonRow] = []
         # Deltas before the programme start are kept on the day before it (a read never asks
         # for an earlier date), so a summary holds no more than one row per cell for them.
         folded = self._programme_start - timedelta(days=1)
@@ -165,7 +165,9 @@ class UptakeRefresh:
                 held = pending.get(key)
                 pending[key] = counts if held is None else add(held, counts)
         await _delete_person_rows(session, outdated)
-        await insert_rows(session, UptakePersonDelta.__table__, new_rows)
+        if new_rows:
+            columns = dict(zip(_PERSON_ROW, zip(*new_rows, strict=True), strict=True))
+            await insert_columns(session, UptakePersonDelta.__table__, columns)
 
 
 # A stored row's key and its columns: a Cell's fields are in _CELL_COLUMNS' order.
@@ -194,19 +196,15 @@ async def _delete_person_rows(session: AsyncSession, keys: Sequence[dict[str, An
         await session.execute(statement, list(keys))
 
 
-def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> dict[str, Any]:
-    """A stored row (``_PERSON_ROW``'s columns)."""
-    return {
-        "staff_id": staff_id,
-        "day": day,
-        "organisation_ods_code": cell.organisation,
-        "staff_group_code": cell.staff_group,
-        "board_member": cell.board_member,
-        "headcount": counts[0],
-        "bronze": counts[1],
-        "silver": counts[2],
-        "gold": counts[3],
-    }
+# A stored row: the values of _PERSON_ROW's columns, in order.
+PersonRow = tuple[int, date, str, str, bool, int, int, int, int]
+
+
+def _person_row(staff_id: int, day: date, cell: Cell, counts: tuple[int, ...]) -> PersonRow:
+    """A stored row, as a tuple: the rows of a batch go to ``insert_columns`` column by
+    column."""
+    headcount, bronze, silver, gold = counts
+    return (staff_id, day, *cell, headcount, bronze, silver, gold)
 
 
 def _pending(session: AsyncSession) -> Deltas:
