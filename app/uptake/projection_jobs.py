@@ -4,11 +4,11 @@ Any number of processes run ``run_step`` side by side (the API's background task
 ``iqt uptake catch-up``): a step holds the one ``uptake_projection`` row by its lease
 (app/core/leases.py), then in the same transaction refreshes the people of the oldest pending
 rows (``refresh_uptake``, the same code a full rebuild runs; people a write created come with
-their facts, ``placed_facts``) and deletes those rows. The
-projection row stays locked until the batch commits, so two processes never refresh at once,
-and a batch is either wholly done and its rows gone, or not at all: a crash resumes with the
-rows still pending. Rows are taken once the oldest is ``debounce`` old (a burst of changes to
-the same people is refreshed once); a row committed meanwhile waits for the next step.
+their facts, ``placed_facts``) and deletes those rows. The projection row stays locked until
+the batch commits, so two processes never refresh at once, and a batch is either wholly done
+and its rows gone, or not at all: a crash resumes with the rows still pending. Rows are taken
+once the oldest is ``debounce`` old (a burst of changes to the same people is refreshed once);
+a row committed meanwhile waits for the next step.
 """
 
 import asyncio
