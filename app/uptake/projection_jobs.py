@@ -39,6 +39,9 @@ IDLE_SECONDS = 0.5
 logger = get_logger("iqt.uptake.projection")
 
 
+_ANY_PENDING = select(select(UptakePending.id).exists())  # built once: read per full step
+
+
 @dataclass(frozen=True)
 class Step:
     job_id: int
@@ -86,8 +89,9 @@ async def run_step(
         held.batches += 1
         held.people += len(people)
         held.error = None
-        if len(rows) < batch_rows:
-            # Caught up with what was due: another process may take the next step at once.
+        if len(rows) < batch_rows or not await session.scalar(_ANY_PENDING):
+            # Caught up: another process (or the next `iqt uptake catch-up`) may take the next
+            # step at once.
             held.lease_owner, held.lease_expires_at = None, None
         step = Step(held.id, len(rows), len(people))
         await session.commit()

@@ -128,6 +128,24 @@ async def test_a_runner_waits_for_another_runners_lease_then_takes_over(
         assert state.last_pending_id is not None and state.people >= 1
 
 
+async def test_a_step_that_empties_the_outbox_lets_go_of_the_lease(
+    app: Any, lagging_client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """A step that happens to take exactly a batch's worth of rows, the last ones pending,
+    leaves no lease behind: the next ``iqt uptake catch-up`` (another owner) is not kept
+    waiting for it, nor told it has caught up while changes are pending."""
+    await put_person(lagging_client, admin, "P1", startDate="2019-01-01")
+    await put_person(lagging_client, admin, "P2", startDate="2019-01-01")
+    first = await run_step(app.state.sessionmaker, "a", debounce=timedelta(0), batch_rows=2)
+    await put_person(lagging_client, admin, "P3", startDate="2019-01-01")
+
+    steps = await catch_up(app.state.sessionmaker, "b")
+
+    assert first is not None and first.rows == 2
+    assert [s.people for s in steps] == [1]
+    assert await _pending(app) == []
+
+
 async def test_a_batch_that_fails_stays_pending_and_the_next_step_refreshes_it(
     app: Any,
     lagging_client: httpx.AsyncClient,
