@@ -103,7 +103,7 @@ class UptakePending(Base):
     # Of those, the people the write created, with where it placed them: [staff id, start
     # date, end date, organisation, staff group, board member] each, dates in ISO 8601. The
     # worker takes their facts from here rather than reading them back.
-    placements: Mapped[list[list[Any]] | None] = mapped_column(JSON)
+    placements: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True))
     noted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -2,11 +2,12 @@
 
 A write that may change people's place in the uptake figures (their staff record, dated
 history or awards) announces it on the message bus; the handler (``app/uptake/handlers.py``)
-calls ``note_changed(session, staff_ids)`` in the writer's transaction: one row in the
-``uptake_pending`` outbox per call, whatever the number of people. The worker
-(``app/uptake/projection_jobs.py``) refreshes them from the facts and deletes the rows, so
-once nothing is pending the summary equals a recount. Writers never touch the summary's
-shared rows, so they no longer queue behind one another on them.
+calls ``note_changed(session, staff_ids, placements)`` in the writer's transaction: one row in
+the ``uptake_pending`` outbox per call, whatever the number of people, with where the write
+placed the people it created. The worker (``app/uptake/projection_jobs.py``) refreshes them
+from the facts (those of people just created from their placements, ``placed_facts``) and
+deletes the rows, so once nothing is pending the summary equals a recount. Writers never touch
+the summary's shared rows, so they no longer queue behind one another on them.
 
 Every answer read from the summary says how fresh it is (``Freshness``): every change
 committed before ``up_to`` is counted.
@@ -48,7 +49,8 @@ async def note_changed(
 ) -> None:
     """Notes, in the caller's transaction, that these people's uptake is to be refreshed
     (one insert for any number of them; nothing when there are none). ``placements``: where
-    the write placed the people it created, among them (``placed_facts`` reads them back)."""
+    the write placed the people it created, among them (``placed_facts`` turns them into
+    those people's facts)."""
     ids = sorted(set(staff_ids))
     if not ids:
         return
