@@ -24,6 +24,17 @@ class Cell(NamedTuple):
     board_member: bool
 
 
+class Cells(dict[tuple[str, str, bool], Cell]):
+    """Each cell made once: the people of a batch share a few hundred of them."""
+
+    def of(self, organisation: str, staff_group: str, board_member: bool) -> Cell:
+        key = (organisation, staff_group, board_member)
+        cell = self.get(key)
+        if cell is None:
+            cell = self[key] = Cell(organisation, staff_group, board_member)
+        return cell
+
+
 class Period(NamedTuple):
     """Where the person was from ``valid_from`` until (not including) ``valid_to``."""
 

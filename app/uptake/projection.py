@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
 from app.models import UptakePending
-from app.uptake.contributions import Cell, Period, PersonFacts
+from app.uptake.contributions import Cells, Period, PersonFacts
 
 
 class NewPlacement(Protocol):
@@ -75,14 +75,12 @@ def placed_facts(
     the refresh stores what it adds, so that row's refresh puts it right."""
     facts: dict[int, PersonFacts] = {}
     changed: set[int] = set()
-    cells: dict[tuple[str, str, bool], Cell] = {}  # a few hundred, shared by thousands
+    cells = Cells()
     for staff_ids, placements in rows:
         placed = set()
         for staff_id, start, end, organisation, group, board in placements or ():
             start_date = date.fromisoformat(start)
-            cell = cells.get((organisation, group, board))
-            if cell is None:
-                cell = cells[(organisation, group, board)] = Cell(organisation, group, board)
+            cell = cells.of(organisation, group, board)
             facts[staff_id] = PersonFacts(
                 staff_id, start_date, end and date.fromisoformat(end), cell,
                 (Period(start_date, None, cell),), (),

@@ -37,6 +37,7 @@ from app.uptake.contributions import (
     MEASURES,
     AwardSpan,
     Cell,
+    Cells,
     Deltas,
     Period,
     PersonFacts,
@@ -310,24 +311,13 @@ async def _periods(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[
     periods: dict[int, list[Period]] = {}
     if not ids:
         return periods
-    cells = _Cells()
+    cells = Cells()
     history = await execute_columns(session, _HISTORY(session), {"ids": list(ids)})
     for staff_id, valid_from, valid_to, org, group, board in history:
         periods.setdefault(staff_id, []).append(
             Period(valid_from, valid_to, cells.of(org, group, board))
         )
     return periods
-
-
-class _Cells(dict[tuple[str, str, bool], Cell]):
-    """Each cell read once: the people of a batch share a few hundred of them."""
-
-    def of(self, organisation: str, staff_group: str, board_member: bool) -> Cell:
-        key = (organisation, staff_group, board_member)
-        cell = self.get(key)
-        if cell is None:
-            cell = self[key] = Cell(organisation, staff_group, board_member)
-        return cell
 
 
 _STAFF = BuiltOnce(
@@ -358,7 +348,7 @@ async def _stored_deltas(session: AsyncSession, ids: Sequence[int]) -> dict[int,
         return {}
     rows = await execute_columns(session, _STORED(session), {"ids": list(ids)})
     stored: dict[int, Deltas] = {}
-    cells = _Cells()
+    cells = Cells()
     for staff_id, day, org, group, board, headcount, bronze, silver, gold in rows:
         deltas = stored.get(staff_id)
         if deltas is None:
