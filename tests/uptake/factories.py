@@ -21,6 +21,36 @@ AWARD_LEVELS = {
 }
 
 
+BRONZE_COURSE = {
+    "title": "Improving Quality Together: Bronze",
+    "provider": "Learning@Wales",
+    "countsTowards": "bronze",
+    "passRequired": True,
+}
+
+
+async def add_bronze_course(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    course = await client.put("/courses/IQT-BRONZE", json=BRONZE_COURSE, headers=auth(admin))
+    assert course.status_code == 201, course.text
+
+
+async def send_bronze_completion(
+    client: httpx.AsyncClient, admin: dict[str, str], number: str
+) -> httpx.Response:
+    """A passed completion of the Bronze course for this employee number."""
+    return await client.post(
+        "/completions",
+        json={
+            "courseCode": "IQT-BRONZE",
+            "completedAt": "2026-01-15T10:30:00Z",
+            "passed": True,
+            "externalId": "cc-1",
+            "employeeNumber": number,
+        },
+        headers=auth(admin),
+    )
+
+
 async def put_person(
     client: httpx.AsyncClient, admin: dict[str, str], number: str, **fields: Any
 ) -> None:

@@ -10,14 +10,12 @@ from sqlalchemy import select
 from app.models import UptakePending
 from tests.conftest import CatchUp, auth
 from tests.staff.factories import batch_record
-from tests.uptake.factories import put_person, staff_id
-
-BRONZE_COURSE = {
-    "title": "Improving Quality Together: Bronze",
-    "provider": "Learning@Wales",
-    "countsTowards": "bronze",
-    "passRequired": True,
-}
+from tests.uptake.factories import (
+    add_bronze_course,
+    put_person,
+    send_bronze_completion,
+    staff_id,
+)
 
 
 async def _pending(app: Any) -> list[list[int]]:
@@ -127,24 +125,11 @@ async def test_a_legacy_award_and_its_revocation_note_the_holder(
 async def test_a_completion_that_earns_bronze_notes_the_holder(
     app: Any, lagging_client: httpx.AsyncClient, admin: dict[str, str], caught_up: CatchUp
 ) -> None:
-    course = await lagging_client.put(
-        "/courses/IQT-BRONZE", json=BRONZE_COURSE, headers=auth(admin)
-    )
-    assert course.status_code == 201, course.text
+    await add_bronze_course(lagging_client, admin)
     await put_person(lagging_client, admin, "P1")
     await caught_up()
 
-    recorded = await lagging_client.post(
-        "/completions",
-        json={
-            "courseCode": "IQT-BRONZE",
-            "completedAt": "2026-01-15T10:30:00Z",
-            "passed": True,
-            "externalId": "cc-1",
-            "employeeNumber": "P1",
-        },
-        headers=auth(admin),
-    )
+    recorded = await send_bronze_completion(lagging_client, admin, "P1")
     awards = await lagging_client.get("/staff/P1/awards", headers=auth(admin))
 
     assert recorded.status_code == 201, recorded.text

@@ -16,8 +16,7 @@ from app.uptake.projection_jobs import catch_up, run_step
 from app.uptake.summary import rebuild_uptake
 from tests.conftest import CatchUp, auth
 from tests.staff.factories import batch_record
-from tests.uptake.factories import put_person
-from tests.uptake.test_noting import BRONZE_COURSE
+from tests.uptake.factories import add_bronze_course, put_person, send_bronze_completion
 
 
 @contextmanager
@@ -114,21 +113,8 @@ async def test_a_bronze_earned_in_the_write_that_creates_the_person_is_counted(
 ) -> None:
     """A completion sent before HR sent the person waits unmatched; creating the person
     matches it and grants Bronze in the same transaction."""
-    course = await lagging_client.put(
-        "/courses/IQT-BRONZE", json=BRONZE_COURSE, headers=auth(admin)
-    )
-    assert course.status_code == 201, course.text
-    waiting = await lagging_client.post(
-        "/completions",
-        json={
-            "courseCode": "IQT-BRONZE",
-            "completedAt": "2026-01-15T10:30:00Z",
-            "passed": True,
-            "externalId": "cc-1",
-            "employeeNumber": "B1",
-        },
-        headers=auth(admin),
-    )
+    await add_bronze_course(lagging_client, admin)
+    waiting = await send_bronze_completion(lagging_client, admin, "B1")
     assert waiting.status_code == 201, waiting.text
 
     await _post_batch(
