@@ -3,13 +3,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from app.completions import batches
 from tests.completions.conftest import AwardCalls
 from tests.completions.factories import completion, count_completions, count_events, events_of
 from tests.conftest import auth, collector_enabled_during
 from tests.staff.factories import person
+from tests.statements import statements_run
 
 
 async def post_batch(
@@ -160,17 +160,9 @@ async def test_a_batch_writes_with_the_same_statements_whatever_its_size(
     """Set-based: a fixed number of statements per batch, never one per record."""
     await client.put("/staff/100001", json=person(), headers=auth(admin))
     records = [completion(f"s{i}", number="100001" if i % 2 else f"9{i:05d}") for i in range(size)]
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(sql)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(app) as run:
         result = (await post_batch(client, platform, records)).json()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = [sql for sql, _ in run]
     assert result["recorded"] == size
     assert len(statements) <= 12, statements
 

@@ -6,12 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.completions.factories import completion, post
 from tests.conftest import auth
 from tests.staff.factories import person
+from tests.statements import statements_run
 
 pytestmark = pytest.mark.postgresql
 
@@ -37,18 +38,13 @@ async def test_a_persons_matched_completions_are_found_by_the_staff_index(
     await session.commit()
     await client.put("/staff/300002", json=person("300002"), headers=auth(admin))
 
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.lstrip().startswith("SELECT completions.staff_id"):
-            captured.append((statement, parameters))
-
-    engine = app.state.sessionmaker.kw["bind"].sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with statements_run(app) as run:
         response = await post(client, platform, completion("plan-1", number="300002"))
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    captured = [
+        (statement, parameters)
+        for statement, parameters in run
+        if statement.lstrip().startswith("SELECT completions.staff_id")
+    ]
     assert response.status_code == 201, response.text
     assert captured, "award evaluation did not read the person's completions"
 

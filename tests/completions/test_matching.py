@@ -5,7 +5,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.caller import Caller
@@ -16,6 +15,7 @@ from tests.completions.conftest import AwardCalls
 from tests.completions.factories import completion, count_events, events_of, post
 from tests.conftest import auth
 from tests.staff.factories import batch_record, person
+from tests.statements import statements_run
 
 
 async def _get(client: httpx.AsyncClient, creds: dict[str, str], completion_id: int) -> Any:
@@ -159,22 +159,14 @@ async def test_a_staff_batch_matches_with_the_same_statements_whatever_its_size(
         "/completionBatches", json={"records": records}, headers=auth(platform)
     )
     assert batch.json()["unmatched"] == people
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(sql)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(app) as run:
         body = {
             "mode": "upsert",
             "organisation": "7A4",
             "records": [batch_record(n) for n in numbers],
         }
         response = await client.post("/staffBatches", json=body, headers=auth(admin))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = [sql for sql, _ in run]
     assert response.json()["created"] == people
     assert await count_events(app, "completionMatched") == people
     assert len([s for s in statements if "completions" in s]) <= 8

@@ -3,7 +3,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from tests.completions.conftest import AwardCalls
 from tests.completions.factories import (
@@ -15,6 +14,7 @@ from tests.completions.factories import (
 )
 from tests.conftest import ClientFactory, auth
 from tests.staff.factories import person
+from tests.statements import statements_run
 
 
 async def test_a_completion_for_a_known_person_is_201_matched_with_location(
@@ -208,17 +208,9 @@ async def test_one_completion_takes_six_statements(
 ) -> None:
     """Token client, course, person, the completion, its event, the audit record."""
     await client.put("/staff/100001", json=person(), headers=auth(admin))
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
-        statements.append(sql)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements_run(app) as run:
         response = await post(client, platform, completion())
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = [sql for sql, _ in run]
     assert response.status_code == 201
     # The rate limiter folds its counts after the response, in a transaction of its own.
     request_statements = [

@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from app.auth.caller import Caller
 from app.completions import xapi_repository
 from app.completions.xapi import receive_statements
 from tests.completions.xapi_examples import MBOX, V, statement
 from tests.conftest import auth, backend_pid, until_waiting_for_a_lock
+from tests.statements import statements_run
 
 pytestmark = pytest.mark.postgresql
 
@@ -82,18 +82,14 @@ async def test_reference_locks_are_taken_in_one_increasing_order_whatever_their_
     bucket the other waits for: exclusive and shared buckets are taken in one order."""
     sent = [_with_bucket(b, "00000000") for b in (3, 9)]
     missing = [_with_bucket(b, "11111111") for b in (1, 5, 12)]
-    taken: list[int] = []
-
-    def noting(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if "pg_advisory_xact_lock" in statement:
-            taken.extend(next(p for p in parameters if isinstance(p, list)))
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", noting)
-    try:
+    with statements_run(app) as run:
         async with app.state.sessionmaker() as session:
             await xapi_repository.lock_references(session, sent, missing)
             await session.rollback()
-    finally:
-        event.remove(engine, "before_cursor_execute", noting)
+    taken = [
+        bucket
+        for statement, parameters in run
+        if "pg_advisory_xact_lock" in statement
+        for bucket in next(p for p in parameters if isinstance(p, list))
+    ]
     assert taken == [1, 3, 5, 9, 12]

@@ -3,36 +3,18 @@ from that without reading them back; whatever happens to them before the worker 
 move, a Bronze earned in the same write, a rebuild of the summary), once it has caught up the
 figures are a recount's."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from app.core.clock import today
 from app.uptake.projection_jobs import catch_up, run_step
 from app.uptake.summary import rebuild_uptake
 from tests.conftest import CatchUp, auth
 from tests.staff.factories import batch_record
+from tests.statements import statements_run
 from tests.uptake.factories import add_bronze_course, put_person, send_bronze_completion
-
-
-@contextmanager
-def statements_run(app: Any) -> Iterator[list[str]]:
-    """The SQL statements the app's engine runs meanwhile."""
-    run: list[str] = []
-
-    def note(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
-        run.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield run
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 async def _figures(client: httpx.AsyncClient, analyst: dict[str, str]) -> dict[str, Any]:
@@ -70,7 +52,7 @@ async def test_people_a_batch_creates_are_counted_without_reading_them_back(
     with statements_run(app) as run:
         await catch_up(app.state.sessionmaker)
 
-    read_back = [s for s in run if "FROM staff_members" in s or "FROM staff_history" in s]
+    read_back = [s for s, _ in run if "FROM staff_members" in s or "FROM staff_history" in s]
     assert read_back == []
     assert await _figures(lagging_client, analyst) == {"7A4": (1, 0), "7A6": (1, 0)}
 
