@@ -10,7 +10,7 @@ as a staff id); a field marked ``OMITTED_WHEN_NONE`` is left out rather than sen
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -51,7 +51,7 @@ def payload(event: object) -> dict[str, Any]:
         value = getattr(event, name)
         if value is None and omitted_when_none:
             continue
-        data[key] = _json(value)
+        data[key] = value if type(value) in _PLAIN else _json(value)
     return data
 
 
@@ -74,17 +74,47 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _json(value: Any) -> Any:
-    if type(value) in _PLAIN:  # exactly: an enum member deriving from str is sent by value
+    kind = type(value)
+    if kind in _PLAIN:  # exactly: an enum member deriving from str is sent by value
         return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return payload(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, date):  # datetimes too
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_json(item) for item in value]
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        convert = _CONVERTERS[kind] = _converter(kind)
+    return convert(value)
+
+
+def _converter(kind: type) -> Callable[[Any], Any]:
+    """How a value of this type reads on the feed, worked out once per type (as the fields
+    of a class are): the type tests, made for every value, showed in profiles of the batch
+    that grants 10,000 awards."""
+    if dataclasses.is_dataclass(kind):
+        return payload
+    if issubclass(kind, enum.Enum):
+        return _enum_value
+    if issubclass(kind, date):  # datetimes too
+        return _isoformat
+    if issubclass(kind, tuple | list):
+        return _items
+    return _unchanged
+
+
+def _enum_value(value: enum.Enum) -> Any:
+    return value.value
+
+
+def _isoformat(value: date) -> str:
+    return value.isoformat()
+
+
+def _items(value: Sequence[Any]) -> list[Any]:
+    return [_json(item) for item in value]
+
+
+def _unchanged(value: Any) -> Any:
     return value
+
+
+_CONVERTERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def _camel(name: str) -> str:
