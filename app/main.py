@@ -188,12 +188,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
 
-    # Matched in this order, each request trying the routes before its own: completions and
-    # xAPI statements (the busiest writes, from every e-learning platform) first. The OpenAPI
+    # Matched in this order, each request trying the routes before its own (about 2 µs each
+    # since FastAPI 0.137 wraps every included router; fastapi/fastapi#16159): completions and
+    # xAPI statements (the busiest writes, from every e-learning platform) first, then the
+    # busiest reads (uptake for the dashboards, the feed integrators poll). The OpenAPI
     # document lists paths in the order of TAGS whatever this order is.
     for router in (
         completions_router,
         xapi_router,
+        uptake_router,
+        events_router,
         xapi_document_router,
         courses_router,
         auth_router,
@@ -203,8 +207,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projects_router,
         awards_router,
         credentials_router,
-        uptake_router,
-        events_router,
         audit_router,
         health_router,
     ):
