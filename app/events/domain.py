@@ -51,7 +51,7 @@ def payload(event: object) -> dict[str, Any]:
         value = getattr(event, name)
         if value is None and omitted_when_none:
             continue
-        data[key] = value if type(value) in _PLAIN else _json(value)
+        data[key] = _json(value)
     return data
 
 
