@@ -290,6 +290,12 @@ async def insert_rows(
     return await session.execute(prepared, parameters)
 
 
+def columns_of(names: Sequence[str], rows: Sequence[Sequence[Any]]) -> dict[str, Sequence[Any]]:
+    """Rows held as tuples (each in ``names``' order; at least one), column by column, as
+    ``insert_columns`` takes them."""
+    return dict(zip(names, zip(*rows, strict=True), strict=True))
+
+
 async def insert_columns(
     session: AsyncSession,
     table: Any,

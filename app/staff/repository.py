@@ -8,7 +8,14 @@ from sqlalchemy import Result, Row, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.bulk import BuiltOnce, column_in, dialect_insert, insert_columns, rows_by_unique_key
+from app.core.bulk import (
+    BuiltOnce,
+    column_in,
+    columns_of,
+    dialect_insert,
+    insert_columns,
+    rows_by_unique_key,
+)
 from app.core.clock import utcnow
 from app.core.pagination import PageRequest, PageResult, keyset, page_of
 from app.core.problems import ConcurrentChange
@@ -117,9 +124,7 @@ def _staff_columns(
     """The staff_members columns of these rows (their values column by column): the rows'
     own, the columns computed from the work e-mail, the times and the version each is written
     at (1 for a new person)."""
-    columns: dict[str, Sequence[Any]] = dict(
-        zip(StaffRow._fields, zip(*rows, strict=True), strict=True)
-    )
+    columns = columns_of(StaffRow._fields, rows)
     keys = [row.work_email_key for row in rows]
     columns["work_email_key"] = keys
     columns["work_email_sha1"] = [key and mbox_sha1sum(key) for key in keys]
@@ -190,7 +195,7 @@ async def insert_history(session: AsyncSession, periods: Sequence[StaffPeriod]) 
     if not periods:
         return
     staff_ids, valid_from, valid_to, rows = zip(*periods, strict=True)
-    placements = dict(zip(StaffRow._fields, zip(*rows, strict=True), strict=True))
+    placements = columns_of(StaffRow._fields, rows)
     columns = {
         "staff_id": staff_ids,
         "valid_from": valid_from,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.bulk import (
     BuiltOnce,
+    columns_of,
     dialect_insert,
     execute_columns,
     in_parameter,
@@ -167,7 +168,7 @@ class UptakeRefresh:
                 pending[key] = counts if held is None else add(held, counts)
         await _delete_person_rows(session, outdated)
         if new_rows:
-            columns = dict(zip(_PERSON_ROW, zip(*new_rows, strict=True), strict=True))
+            columns = columns_of(_PERSON_ROW, new_rows)
             await insert_columns(session, UptakePersonDelta.__table__, columns)
 
 
